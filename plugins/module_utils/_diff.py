@@ -1,0 +1,273 @@
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Desired vs current: what to write, and the before/after for diff mode. Private to the collection.
+
+A module describes each key it manages with a `Field`: how to normalize a value so that equal things
+compare equal (PVE sends numbers as strings, booleans as 1/0, sizes as '32G', tag lists in its own
+order), and how to compare (strict, grow-only, create-time-only). `compare` then yields a `Delta`:
+the keys to set (with the exact values to send), the keys to delete, and before/after dicts with
+secrets masked. Keys the play does not mention are never touched.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._propstring import parse_size
+
+STRICT = 'strict'
+GROW = 'grow'
+CREATE_ONLY = 'create_only'
+MASK = '********'
+MASK_CHANGED = '******** (changed)'
+
+
+class Absent(object):
+    """The desired value of a key that must not be there (`state: absent`, `tpm: false`)."""
+
+    def __repr__(self):
+        return 'ABSENT'
+
+
+ABSENT = Absent()
+
+
+class DiffError(ValueError):
+    """A desired value cannot be reached from the current one (shrinking a disk, changing a create-time
+    option); raised before anything is written."""
+
+    def __init__(self, key, message):
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+# ------------------------------------------------------------------ normalizers
+
+TRUE_WORDS = ('1', 'true', 'yes', 'on')
+FALSE_WORDS = ('0', 'false', 'no', 'off')
+
+
+def as_bool(value):
+    """True/False, 1/0, '1'/'0', 'yes'/'no', 'on'/'off' -> 1 or 0."""
+    if isinstance(value, bool):
+        return int(value)
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return 1
+    if text in FALSE_WORDS:
+        return 0
+    raise ValueError('not a boolean: {0!r}'.format(value))
+
+
+def as_int(value):
+    """2048, '2048', 2048.0 -> 2048."""
+    if isinstance(value, bool):
+        raise ValueError('not an integer: {0!r}'.format(value))
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError('not an integer: {0!r}'.format(value))
+        return int(value)
+    return int(str(value).strip())
+
+
+def as_number(value):
+    """'1.50', 1.5 -> 1.5; integral values compare equal to ints."""
+    number = float(str(value).strip())
+    return int(number) if number.is_integer() else number
+
+
+def as_str(value):
+    return '' if value is None else str(value)
+
+
+def as_text(value):
+    """Free text as PVE keeps it: trailing white space and line-ending differences do not count."""
+    return '\n'.join(line.rstrip() for line in str(value).replace('\r\n', '\n').split('\n')).rstrip()
+
+
+def as_size(value):
+    """'32G', 34359738368, '32768M' -> bytes."""
+    return parse_size(value)
+
+
+def as_lower(value):
+    return str(value).strip().lower()
+
+
+TAG_SPLIT = re.compile(r'[;,\s]+')
+
+
+def as_tags(value):
+    """PVE tags as a set: 'web;DB' == ['db', 'web'] (PVE keeps them lower-cased and sorted)."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = value
+    else:
+        items = TAG_SPLIT.split(str(value or ''))
+    return frozenset(str(item).strip().lower() for item in items if str(item).strip())
+
+
+def format_tags(tags):
+    return ';'.join(sorted(as_tags(tags)))
+
+
+def as_set(value):
+    """An order-free collection of strings ('a;b' or a list)."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return frozenset(str(v) for v in value)
+    return frozenset(v for v in str(value or '').split(';') if v)
+
+
+def props_normalizer(fmt, subkeys=None):
+    """A normalizer for a property-string value: parse it and normalize each key it holds.
+
+    subkeys maps a key to its normalizer; unknown keys compare as strings.
+    """
+    subkeys = dict(subkeys or {})
+
+    def normalize(value):
+        data = value if isinstance(value, dict) else fmt.parse(value)
+        out = {}
+        for key, item in data.items():
+            if item is None:
+                continue
+            norm = subkeys.get(key, as_str)
+            out[key] = norm(item)
+        return out
+    return normalize
+
+
+def list_normalizer(item_normalizer, key=None):
+    """An order-free list of items (e.g. a mapping's `map` entries): a frozenset of normalized items.
+
+    With `key`, items are dicts and compared as {key value: item}.
+    """
+    def normalize(value):
+        items = value if isinstance(value, (list, tuple)) else [value]
+        normalized = [item_normalizer(item) for item in items]
+        if key is None:
+            return frozenset(_freeze(n) for n in normalized)
+        return dict((n.get(key), _freeze(n)) for n in normalized)
+    return normalize
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+# ------------------------------------------------------------------ fields and comparison
+
+class Field(object):
+    """How one key is compared.
+
+    normalize: maps a value (desired or current) to something comparable.
+    mode: STRICT (differs -> write), GROW (may only increase; a decrease is a DiffError), CREATE_ONLY
+      (can only be set when the resource is created; a difference later is a DiffError).
+    secret: the value is never shown (before/after show a mask).
+    render: turns the desired value into what is sent (default: the value as given).
+    default: the value PVE uses when the key is absent, so `onboot: false` equals no `onboot` key.
+    """
+
+    def __init__(self, normalize=as_str, mode=STRICT, secret=False, render=None, default=None):
+        self.normalize = normalize
+        self.mode = mode
+        self.secret = secret
+        self.render = render
+        self.default = default
+
+    def norm(self, value):
+        if value is None or value is ABSENT:
+            value = self.default
+        if value is None:
+            return None
+        return self.normalize(value)
+
+
+class Delta(object):
+    """The result of a comparison: keys to set and delete, and before/after for diff mode."""
+
+    def __init__(self):
+        self.set = {}
+        self.delete = []
+        self.before = {}
+        self.after = {}
+        self.changed_keys = []
+
+    @property
+    def changed(self):
+        return bool(self.set or self.delete)
+
+    def params(self):
+        """The parameters of the write request: the keys to set, plus `delete` as PVE takes it."""
+        out = dict(self.set)
+        if self.delete:
+            out['delete'] = ','.join(self.delete)
+        return out
+
+    def merge(self, other):
+        """Fold another delta (e.g. of a device list) into this one."""
+        self.set.update(other.set)
+        self.delete.extend(k for k in other.delete if k not in self.delete)
+        self.before.update(other.before)
+        self.after.update(other.after)
+        self.changed_keys.extend(k for k in other.changed_keys if k not in self.changed_keys)
+        return self
+
+
+def _shown(field, value, changed):
+    if value is None or value is ABSENT:
+        return None
+    if field.secret:
+        return MASK_CHANGED if changed else MASK
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    return value
+
+
+def compare(desired, current, fields, creating=False):
+    """Compare desired (key -> value, ABSENT, or None for "not managed") with current (PVE's values).
+
+    Returns a Delta. Raises DiffError when a GROW key would shrink or a CREATE_ONLY key would change.
+    """
+    delta = Delta()
+    current = current or {}
+    for key in sorted(desired):
+        want = desired[key]
+        if want is None:
+            continue
+        field = fields.get(key) or Field()
+        have = current.get(key)
+        if want is ABSENT:
+            changed = have is not None
+            if changed:
+                delta.delete.append(key)
+                delta.changed_keys.append(key)
+            if changed or key in current:
+                delta.before[key] = _shown(field, have, changed)
+            continue
+        try:
+            want_n = field.norm(want)
+        except (TypeError, ValueError) as exc:
+            raise DiffError(key, '{0}: {1}'.format(key, exc))
+        try:
+            have_n = field.norm(have)
+        except (TypeError, ValueError):
+            have_n = have  # an unparseable current value differs from any valid desired one
+        changed = want_n != have_n
+        if changed and have is not None and not creating:
+            if field.mode == CREATE_ONLY:
+                raise DiffError(key, '{0} can only be set when the resource is created (current: {1}, '
+                                     'desired: {2})'.format(key, _shown(field, have, False), _shown(field, want, False)))
+            if field.mode == GROW and want_n < have_n:
+                raise DiffError(key, '{0} can only grow: current {1}, desired {2}'.format(key, have, want))
+        if changed:
+            delta.set[key] = field.render(want) if field.render else want
+            delta.changed_keys.append(key)
+        delta.before[key] = _shown(field, have, changed)
+        delta.after[key] = _shown(field, want, changed)
+    return delta

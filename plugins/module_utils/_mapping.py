@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cluster resource mappings (/cluster/mapping/<kind>): read, compare, converge. Private to the collection.
+
+Directory, PCI and USB mappings share one shape: an ID, a description, a list of per-node `map`
+entries (property strings) and a few kind-specific options, in one config file per kind guarded by a
+digest. `converge()` takes a kind description and the desired state and does the rest: one read, the
+comparison (map entries are order-free), validation of the nodes when something will be written, one
+write, and the before/after for diff mode.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._diff import ABSENT, Field, as_text, compare, list_normalizer, props_normalizer
+from ._errors import ValidationError
+
+CONFIG_ID = re.compile(r'^[A-Za-z][A-Za-z0-9_-]+$')
+NODE_NAME = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+
+
+def check_config_id(option, value):
+    """PVE's pve-configid: a letter, then letters, digits, '_' or '-', at least two characters."""
+    if not isinstance(value, str) or not CONFIG_ID.match(value):
+        raise ValidationError(option, value, 'must start with a letter and contain only letters, digits, "_" '
+                                             'and "-" (at least two characters)')
+    return value
+
+
+def check_node_name(option, value):
+    if not isinstance(value, str) or not NODE_NAME.match(value):
+        raise ValidationError(option, value, 'is not a valid node name (letters, digits and "-")')
+    return value
+
+
+def cluster_nodes(client):
+    """Names of the cluster's nodes (one request)."""
+    return sorted(item['node'] for item in client.get('/nodes') or [] if item.get('node'))
+
+
+def check_nodes_exist(client, entries, option='map'):
+    """Every entry's node is a node of the cluster; the message names the entry and the known nodes."""
+    known = cluster_nodes(client)
+    for index, entry in enumerate(entries):
+        if entry['node'] not in known:
+            raise ValidationError('{0}[{1}].node'.format(option, index), entry['node'],
+                                  'no such node in the cluster (nodes: {0})'.format(', '.join(known) or 'none'))
+
+
+class MappingKind(object):
+    """What differs between mapping kinds.
+
+    name: the API path segment (dir, pci, usb). fmt: the PropFormat of a map entry. entry_keys: the
+    normalizers of an entry's keys. options: Fields of the kind's own options besides description and map.
+    """
+
+    def __init__(self, name, fmt, entry_keys=None, options=None):
+        self.name = name
+        self.fmt = fmt
+        self.entry_keys = dict(entry_keys or {})
+        self.options = dict(options or {})
+
+    @property
+    def path(self):
+        return '/cluster/mapping/' + self.name
+
+    def fields(self):
+        entry = props_normalizer(self.fmt, self.entry_keys)
+        fields = {
+            'description': Field(as_text),
+            'map': Field(list_normalizer(entry), render=lambda entries: [self.fmt.format(e) for e in entries]),
+        }
+        fields.update(self.options)
+        return fields
+
+    def view(self, mapping_id, entry):
+        """The mapping as modules return it: map entries as dicts, sorted by node."""
+        if entry is None:
+            return {}
+        out = {'id': mapping_id, 'description': entry.get('description', '')}
+        for key in self.options:
+            if key in entry:
+                out[key.replace('-', '_')] = entry[key]
+        items = entry.get('map') or []
+        if not isinstance(items, list):
+            items = [items]
+        parsed = [self.fmt.parse(item) if isinstance(item, str) else dict(item) for item in items]
+        out['map'] = sorted(parsed, key=lambda e: (e.get('node', ''), sorted(e.items())))
+        return out
+
+
+def read_mapping(client, kind, mapping_id):
+    """(entry or None, config digest) with one request: the kind's list."""
+    digest = None
+    for item in client.get(kind.path) or []:
+        digest = item.get('digest', digest)
+        if item.get('id') == mapping_id:
+            return item, digest
+    return None, digest
+
+
+def converge(module, kind, mapping_id, state, desired):
+    """Bring the mapping to `state` with `desired` options ({key: value, ABSENT or None}).
+
+    desired['map'] is a list of entry dicts (None: leave the map alone). Exits the module.
+    """
+    client = module.client
+    path = '{0}/{1}'.format(kind.path, mapping_id)
+    current, digest = read_mapping(client, kind, mapping_id)
+    before = kind.view(mapping_id, current)
+    if state == 'absent':
+        if current is not None:
+            module.write('DELETE', path, action='delete {0} mapping {1}'.format(kind.name, mapping_id))
+        module.exit(changed=current is not None, id=mapping_id, mapping={},
+                    diff={'before': before, 'after': {}})
+        return
+    if current is None and not desired.get('map'):
+        raise ValidationError('map', None, '{0} mapping {1!r} does not exist yet; give its map entries to create '
+                                           'it'.format(kind.name, mapping_id))
+    delta = compare(desired, current or {}, kind.fields(), creating=current is None)
+    if delta.changed:
+        if desired.get('map'):
+            check_nodes_exist(client, desired['map'])
+        if current is None:
+            params = dict(delta.set, id=mapping_id)
+            module.write('POST', kind.path, params, action='create {0} mapping {1}'.format(kind.name, mapping_id))
+        else:
+            params = delta.params()
+            if digest:
+                params['digest'] = digest
+            module.write('PUT', path, params, action='update {0} mapping {1}: {2}'.format(
+                kind.name, mapping_id, ', '.join(delta.changed_keys)))
+    after_entry = dict(current or {})
+    for key in delta.delete:
+        after_entry.pop(key, None)
+    after_entry.update((k, v) for k, v in desired.items() if v is not None and v is not ABSENT)
+    after = kind.view(mapping_id, after_entry)
+    module.exit(changed=delta.changed, id=mapping_id, mapping=after, diff={'before': before, 'after': after})

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The module base: connection options, the check-mode guard, results and errors. Private to the collection.
+
+Every module builds a `PveModule` with its own argument spec (the connection options are merged in),
+reads through `module.client`, and sends every write through `module.write()`, which in check mode
+records the planned request instead of sending it. `run()` is the one place that turns the collection's
+errors into `fail_json` with a message that names what failed.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ._client import CLIENT_LIBS_IMPORT_ERROR, DEFAULT_PORT, DEFAULT_TIMEOUT, HAS_CLIENT_LIBS, PveClient, is_upid
+from ._diff import DiffError
+from ._errors import PveApiError, PveError, PveTaskError, ValidationError
+
+CONNECTION_ARGSPEC = dict(
+    api_host=dict(type='str', fallback=(env_fallback, ['PROXMOX_HOST'])),
+    api_port=dict(type='int', default=DEFAULT_PORT, fallback=(env_fallback, ['PROXMOX_PORT'])),
+    api_user=dict(type='str', fallback=(env_fallback, ['PROXMOX_USER'])),
+    api_password=dict(type='str', no_log=True, fallback=(env_fallback, ['PROXMOX_PASSWORD'])),
+    api_token_id=dict(type='str', no_log=False, fallback=(env_fallback, ['PROXMOX_TOKEN_ID'])),
+    api_token_secret=dict(type='str', no_log=True, fallback=(env_fallback, ['PROXMOX_TOKEN_SECRET'])),
+    validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['PROXMOX_VALIDATE_CERTS'])),
+    ca_path=dict(type='path', fallback=(env_fallback, ['PROXMOX_CA_PATH'])),
+    api_timeout=dict(type='int', default=DEFAULT_TIMEOUT),
+)
+
+
+def connection_settings(params):
+    """Checked client settings from the connection options. Raises ValidationError."""
+    host = params.get('api_host')
+    if not host:
+        raise ValidationError('api_host', None, 'the PVE API host is required (option api_host or '
+                                                'environment variable PROXMOX_HOST)')
+    user = params.get('api_user')
+    token_id = params.get('api_token_id')
+    if token_id and '!' in token_id:
+        # A full token ID (user@realm!name) names its user too.
+        token_user, token_id = token_id.split('!', 1)
+        if user and user != token_user:
+            raise ValidationError('api_token_id', params.get('api_token_id'),
+                                  'the token belongs to {0} but api_user is {1}'.format(token_user, user))
+        user = token_user
+    if not user:
+        raise ValidationError('api_user', None, 'the PVE user is required (option api_user or environment '
+                                                'variable PROXMOX_USER), e.g. root@pam or automation@pve')
+    if '@' not in user:
+        raise ValidationError('api_user', user, 'a PVE user ID has a realm: user@realm (root@pam, ci@pve)')
+    if token_id:
+        if not params.get('api_token_secret'):
+            raise ValidationError('api_token_secret', None, 'api_token_id is set, so the token secret is '
+                                                            'required (api_token_secret or PROXMOX_TOKEN_SECRET)')
+    elif not params.get('api_password'):
+        raise ValidationError('api_password', None, 'give api_password, or an API token with api_token_id and '
+                                                    'api_token_secret')
+    if params.get('api_timeout') is not None and params['api_timeout'] < 1:
+        raise ValidationError('api_timeout', params['api_timeout'], 'must be at least 1 second')
+    return dict(host=host, port=params.get('api_port') or DEFAULT_PORT, user=user,
+                password=None if token_id else params.get('api_password'), token_id=token_id or None,
+                token_secret=params.get('api_token_secret') if token_id else None,
+                validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'),
+                timeout=params.get('api_timeout') or DEFAULT_TIMEOUT)
+
+
+class PveModule(object):
+    """An AnsibleModule with the connection options, a lazily built client and a check-mode guard."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = dict(CONNECTION_ARGSPEC)
+        spec.update(argument_spec)
+        kwargs.setdefault('supports_check_mode', True)
+        self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.ansible.params
+        self.check_mode = self.ansible.check_mode
+        self.diff_mode = self.ansible._diff
+        self.plan = []
+        self._client = None
+        if not HAS_CLIENT_LIBS:
+            self.ansible.fail_json(msg=missing_required_lib('proxmoxer and requests'),
+                                   exception=CLIENT_LIBS_IMPORT_ERROR)
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = PveClient(**connection_settings(self.params))
+        return self._client
+
+    def write(self, method, path, data=None, action=None, wait=True, timeout=None, idempotent=None):
+        """Send a write request, or in check mode only record it in the plan (`action` says what it does).
+
+        If PVE answers with a task ID and `wait` is set, waits for the task (raising if it fails).
+        Returns the answer's data (None in check mode).
+        """
+        step = {'method': method, 'path': path}
+        if action:
+            step['action'] = action
+        self.plan.append(step)
+        if self.check_mode:
+            return None
+        answer = self.client.request(method, path, data=data, idempotent=idempotent)
+        if wait and is_upid(answer):
+            self.client.wait_task(answer, timeout=timeout)
+        return answer
+
+    def exit(self, changed=False, **result):
+        result['changed'] = bool(changed)
+        if self.plan and (self.check_mode or changed):
+            result.setdefault('plan', [step.get('action') or '{0} {1}'.format(step['method'], step['path'])
+                                       for step in self.plan])
+        self.ansible.exit_json(**result)
+
+    def fail(self, msg, **result):
+        self.ansible.fail_json(msg=msg, **result)
+
+    def run(self, func):
+        """Call func(self); every collection error becomes one clear failure."""
+        try:
+            func(self)
+        except ValidationError as exc:
+            self.fail(str(exc), option=exc.option)
+        except DiffError as exc:
+            self.fail(exc.message, option=exc.key)
+        except PveTaskError as exc:
+            self.fail(str(exc), **exc.to_result())
+        except PveApiError as exc:
+            self.fail(str(exc), **exc.to_result())
+        except PveError as exc:
+            self.fail(str(exc))

@@ -1,0 +1,110 @@
+"""LabPve: fakepve extended with what iac.proxmox needs, and the seeded lab cluster.
+
+fakepve validates every request against PVE's API schema and answers with PVE's status codes and
+wording. The mixins here add stateful behaviour where fakepve answers generically; each follows PVE's
+own sources (named in the mixin's docstring).
+"""
+
+import asyncio
+import json
+import secrets
+import time
+
+from aiohttp import web
+from fakepve import FakePve
+from fakepve.server import error
+
+from .hardware import HardwareApi
+from .mapping import MappingApi
+from .topology import seed
+
+TOKEN_NAME = 'lab'
+API_PREFIX = '/api2/json'
+
+
+def is_write(method, path):
+    """A request that can change state: anything but GET, except logging in."""
+    return method not in ('GET', 'HEAD') and not path.endswith('/access/ticket')
+
+
+class LabPve(MappingApi, HardwareApi, FakePve):
+    """The lab: a FakePve with mappings, node hardware, a request log file and real per-request latency."""
+
+    def __init__(self, host='127.0.0.1', port=0, password=None, seeded=True):
+        super().__init__(user='root@pam', password=password or secrets.token_urlsafe(12), host=host, port=port)
+        self.token_id = 'root@pam!' + TOKEN_NAME
+        self.token_secret = secrets.token_hex(16)
+        self.apitokens[self.token_id] = self.token_secret
+        # Real seconds added before every answer, whatever time_scale is (the benchmark's network).
+        self.real_latency = 0.0
+        # When set, every recorded request is appended to this file as a JSON line.
+        self.request_log_path = None
+        # (method, path suffix) -> a 400 with per-field errors to answer with (see fail_fields).
+        self.field_failures = {}
+        if seeded:
+            seed(self)
+
+    # ------------------------------------------------------------ the request log
+
+    def _record(self, request, body):
+        super()._record(request, body)
+        if self.request_log_path:
+            entry = {'t': round(time.time(), 4), 'method': request.method, 'path': request.path}
+            with open(self.request_log_path, 'a', encoding='utf-8') as out:
+                out.write(json.dumps(entry) + '\n')
+
+    def api_requests(self, since=0):
+        """(method, path without /api2/json, body) of every request since the index `since`."""
+        out = []
+        for method, path, body in self.requests[since:]:
+            out.append((method, path[len(API_PREFIX):] if path.startswith(API_PREFIX) else path, body))
+        return out
+
+    def writes(self, since=0):
+        """The requests since `since` that could change state (not GETs, not logins)."""
+        return [r for r in self.api_requests(since) if is_write(r[0], r[1])]
+
+    def mark(self):
+        """An index into the request log; pass it to writes()/api_requests() to see what came after."""
+        return len(self.requests)
+
+    # ------------------------------------------------------------ faults
+
+    def fail_fields(self, method, suffix, errors, message='Parameter verification failed.', times=None):
+        """Answer requests whose path ends with suffix with PVE's 400 and these per-field errors
+        (fakepve's fail() has no per-field errors). times: that many requests, then stop."""
+        self.field_failures[(method, suffix)] = {'errors': dict(errors), 'message': message, 'times': times}
+
+    async def _answer(self, request, handler, generic, path_node):
+        for key, rule in list(self.field_failures.items()):
+            if request.method == key[0] and request.path.endswith(key[1]):
+                if rule['times'] is not None:
+                    rule['times'] -= 1
+                    if rule['times'] <= 0:
+                        del self.field_failures[key]
+                return error(400, rule['message'], rule['errors'])
+        return await super()._answer(request, handler, generic, path_node)
+
+    # ------------------------------------------------------------ the network
+
+    def _build_app(self):
+        app = super()._build_app()
+        app.middlewares.insert(0, self._real_latency_middleware)
+        return app
+
+    @web.middleware
+    async def _real_latency_middleware(self, request, handler):
+        if self.real_latency:
+            await asyncio.sleep(self.real_latency)
+        return await handler(request)
+
+    # ------------------------------------------------------------ connection settings
+
+    def connection(self, ca_path, auth='token'):
+        """The settings a client needs: the modules' option names, ready for module_defaults."""
+        settings = {'api_host': self.host, 'api_port': self.port, 'ca_path': ca_path, 'api_user': 'root@pam'}
+        if auth == 'token':
+            settings.update(api_token_id=TOKEN_NAME, api_token_secret=self.token_secret)
+        else:
+            settings.update(api_password=self.password)
+        return settings

@@ -1,0 +1,100 @@
+"""The lab's seeded cluster: two nodes, three storages, a golden template, an LXC template and PCI hardware.
+
+Everything a demo or a test needs to exist before the first play runs. Tests may add to it; nothing here
+is reached by the collection except through the API.
+"""
+
+GIB = 1024 ** 3
+MIB = 1024 ** 2
+KIB = 1024
+
+NODES = ('pve1', 'pve2')
+TEMPLATE_VMID = 9000
+TEMPLATE_NAME = 'debian-12-golden'
+LXC_TEMPLATE = 'debian-12-standard_12.7-1_amd64.tar.zst'
+LXC_TEMPLATE_VOLUME = 'local:vztmpl/' + LXC_TEMPLATE
+
+STORAGES = {
+    'local': {'type': 'dir', 'path': '/var/lib/vz', 'content': 'iso,vztmpl,backup,snippets', 'active': 1,
+              'files': set(), 'avail': 80 * GIB},
+    'local-lvm': {'type': 'lvmthin', 'vgname': 'pve', 'thinpool': 'data', 'content': 'images,rootdir',
+                  'active': 1, 'files': set(), 'avail': 400 * GIB},
+    # A shared storage whose ID has a dot in it: volume IDs must be split on the first ':' only.
+    'nfs.01': {'type': 'nfs', 'path': '/mnt/pve/nfs.01', 'server': '192.0.2.50', 'export': '/export/pve',
+               'content': 'images,rootdir,backup,iso,vztmpl', 'shared': 1, 'active': 1, 'files': set(),
+               'avail': 2048 * GIB},
+}
+
+TEMPLATE_VOLUMES = {
+    'base-9000-disk-0': 528 * KIB,   # efidisk0, 4m OVMF vars
+    'base-9000-disk-1': 4 * MIB,     # tpmstate0
+    'base-9000-disk-2': 8 * GIB,     # scsi0, the system disk
+    'vm-9000-cloudinit': 4 * MIB,    # the cloud-init drive
+}
+
+TEMPLATE_CONFIG = {
+    'name': TEMPLATE_NAME,
+    'template': 1,
+    'bios': 'ovmf',
+    'machine': 'q35',
+    'ostype': 'l26',
+    'cpu': 'x86-64-v2-AES',
+    'cores': 2,
+    'sockets': 1,
+    'memory': '2048',
+    'scsihw': 'virtio-scsi-single',
+    'efidisk0': 'local-lvm:base-9000-disk-0,efitype=4m,pre-enrolled-keys=1,size=528K',
+    'tpmstate0': 'local-lvm:base-9000-disk-1,size=4M,version=v2.0',
+    'scsi0': 'local-lvm:base-9000-disk-2,discard=on,iothread=1,size=8G,ssd=1',
+    'ide2': 'local-lvm:vm-9000-cloudinit,media=cdrom',
+    'net0': 'virtio=BC:24:11:9A:00:01,bridge=vmbr0',
+    'agent': '1',
+    'boot': 'order=scsi0',
+    'serial0': 'socket',
+    'vga': 'serial0',
+    'smbios1': 'uuid=6d1f2f8e-3a57-4c7e-9d59-90a2b1c0f001',
+    'vmgenid': '1c1e0f7a-54b6-4fb3-8d0a-5f1f6a1b9000',
+    'meta': 'creation-qemu=10.0.2,ctime=1760000000',
+}
+
+# Directories that exist on every node (PVE checks a directory mapping's path on the node it runs on).
+NODE_DIRS = ('/srv/shared-data', '/srv/datasets', '/srv/scratch', '/mnt/media')
+
+# (node, id, class, vendor, device, iommu group, extra)
+PCI_DEVICES = (
+    ('pve1', '0000:00:02.0', '0x030000', '0x8086', '0x3e92', 1,
+     {'vendor_name': 'Intel Corporation', 'device_name': 'CoffeeLake-S GT2 [UHD Graphics 630]',
+      'mdev_types': [{'type': 'i915-GVTg_V5_4', 'available': 1, 'description': 'low_gm_size: 128MB'},
+                     {'type': 'i915-GVTg_V5_8', 'available': 2, 'description': 'low_gm_size: 64MB'}]}),
+    ('pve1', '0000:00:1f.0', '0x060100', '0x8086', '0xa305', 9,
+     {'vendor_name': 'Intel Corporation', 'device_name': 'Z390 Chipset LPC/eSPI Controller'}),
+    ('pve1', '0000:01:00.0', '0x030000', '0x10de', '0x2204', 14,
+     {'vendor_name': 'NVIDIA Corporation', 'device_name': 'GA102 [GeForce RTX 3090]',
+      'subsystem_vendor': '0x1043', 'subsystem_device': '0x87b3'}),
+    ('pve1', '0000:01:00.1', '0x040300', '0x10de', '0x1aef', 14,
+     {'vendor_name': 'NVIDIA Corporation', 'device_name': 'GA102 High Definition Audio Controller',
+      'subsystem_vendor': '0x1043', 'subsystem_device': '0x87b3'}),
+    ('pve1', '0000:03:00.0', '0x020000', '0x8086', '0x1533', 16,
+     {'vendor_name': 'Intel Corporation', 'device_name': 'I210 Gigabit Network Connection',
+      'subsystem_vendor': '0x8086', 'subsystem_device': '0x0001'}),
+    ('pve2', '0000:02:00.0', '0x020000', '0x8086', '0x1572', 20,
+     {'vendor_name': 'Intel Corporation', 'device_name': 'Ethernet Controller X710 for 10GbE SFP+'}),
+)
+
+
+def seed(pve):
+    """Give a fresh lab its cluster."""
+    for node in NODES:
+        pve.add_node(node)
+        pve.node_dirs[node] = set(NODE_DIRS)
+    pve.storages.clear()
+    for name, options in STORAGES.items():
+        pve.storages[name] = dict(options, files=set())
+    volumes = pve.storages['local-lvm'].setdefault('volumes', {})
+    for volname, size in TEMPLATE_VOLUMES.items():
+        volumes[volname] = {'content': 'images', 'format': 'raw', 'size': size, 'vmid': TEMPLATE_VMID, 'ctime': 0}
+    pve.storages['local-lvm']['avail'] -= sum(TEMPLATE_VOLUMES.values())
+    pve.add_vm(TEMPLATE_VMID, TEMPLATE_NAME, node='pve1', config=dict(TEMPLATE_CONFIG), template=True)
+    pve.store_file('local', LXC_TEMPLATE, 120 * MIB, content='vztmpl')
+    for node, pci_id, cls, vendor, device, group, extra in PCI_DEVICES:
+        pve.add_pci_device(node, pci_id, cls, vendor, device, group, **extra)

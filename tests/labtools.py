@@ -1,0 +1,126 @@
+"""Helpers the tests share: where things are, the installed collection, and running ansible-playbook
+against the lab (a real subprocess, the collection as a user installs it)."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.environ.get('IAC_TEST_COLLECTIONS', os.path.join(ROOT, 'build', 'collections'))
+INSTALLED = os.path.join(COLLECTIONS, 'ansible_collections', 'iac', 'proxmox')
+# What the installed copy must match: the collection's own files, as the tarball carries them.
+SHIPPED = ('plugins', 'roles', 'playbooks', 'meta')
+CALLBACKS = os.path.join(ROOT, 'tests', 'integration', 'callback_plugins')
+
+
+def tree_digest(base):
+    h = hashlib.sha256()
+    for top in SHIPPED:
+        for folder, dirs, files in sorted(os.walk(os.path.join(base, top))):
+            dirs[:] = sorted(d for d in dirs if d != '__pycache__')
+            for name in sorted(files):
+                if name.endswith('.pyc'):
+                    continue
+                path = os.path.join(folder, name)
+                h.update(os.path.relpath(path, base).encode())
+                with open(path, 'rb') as fh:
+                    h.update(fh.read())
+    return h.hexdigest()
+
+
+class PlayRun(object):
+    def __init__(self, rc, stdout, stderr, results, requests):
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.results = results
+        # (method, path without /api2/json, body) of every request the lab received during the run
+        self.requests = requests
+
+    @property
+    def writes(self):
+        from pvelab import is_write
+        return [r for r in self.requests if is_write(r[0], r[1])]
+
+    @property
+    def calls(self):
+        """(method, path) of every request."""
+        return [(r[0], r[1]) for r in self.requests]
+
+    @property
+    def write_calls(self):
+        """(method, path) of every write request."""
+        return [(r[0], r[1]) for r in self.writes]
+
+    @property
+    def changed(self):
+        return sum(1 for r in self.results if r['status'] == 'changed')
+
+    @property
+    def failed(self):
+        return [r for r in self.results if r['status'] == 'failed']
+
+    def task(self, name):
+        """The result dict of the task with this name (the last one, if several ran)."""
+        found = [r for r in self.results if r['task'] == name]
+        assert found, 'no task {0!r} ran; tasks: {1}\n{2}'.format(name, [r['task'] for r in self.results], self.output)
+        return found[-1]['result']
+
+    def status(self, name):
+        return [r for r in self.results if r['task'] == name][-1]['status']
+
+    @property
+    def output(self):
+        return 'rc={0}\n--- stdout\n{1}\n--- stderr\n{2}'.format(self.rc, self.stdout[-6000:], self.stderr[-3000:])
+
+    def assert_ok(self):
+        assert self.rc == 0 and not self.failed, self.output
+        return self
+
+
+def ansible_env(tmp_path, results_file, extra=None):
+    env = dict(os.environ)
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS,
+        'ANSIBLE_CALLBACK_PLUGINS': CALLBACKS,
+        'ANSIBLE_CALLBACKS_ENABLED': 'iac_test_results',
+        'ANSIBLE_STDOUT_CALLBACK': 'default',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-tmp'),
+        'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
+        'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
+        'IAC_RESULTS_FILE': str(results_file),
+    })
+    for key in [k for k in env if k.startswith('PROXMOX_')]:
+        del env[key]
+    env.update(extra or {})
+    return env
+
+
+def run_playbook(lab, tmp_path, playbook, check=False, diff=False, env=None, args=(), inventory=None,
+                 name='play'):
+    results_file = tmp_path / '{0}-results.jsonl'.format(name)
+    if results_file.exists():
+        results_file.unlink()
+    if inventory is None:
+        inventory = tmp_path / 'inventory.ini'
+        inventory.write_text('localhost ansible_connection=local ansible_python_interpreter={0}\n'.format(
+            sys.executable))
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inventory), str(playbook)]
+    if check:
+        cmd.append('--check')
+    if diff:
+        cmd.append('--diff')
+    cmd.extend(args)
+    mark = lab.pve.mark() if lab else 0
+    proc = subprocess.run(cmd, cwd=str(tmp_path), env=ansible_env(tmp_path, results_file, env),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=600,
+                          check=False)
+    results = []
+    if results_file.exists():
+        results = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]
+    return PlayRun(proc.returncode, proc.stdout, proc.stderr, results, lab.pve.api_requests(mark) if lab else [])

@@ -1,0 +1,216 @@
+"""The API client against the lab: auth, errors, retries, re-login, TLS, and adaptive task waiting."""
+
+import itertools
+import os
+import time
+
+import certifi
+import pytest
+
+from ansible_collections.iac.proxmox.plugins.module_utils._client import (
+    PveClient, parse_upid, poll_delays, retry_delay)
+from ansible_collections.iac.proxmox.plugins.module_utils._errors import (
+    PveApiError, PveConnectionError, PveTaskError, PveTimeoutError)
+from pvelab import LabServer
+
+
+def client_for(lab, auth='token', **kwargs):
+    conn = lab.connection(auth=auth)
+    return PveClient(conn['api_host'], conn['api_user'], password=conn.get('api_password'),
+                     token_id=conn.get('api_token_id'), token_secret=conn.get('api_token_secret'),
+                     port=conn['api_port'], ca_path=conn['ca_path'], **kwargs)
+
+
+def test_token_auth_needs_no_login(lab):
+    client = client_for(lab)
+    assert client.get('/version')['version']
+    assert client.stats['logins'] == 0
+    assert [r[1] for r in lab.pve.api_requests()] == ['/version']
+
+
+def test_password_login_once_and_relogin_after_ticket_expiry(lab):
+    client = client_for(lab, auth='password')
+    assert client.get('/nodes')
+    assert client.stats['logins'] == 1
+    lab.pve.revoke_tickets()  # every ticket is now invalid, as after expiry
+    assert client.get('/nodes')
+    assert client.stats['logins'] == 2
+    paths = [r[1] for r in lab.pve.api_requests()]
+    assert paths == ['/access/ticket', '/nodes', '/nodes', '/access/ticket', '/nodes']
+
+
+def test_wrong_password_is_a_clear_error(lab):
+    conn = lab.connection(auth='password')
+    client = PveClient(conn['api_host'], 'root@pam', password='wrong', port=conn['api_port'], ca_path=conn['ca_path'])
+    with pytest.raises(PveApiError) as err:
+        client.get('/nodes')
+    assert err.value.status == 401
+    assert 'authentication failed for root@pam' in str(err.value)
+
+
+def test_wrong_token_secret_is_a_401(lab):
+    client = client_for(lab)
+    client.token_secret = 'nope'
+    with pytest.raises(PveApiError) as err:
+        client.get('/nodes')
+    assert err.value.status == 401 and err.value.message == 'authentication failure'
+
+
+def test_pve_400_carries_field_errors(lab):
+    client = client_for(lab)
+    with pytest.raises(PveApiError) as err:
+        client.post('/nodes/pve1/qemu', vmid=100, memory='lots', cores=0)
+    exc = err.value
+    assert exc.status == 400
+    assert exc.message == 'Parameter verification failed.'
+    assert set(exc.errors) >= {'cores'}
+    assert str(exc).startswith('POST /nodes/pve1/qemu failed (HTTP 400): Parameter verification failed. ')
+    assert 'cores: value must have a minimum value of 1' in str(exc)
+
+
+def test_transient_error_retried_for_get_only(lab):
+    client = client_for(lab, sleep=lambda s: None)
+    lab.pve.fail('GET', '/version', 503, 'Service Unavailable', times=1)
+    assert client.get('/version')
+    assert client.stats['retries'] == 1
+    lab.pve.fail('POST', '/nodes/pve1/qemu/9000/clone', 503, 'Service Unavailable', times=1)
+    with pytest.raises(PveApiError) as err:
+        client.post('/nodes/pve1/qemu/9000/clone', newid=120)
+    assert err.value.status == 503
+    assert not lab.pve.vm(120)
+
+
+def test_dropped_connections_retried_only_when_safe(tmp_path):
+    server = LabServer(str(tmp_path / 'lab'))
+    server.pve.flaky_network(drop_rate=0.3, seed=7)
+    with server:
+        client = client_for(server, sleep=lambda s: None, attempts=6)
+        for attempt in range(20):
+            assert client.get('/version')['version'], attempt
+        assert client.stats['retries'] > 0
+        # A POST whose connection is reset may have happened: it is not repeated blindly.
+        outcomes = []
+        for vmid in range(200, 215):
+            try:
+                client.post('/nodes/pve1/qemu', vmid=vmid)
+                outcomes.append('ok')
+            except PveConnectionError as exc:
+                assert exc.sent is None
+                outcomes.append('ambiguous')
+        assert 'ambiguous' in outcomes
+        posts = [r for r in server.pve.api_requests() if r[0] == 'POST']
+        assert len(posts) <= 15  # never more than one attempt per create
+
+
+def test_hanging_request_times_out_and_gives_up(tmp_path):
+    server = LabServer(str(tmp_path / 'lab'), time_scale=0.01)
+    server.pve.flaky_network(hang_rate=1.0, hang_secs=300)  # 3 real seconds per request
+    with server:
+        client = client_for(server, timeout=1, attempts=2, sleep=lambda s: None)
+        start = time.monotonic()
+        with pytest.raises(PveConnectionError) as err:
+            client.get('/version')
+        assert 'no answer from' in str(err.value) and 'within 1s' in str(err.value)
+        assert time.monotonic() - start < 4
+        assert client.stats['requests'] == 2
+
+
+def test_tls_verification_failure_is_explained(lab):
+    conn = lab.connection()
+    client = PveClient(conn['api_host'], 'root@pam', token_id='lab', token_secret=conn['api_token_secret'],
+                       port=conn['api_port'], sleep=lambda s: None)
+    with pytest.raises(PveConnectionError) as err:
+        client.get('/version')
+    assert err.value.sent is False
+    assert 'certificate verify failed' in str(err.value) and 'ca_path' in str(err.value)
+    assert lab.pve.api_requests() == []
+
+
+def test_ca_path_wins_over_ca_bundle_environment(lab):
+    saved = {k: os.environ.get(k) for k in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')}
+    os.environ['REQUESTS_CA_BUNDLE'] = os.environ['CURL_CA_BUNDLE'] = certifi.where()
+    try:
+        assert client_for(lab).get('/version')
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def test_refused_connection_is_not_sent(tmp_path):
+    client = PveClient('127.0.0.1', 'root@pam', token_id='x', token_secret='y', port=1, attempts=2,
+                       sleep=lambda s: None)
+    with pytest.raises(PveConnectionError) as err:
+        client.post('/nodes/pve1/qemu', vmid=100)
+    assert err.value.sent is False
+    assert 'Connection refused' in str(err.value)
+    assert client.stats['retries'] == 1  # not sent, so safe to repeat even for a POST
+
+
+@pytest.mark.lab(time_scale=0.01)
+def test_task_wait_polls_adaptively(lab):
+    vm = lab.pve.add_vm(300, 'waiter', node='pve1')
+    vm.start_secs = 40  # 0.4 real seconds
+    client = client_for(lab)
+    upid = client.post('/nodes/pve1/qemu/300/status/start')
+    start = time.monotonic()
+    status = client.wait_task(upid)
+    elapsed = time.monotonic() - start
+    assert status['exitstatus'] == 'OK' and vm.status == 'running'
+    # The schedule: immediately, then 50 ms growing by 1.5x: about 8 polls cover 0.4 s.
+    assert client.stats['polls'] <= 9
+    assert elapsed < 1.5
+
+
+def test_finished_task_needs_one_poll_and_no_sleep(lab):
+    lab.pve.add_vm(301, 'quick', node='pve1')
+    sleeps = []
+    client = client_for(lab, sleep=sleeps.append)
+    client.wait_task(client.post('/nodes/pve1/qemu/301/status/start'))
+    assert client.stats['polls'] == 1 and sleeps == []
+
+
+def test_failed_task_reports_exit_status_and_log_tail(lab):
+    vm = lab.pve.add_vm(302, 'broken', node='pve1')
+    vm.start_error = 'start failed: QEMU exited with code 1'
+    client = client_for(lab)
+    upid = client.post('/nodes/pve1/qemu/302/status/start')
+    with pytest.raises(PveTaskError) as err:
+        client.wait_task(upid)
+    exc = err.value
+    assert exc.exitstatus == 'start failed: QEMU exited with code 1'
+    assert exc.log[-1] == 'TASK ERROR: start failed: QEMU exited with code 1'
+    assert 'task log (last' in str(exc) and upid in str(exc)
+
+
+@pytest.mark.lab(time_scale=0.01)
+def test_task_wait_timeout(lab):
+    vm = lab.pve.add_vm(303, 'slow', node='pve1')
+    vm.start_secs = 500  # 5 real seconds
+    client = client_for(lab)
+    upid = client.post('/nodes/pve1/qemu/303/status/start')
+    with pytest.raises(PveTimeoutError):
+        client.wait_task(upid, timeout=0.3)
+
+
+def test_poll_schedule_starts_short_and_is_capped():
+    delays = list(itertools.islice(poll_delays(), 30))
+    assert delays[0] <= 0.1
+    assert all(a <= b for a, b in zip(delays, delays[1:]))
+    assert max(delays) == 2.0
+    assert sum(delays[:5]) < 1.0  # a task ending within a second is noticed quickly
+
+
+def test_retry_delay_is_bounded_with_jitter():
+    assert retry_delay(1, rand=lambda: 0.0) == 0.125
+    assert retry_delay(1, rand=lambda: 1.0) == 0.25
+    assert retry_delay(10, rand=lambda: 1.0) == 2.0
+
+
+def test_parse_upid():
+    upid = 'UPID:pve2:000ABC:0001:65A0B0C0:qmstart:100:root@pam!ci:'
+    assert parse_upid(upid) == {'node': 'pve2', 'type': 'qmstart', 'id': '100', 'user': 'root@pam!ci'}
+    with pytest.raises(ValueError):
+        parse_upid('nope')

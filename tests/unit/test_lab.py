@@ -1,0 +1,107 @@
+"""The lab itself: the behaviour it adds to fakepve follows PVE's, wording included."""
+
+import pytest
+
+from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
+from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError
+
+
+@pytest.fixture
+def api(lab):
+    conn = lab.connection()
+    return PveClient(conn['api_host'], conn['api_user'], token_id=conn['api_token_id'],
+                     token_secret=conn['api_token_secret'], port=conn['api_port'], ca_path=conn['ca_path'])
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(PveApiError) as err:
+        call(*args, **kwargs)
+    return err.value
+
+
+def test_seeded_topology(api):
+    assert [n['node'] for n in api.get('/nodes')] == ['pve1', 'pve2']
+    storages = {s['storage']: s for s in api.get('/storage')}
+    assert set(storages) == {'local', 'local-lvm', 'nfs.01'}
+    assert storages['nfs.01']['shared'] == 1
+    config = api.get('/nodes/pve1/qemu/9000/config')
+    assert config['name'] == 'debian-12-golden' and config['template'] == 1 and config['bios'] == 'ovmf'
+    assert config['efidisk0'] == 'local-lvm:base-9000-disk-0,efitype=4m,pre-enrolled-keys=1,size=528K'
+    assert 'version=v2.0' in config['tpmstate0'] and config['agent'] == '1'
+    assert config['net0'].startswith('virtio=') and 'bridge=vmbr0' in config['net0']
+    templates = api.get('/nodes/pve1/storage/local/content', content='vztmpl')
+    assert [t['volid'] for t in templates] == ['local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst']
+
+
+def test_dir_mapping_lifecycle_and_wording(lab, api):
+    api.post('/cluster/mapping/dir', id='data', map=['node=pve1,path=/srv/datasets', 'node=pve2,path=/srv/x'],
+             description='d')
+    [entry] = api.get('/cluster/mapping/dir')
+    assert entry['id'] == 'data' and entry['map'] == ['node=pve1,path=/srv/datasets', 'node=pve2,path=/srv/x']
+    assert entry['digest'] == lab.pve.mapping_digest('dir')
+    assert error_of(api.post, '/cluster/mapping/dir', id='data', map=['node=pve2,path=/a']).message == \
+        "create directory mapping failed: dir ID 'data' already defined"
+    assert error_of(api.get, '/cluster/mapping/dir/nope').message == "mapping 'nope' not found"
+    assert error_of(api.put, '/cluster/mapping/dir/nope', description='x').message == \
+        "update directory mapping failed: dir ID 'nope' does not exist"
+    stale = error_of(api.put, '/cluster/mapping/dir/data', description='x', digest='0' * 40)
+    assert stale.message == ('update directory mapping failed: detected modified configuration - file changed by '
+                             'other user? Try again.')
+    api.put('/cluster/mapping/dir/data', delete='description', digest=entry['digest'])
+    assert 'description' not in api.get('/cluster/mapping/dir/data')
+    checks = api.get('/cluster/mapping/dir', **{'check-node': 'pve2'})[0]['checks']
+    assert checks == [{'severity': 'error', 'message': 'Invalid configuration: Path /srv/x does not exist'}]
+    api.delete('/cluster/mapping/dir/data')
+    api.delete('/cluster/mapping/dir/data')  # PVE does not mind deleting what is gone
+    assert api.get('/cluster/mapping/dir') == []
+
+
+def test_dir_mapping_checks_as_pve_does(api):
+    twice = error_of(api.post, '/cluster/mapping/dir', id='data',
+                     map=['node=pve1,path=/srv/datasets', 'node=pve1,path=/srv/scratch'])
+    assert twice.message == "Node 'pve1' is specified 2 times."
+    missing = error_of(api.post, '/cluster/mapping/dir', id='data', map=['node=pve1,path=/srv/nowhere'])
+    assert missing.message == 'Path /srv/nowhere does not exist'
+    relative = error_of(api.post, '/cluster/mapping/dir', id='data', map=['node=pve1,path=srv'])
+    assert relative.status == 400 and 'does not look like a valid absolute path' in relative.errors['map[0]']
+    bad_id = error_of(api.post, '/cluster/mapping/dir', id='x', map=['node=pve1,path=/srv/datasets'])
+    assert bad_id.errors == {'id': "invalid format - invalid configuration ID 'x'\n"}
+
+
+def test_pci_and_usb_mappings_are_stored_too(api):
+    api.post('/cluster/mapping/pci', id='gpu', map=['id=10de:2204,node=pve1,path=0000:01:00'], mdev=0)
+    assert api.get('/cluster/mapping/pci/gpu')['map'] == ['id=10de:2204,node=pve1,path=0000:01:00']
+    assert error_of(api.post, '/cluster/mapping/pci', id='gpu', map=['id=10de:2204,node=pve1,path=0000:01:00']
+                    ).message == "create hardware mapping failed: pci ID 'gpu' already defined"
+    api.post('/cluster/mapping/usb', id='dongle', map=['id=0529:0001,node=pve1'])
+    assert [e['id'] for e in api.get('/cluster/mapping/usb')] == ['dongle']
+
+
+def test_node_pci_hardware_from_the_seeded_table(api):
+    ids = [d['id'] for d in api.get('/nodes/pve1/hardware/pci')]
+    # The bridge (class 06) is filtered by PVE's default class blacklist.
+    assert ids == ['0000:00:02.0', '0000:01:00.0', '0000:01:00.1', '0000:03:00.0']
+    everything = api.get('/nodes/pve1/hardware/pci', **{'pci-class-blacklist': ''})
+    assert '0000:00:1f.0' in [d['id'] for d in everything]
+    gpu = [d for d in api.get('/nodes/pve1/hardware/pci') if d['id'] == '0000:01:00.0'][0]
+    assert gpu['iommugroup'] == 14 and gpu['vendor'] == '0x10de' and gpu['device'] == '0x2204'
+    audio = [d for d in api.get('/nodes/pve1/hardware/pci') if d['id'] == '0000:01:00.1'][0]
+    assert audio['iommugroup'] == 14  # one IOMMU group: a multi-function device
+    terse = api.get('/nodes/pve1/hardware/pci', verbose=0)
+    assert all('vendor_name' not in d for d in terse)
+    assert [d['id'] for d in api.get('/nodes/pve2/hardware/pci')] == ['0000:02:00.0']
+
+
+def test_mdev_types(api):
+    types = api.get('/nodes/pve1/hardware/pci/0000:00:02.0/mdev')
+    assert [t['type'] for t in types] == ['i915-GVTg_V5_4', 'i915-GVTg_V5_8']
+    assert api.get('/nodes/pve1/hardware/pci/0000:01:00.0/mdev') == []
+
+
+def test_field_failures_and_request_log(lab, api):
+    lab.pve.fail_fields('PUT', '/cluster/mapping/dir/data', {'map': 'bad'}, times=1)
+    err = error_of(api.put, '/cluster/mapping/dir/data', description='x')
+    assert err.status == 400 and err.errors == {'map': 'bad'}
+    assert lab.pve.writes() == [('PUT', '/cluster/mapping/dir/data', b'description=x')]
+    # Only once: the next request reaches the handler.
+    assert 'does not exist' in error_of(api.put, '/cluster/mapping/dir/data', description='x').message

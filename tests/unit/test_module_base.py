@@ -1,0 +1,67 @@
+"""The module base's connection settings: what is required, token forms, clear messages."""
+
+import pytest
+
+from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
+from ansible_collections.iac.proxmox.plugins.module_utils._module import CONNECTION_ARGSPEC, connection_settings
+
+BASE = {'api_host': 'pve1.example.com', 'api_port': 8006, 'api_user': 'root@pam', 'api_password': None,
+        'api_token_id': None, 'api_token_secret': None, 'validate_certs': True, 'ca_path': None, 'api_timeout': 30}
+
+
+def settings(**overrides):
+    params = dict(BASE)
+    params.update(overrides)
+    return connection_settings(params)
+
+
+def test_token_by_name():
+    out = settings(api_token_id='ci', api_token_secret='s')
+    assert (out['user'], out['token_id'], out['token_secret'], out['password']) == ('root@pam', 'ci', 's', None)
+
+
+def test_full_token_id_names_its_user():
+    out = settings(api_user=None, api_token_id='automation@pve!deploy', api_token_secret='s')
+    assert (out['user'], out['token_id']) == ('automation@pve', 'deploy')
+
+
+def test_full_token_id_must_match_api_user():
+    with pytest.raises(ValidationError) as err:
+        settings(api_token_id='automation@pve!deploy', api_token_secret='s')
+    assert err.value.option == 'api_token_id'
+
+
+def test_password_used_without_token():
+    out = settings(api_password='pw')
+    assert out['password'] == 'pw' and out['token_id'] is None
+
+
+@pytest.mark.parametrize('overrides,option', [
+    ({'api_host': None}, 'api_host'),
+    ({'api_user': None, 'api_password': 'x'}, 'api_user'),
+    ({'api_user': 'root', 'api_password': 'x'}, 'api_user'),
+    ({}, 'api_password'),
+    ({'api_token_id': 'ci'}, 'api_token_secret'),
+    ({'api_password': 'x', 'api_timeout': 0}, 'api_timeout'),
+])
+def test_missing_or_bad_settings_name_the_option(overrides, option):
+    with pytest.raises(ValidationError) as err:
+        settings(**overrides)
+    assert err.value.option == option
+    assert str(err.value).startswith(option)
+
+
+def test_tls_is_verified_unless_turned_off_and_ca_path_is_passed_on():
+    assert settings(api_password='x')['validate_certs'] is True
+    assert settings(api_password='x', ca_path='/etc/pve/ca.pem')['ca_path'] == '/etc/pve/ca.pem'
+
+
+def test_secrets_are_no_log_and_every_option_has_its_environment_variable():
+    assert CONNECTION_ARGSPEC['api_password']['no_log'] is True
+    assert CONNECTION_ARGSPEC['api_token_secret']['no_log'] is True
+    assert CONNECTION_ARGSPEC['validate_certs']['default'] is True
+    env = {name: spec['fallback'][1][0] for name, spec in CONNECTION_ARGSPEC.items() if 'fallback' in spec}
+    assert env == {'api_host': 'PROXMOX_HOST', 'api_port': 'PROXMOX_PORT', 'api_user': 'PROXMOX_USER',
+                   'api_password': 'PROXMOX_PASSWORD', 'api_token_id': 'PROXMOX_TOKEN_ID',
+                   'api_token_secret': 'PROXMOX_TOKEN_SECRET', 'validate_certs': 'PROXMOX_VALIDATE_CERTS',
+                   'ca_path': 'PROXMOX_CA_PATH'}
