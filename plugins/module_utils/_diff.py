@@ -119,21 +119,27 @@ def as_set(value):
     return frozenset(v for v in str(value or '').split(';') if v)
 
 
-def props_normalizer(fmt, subkeys=None):
+def props_normalizer(fmt, subkeys=None, defaults=None, ignore=()):
     """A normalizer for a property-string value: parse it and normalize each key it holds.
 
-    subkeys maps a key to its normalizer; unknown keys compare as strings.
+    subkeys maps a key to its normalizer; unknown keys compare as strings. A key whose normalized value is
+    its PVE default (defaults, normalized the same way) counts as absent, so `backup=1` equals no `backup`
+    key. Keys in `ignore` (such as a disk's informational `size`) are left out of the comparison.
     """
     subkeys = dict(subkeys or {})
+    defaults = dict(defaults or {})
 
     def normalize(value):
         data = value if isinstance(value, dict) else fmt.parse(value)
         out = {}
         for key, item in data.items():
-            if item is None:
+            if item is None or key in ignore:
                 continue
             norm = subkeys.get(key, as_str)
-            out[key] = norm(item)
+            item = norm(item)
+            if key in defaults and item == norm(defaults[key]):
+                continue
+            out[key] = item
         return out
     return normalize
 

@@ -101,7 +101,10 @@ class PveModule(object):
         self.plan.append(step)
         if self.check_mode:
             return None
-        answer = self.client.request(method, path, data=data, idempotent=idempotent)
+        if method == 'DELETE':
+            answer = self.client.request(method, path, params=data, idempotent=idempotent)
+        else:
+            answer = self.client.request(method, path, data=data, idempotent=idempotent)
         if wait and is_upid(answer):
             self.client.wait_task(answer, timeout=timeout)
         return answer

@@ -11,15 +11,21 @@ def play(lab, tmp_path):
     """play(tasks, check=False, diff=False, auth='token'|'password'|None, env=None, vars=None) -> PlayRun."""
     counter = {'n': 0}
 
-    def run(tasks, check=False, diff=False, auth='token', env=None, vars=None, args=()):
+    def run(tasks, check=False, diff=False, auth='token', env=None, vars=None, args=(), hosts='localhost',
+            inventory=None):
         counter['n'] += 1
         name = 'play{0}'.format(counter['n'])
-        play_ = {'name': name, 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}
+        play_ = {'name': name, 'hosts': hosts, 'gather_facts': False, 'tasks': tasks}
         if auth:
             play_['module_defaults'] = {'group/iac.proxmox.pve': lab.connection(auth=auth)}
         if vars:
             play_['vars'] = vars
         path = tmp_path / '{0}.yml'.format(name)
         path.write_text(yaml.safe_dump([play_], sort_keys=False))
-        return run_playbook(lab, tmp_path, path, check=check, diff=diff, env=env, args=args, name=name)
+        inventory_path = None
+        if inventory is not None:
+            inventory_path = tmp_path / '{0}-inventory.ini'.format(name)
+            inventory_path.write_text(inventory)
+        return run_playbook(lab, tmp_path, path, check=check, diff=diff, env=env, args=args, name=name,
+                            inventory=inventory_path)
     return run

@@ -16,6 +16,7 @@ from fakepve.server import error
 
 from .hardware import HardwareApi
 from .mapping import MappingApi
+from .qemu import QemuExtras
 from .topology import seed
 
 TOKEN_NAME = 'lab'
@@ -27,8 +28,13 @@ def is_write(method, path):
     return method not in ('GET', 'HEAD') and not path.endswith('/access/ticket')
 
 
-class LabPve(MappingApi, HardwareApi, FakePve):
-    """The lab: a FakePve with mappings, node hardware, a request log file and real per-request latency."""
+# Every lab node's CPU threads: what a VM's cores x sockets is checked against.
+NODE_CPUS = 32
+
+
+class LabPve(QemuExtras, MappingApi, HardwareApi, FakePve):
+    """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
+    per-request latency."""
 
     def __init__(self, host='127.0.0.1', port=0, password=None, seeded=True):
         super().__init__(user='root@pam', password=password or secrets.token_urlsafe(12), host=host, port=port)
@@ -43,6 +49,13 @@ class LabPve(MappingApi, HardwareApi, FakePve):
         self.field_failures = {}
         if seeded:
             seed(self)
+
+    @staticmethod
+    def _node_stats(online):
+        stats = FakePve._node_stats(online)
+        if stats:
+            stats['maxcpu'] = NODE_CPUS
+        return stats
 
     # ------------------------------------------------------------ the request log
 

@@ -1,0 +1,343 @@
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Guests, QEMU VMs and LXC containers alike: find them, give them VMIDs, wait out their locks, power them
+and destroy them safely. Private to the collection: not a public API.
+
+Every write goes through the module's `write()`, so check mode sends nothing and the plan lists each
+step. Power operations wait for their task and then for the state they asked for; a destroy never
+reports success while the guest still exists.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+
+from ._client import poll_delays
+from ._errors import PveApiError, PveError, PveTaskError, PveTimeoutError, ValidationError
+
+GUEST_NAME = re.compile(r'^(?=.{1,63}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?'
+                        r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$')
+LOCK_FILE_TIMEOUT = re.compile(r"can't lock file '[^']*' - got timeout")
+LOCKED = re.compile(r'(?:VM|CT) is locked \((\w[\w-]*)\)')
+VMID_TAKEN = re.compile(r'already exists|config file already exists|VMID \d+ is already in use')
+MISSING = re.compile(r"Configuration file '[^']*' does not exist|does not exist|no such VM|not found")
+MAX_VMID_ATTEMPTS = 20
+
+
+class GuestKind(object):
+    """What differs between VMs and containers in the API."""
+
+    def __init__(self, api, label, name_key):
+        self.api = api            # path segment and /cluster/resources type: qemu or lxc
+        self.label = label        # VM or CT, as PVE's messages say
+        self.name_key = name_key  # config key holding the name: name or hostname
+
+
+QEMU = GuestKind('qemu', 'VM', 'name')
+LXC = GuestKind('lxc', 'CT', 'hostname')
+KINDS = {'qemu': QEMU, 'lxc': LXC}
+
+
+class Guest(object):
+    """A guest that exists: identity and what /cluster/resources or status/current said about it."""
+
+    def __init__(self, kind, vmid, node, name=None, status=None, template=False, lock=None):
+        self.kind = kind
+        self.vmid = None if vmid is None else int(vmid)  # None: a guest check mode would create
+        self.node = node
+        self.name = name
+        self.status = status
+        self.template = bool(int(template or 0))
+        self.lock = lock or None
+
+    @property
+    def path(self):
+        return '/nodes/{0}/{1}/{2}'.format(self.node, self.kind.api, self.vmid)
+
+    @property
+    def label(self):
+        if self.vmid is None:
+            return '{0} {1}'.format(self.kind.label, self.name)
+        return '{0} {1}{2}'.format(self.kind.label, self.vmid, ' ({0})'.format(self.name) if self.name else '')
+
+    @classmethod
+    def from_resource(cls, item):
+        return cls(KINDS[item['type']], item['vmid'], item['node'], name=item.get('name'), status=item.get('status'),
+                   template=item.get('template'), lock=item.get('lock'))
+
+
+def check_guest_name(option, name):
+    if not isinstance(name, str) or not GUEST_NAME.match(name):
+        raise ValidationError(option, name, 'must be a valid DNS name (letters, digits, "-" and ".", at most 63 '
+                                            'characters)')
+    return name
+
+
+def list_guests(client):
+    """Every guest of the cluster (one request)."""
+    return [item for item in client.get('/cluster/resources', type='vm') or [] if item.get('type') in KINDS]
+
+
+def find_guest(client, kind, vmid=None, name=None, node=None, guests=None):
+    """The guest addressed by vmid (and node) or by name, or None if it does not exist.
+
+    With vmid and node known, one status read answers and no cluster listing is made. A name must be
+    unique among all guests; a VMID or name held by the other kind of guest is an error.
+    """
+    if vmid is not None and node is not None and guests is None:
+        try:
+            status = client.get('/nodes/{0}/{1}/{2}/status/current'.format(node, kind.api, vmid)) or {}
+        except PveApiError as exc:
+            if not MISSING.search(exc.message or ''):
+                raise
+        else:
+            return Guest(kind, vmid, node, name=status.get('name'), status=status.get('status'),
+                         template=status.get('template'), lock=status.get('lock'))
+    if guests is None:
+        guests = list_guests(client)
+    if vmid is not None:
+        found = [g for g in guests if int(g['vmid']) == int(vmid)]
+    else:
+        found = [g for g in guests if g.get('name') == name]
+        if len(found) > 1:
+            ids = ', '.join('{0} ({1} on {2})'.format(g['vmid'], g['type'], g['node'])
+                            for g in sorted(found, key=lambda g: int(g['vmid'])))
+            raise ValidationError('name', name, 'names must be unique, but several guests carry it: {0}; address '
+                                                'the guest by vmid'.format(ids))
+    if not found:
+        return None
+    item = found[0]
+    if item['type'] != kind.api:
+        other = KINDS[item['type']]
+        why = 'belongs to {0} {1} on {2}, not a {3}'.format(other.label, item['vmid'], item['node'], kind.label)
+        raise ValidationError('vmid' if vmid is not None else 'name', vmid if vmid is not None else name, why)
+    if item.get('status') == 'unknown':
+        raise PveApiError('{0} {1} is on node {2}, which is offline or unreachable; nothing was changed'.format(
+            kind.label, item['vmid'], item['node']), status=595)
+    return Guest.from_resource(item)
+
+
+def is_vmid_collision(exc):
+    text = str(getattr(exc, 'message', '') or exc)
+    if isinstance(exc, PveTaskError):
+        text = '{0} {1}'.format(exc.exitstatus, ' '.join(exc.log))
+    return bool(VMID_TAKEN.search(text))
+
+
+def allocate_vmid(module, create, sleep=time.sleep):
+    """Run create(vmid) with the cluster's next free VMID, taking another one whenever the VMID was taken
+    meanwhile (parallel runs race for /cluster/nextid). Returns (vmid, create's result)."""
+    client = module.client
+    for attempt in range(1, MAX_VMID_ATTEMPTS + 1):
+        vmid = int(client.get('/cluster/nextid'))
+        try:
+            return vmid, create(vmid)
+        except (PveApiError, PveTaskError) as exc:
+            if not is_vmid_collision(exc) or attempt == MAX_VMID_ATTEMPTS:
+                raise
+        # Others are creating too: spread out so the next round does not collide again.
+        sleep(random.uniform(0.05, 0.25) * attempt)
+    raise PveError('no free VMID after {0} attempts'.format(MAX_VMID_ATTEMPTS))
+
+
+# ---------------------------------------------------------------------- reading
+
+def read_config(client, guest):
+    """The guest's current config (with `digest`)."""
+    return client.get(guest.path + '/config') or {}
+
+
+def read_pending(client, guest):
+    """(effective config, pending) from one read: the values the next start will use, and the keys whose
+    change waits for it ({key: new value or None for a pending delete})."""
+    effective, pending = {}, {}
+    for item in client.get(guest.path + '/pending') or []:
+        key = item.get('key')
+        if item.get('delete'):
+            pending[key] = None
+            continue
+        if 'pending' in item:
+            pending[key] = item['pending']
+            effective[key] = item['pending']
+        elif 'value' in item:
+            effective[key] = item['value']
+    return effective, pending
+
+
+def read_status(client, guest):
+    status = client.get(guest.path + '/status/current') or {}
+    guest.status = status.get('status', guest.status)
+    guest.lock = status.get('lock') or None
+    return status
+
+
+def wait_until(check, timeout, what, sleep=time.sleep, clock=time.monotonic):
+    """Poll check() (adaptively) until it returns true; PveTimeoutError naming `what` after timeout."""
+    deadline = clock() + timeout
+    delays = poll_delays()
+    while True:
+        if check():
+            return
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise PveTimeoutError('{0} (waited {1}s)'.format(what, timeout))
+        sleep(min(next(delays), remaining))
+
+
+# ---------------------------------------------------------------------- locks
+
+def wait_unlocked(module, guest, lock, timeout):
+    """Wait while the guest carries a config lock (backup, clone, migrate, ...), up to timeout seconds."""
+    if not lock:
+        return
+    guest.lock = lock
+    if module.check_mode:
+        return
+
+    def unlocked():
+        read_status(module.client, guest)
+        return not guest.lock
+    try:
+        wait_until(unlocked, timeout, '{0} is locked ({1})'.format(guest.label, lock))
+    except PveTimeoutError:
+        raise PveError('{0} is locked ({1}) and was still locked after {2}s (lock_timeout); nothing was changed. '
+                       'Wait for the {1} to finish, or raise lock_timeout.'.format(
+                           guest.label, guest.lock or lock, timeout))
+
+
+def write_guest(module, guest, method, path, data=None, action=None, lock_timeout=60, task_timeout=None):
+    """module.write() for a guest, riding out its config lock: PVE's `can't lock file` and `VM is locked`
+    answers are retried until lock_timeout."""
+    start = time.monotonic()
+    delays = poll_delays()
+    while True:
+        try:
+            return module.write(method, path, data, action=action, timeout=task_timeout)
+        except (PveApiError, PveTaskError) as exc:
+            text = exc.message if not isinstance(exc, PveTaskError) else str(exc.exitstatus)
+            held = LOCKED.search(text or '')
+            if not (LOCK_FILE_TIMEOUT.search(text or '') or held):
+                raise
+            remaining = lock_timeout - (time.monotonic() - start)
+            if remaining <= 0:
+                what = 'locked ({0})'.format(held.group(1)) if held else 'busy (its config lock is held by a task)'
+                raise PveError('{0} is {1} and was still so after {2}s (lock_timeout): {3}'.format(
+                    guest.label, what, lock_timeout, text))
+            module.plan.pop()  # the retried step is planned once
+            if held:
+                wait_unlocked(module, guest, held.group(1), remaining)
+            else:
+                time.sleep(min(next(delays), remaining))
+
+
+# ---------------------------------------------------------------------- power
+
+def wait_status(module, guest, wanted, timeout):
+    """After a power task: wait until the guest reports the wanted status (HA-managed guests lag behind)."""
+    if module.check_mode:
+        guest.status = wanted
+        return
+
+    def reached():
+        read_status(module.client, guest)
+        return guest.status == wanted
+    wait_until(reached, timeout, '{0} did not become {1}'.format(guest.label, wanted))
+
+
+def start(module, guest, timeout=300, lock_timeout=60):
+    write_guest(module, guest, 'POST', guest.path + '/status/start', action='start {0}'.format(guest.label),
+                lock_timeout=lock_timeout, task_timeout=timeout)
+    wait_status(module, guest, 'running', timeout)
+
+
+def stop(module, guest, timeout=300, lock_timeout=60, overrule_shutdown=False):
+    data = {'overrule-shutdown': 1} if overrule_shutdown and guest.kind is QEMU else None
+    write_guest(module, guest, 'POST', guest.path + '/status/stop', data, action='stop {0} (forced)'.format(
+        guest.label), lock_timeout=lock_timeout, task_timeout=timeout)
+    wait_status(module, guest, 'stopped', timeout)
+
+
+def shutdown(module, guest, timeout, force_stop=True, lock_timeout=60):
+    """Graceful shutdown within timeout seconds, then (force_stop) a forced stop that overrules it.
+
+    Returns 'graceful' or 'forced'. Raises if the guest did not stop and force_stop is off.
+    """
+    try:
+        write_guest(module, guest, 'POST', guest.path + '/status/shutdown', {'timeout': int(timeout)},
+                    action='shut down {0} (up to {1}s)'.format(guest.label, int(timeout)), lock_timeout=lock_timeout,
+                    task_timeout=timeout + 60)
+    except (PveTaskError, PveTimeoutError) as exc:
+        if module.check_mode:
+            raise
+        read_status(module.client, guest)
+        if guest.status == 'stopped':
+            return 'graceful'
+        if not force_stop:
+            raise PveError('{0} did not shut down within {1}s (shutdown_timeout) and force_stop is false: {2}'.format(
+                guest.label, int(timeout), getattr(exc, 'exitstatus', None) or exc))
+        stop(module, guest, lock_timeout=lock_timeout, overrule_shutdown=True)
+        return 'forced'
+    wait_status(module, guest, 'stopped', 60)
+    return 'graceful'
+
+
+def reboot(module, guest, timeout, lock_timeout=60):
+    write_guest(module, guest, 'POST', guest.path + '/status/reboot', {'timeout': int(timeout)},
+                action='reboot {0}'.format(guest.label), lock_timeout=lock_timeout, task_timeout=timeout + 60)
+    wait_status(module, guest, 'running', timeout)
+
+
+def wait_for_agent(module, guest, timeout):
+    """Until the QEMU guest agent answers a ping (a read-only request, sent as POST by PVE's API)."""
+    if module.check_mode:
+        return
+
+    def answers():
+        try:
+            module.client.post(guest.path + '/agent/ping')
+            return True
+        except PveApiError as exc:
+            if exc.status in (500, 596) or 'agent' in (exc.message or ''):
+                return False
+            raise
+    wait_until(answers, timeout, 'the guest agent of {0} did not answer'.format(guest.label))
+
+
+# ---------------------------------------------------------------------- destroy
+
+def is_protected(config):
+    return str(config.get('protection', '0')) in ('1', 'true')
+
+
+def destroy(module, guest, config, shutdown_timeout, force_stop=True, lock_timeout=60, purge=True):
+    """Safe destroy: refuse a protected guest before any write; shut a running one down gracefully, then
+    (force_stop) stop it; delete it with its disks (and, with purge, its job and HA entries); wait until it
+    is gone. Returns how it was stopped: None (was not running), 'graceful' or 'forced'."""
+    if is_protected(config):
+        raise PveError('{0} is protected (protection: 1); nothing was changed. Set protection to false first if '
+                       'it really is to be destroyed.'.format(guest.label))
+    how = None
+    if guest.status == 'running':
+        how = shutdown(module, guest, shutdown_timeout, force_stop=force_stop, lock_timeout=lock_timeout)
+    params = {'purge': 1, 'destroy-unreferenced-disks': 1} if purge else None
+    write_guest(module, guest, 'DELETE', guest.path, params, action='destroy {0}'.format(guest.label),
+                lock_timeout=lock_timeout, task_timeout=600)
+    if not module.check_mode:
+        wait_gone(module, guest, 60)
+    guest.status = 'absent'
+    return how
+
+
+def wait_gone(module, guest, timeout):
+    def gone():
+        try:
+            module.client.get(guest.path + '/status/current')
+        except PveApiError as exc:
+            if MISSING.search(exc.message or ''):
+                return True
+            raise
+        return False
+    wait_until(gone, timeout, '{0} still exists after its destroy task ended'.format(guest.label))

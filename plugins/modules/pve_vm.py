@@ -1,0 +1,560 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: pve_vm
+short_description: Manage Proxmox VE QEMU virtual machines, from clone to safe destroy
+version_added: 0.1.0
+description:
+  - Creates a VM from scratch or by cloning a template, converges its hardware and settings, controls its
+    power state and destroys it safely.
+  - A VM is found by O(vmid) or by O(name); names are treated as unique. A re-run with the same O(name) never
+    clones or creates a second VM.
+  - Idempotent - a run that changes nothing sends no write request. Check mode sends no write request at all
+    and returns the RV(plan). Diff mode shows every changed key before and after.
+  - Devices are lists of dicts with a C(slot). Slots a play does not list are never touched; options a play
+    leaves out of a listed device keep their current values. A device is removed only with C(state=absent) on
+    its slot, and a removed disk is kept as an C(unusedN) volume unless O(purge_volumes=true).
+  - Every value is checked before anything is written; storages, nodes and vCPU counts are checked against
+    the cluster when something is going to be written.
+author:
+  - iac.proxmox maintainers (@iac-proxmox)
+extends_documentation_fragment:
+  - iac.proxmox.connection
+attributes:
+  check_mode:
+    description: Supported; nothing is written and RV(plan) lists the ordered actions.
+    support: full
+  diff_mode:
+    description: Supported; before and after of every changed key (secrets masked).
+    support: full
+  action_group:
+    description: Part of the C(iac.proxmox.pve) action group.
+    support: full
+    membership:
+      - iac.proxmox.pve
+options:
+  vmid:
+    description:
+      - The VM's ID. When not given, the VM is found by O(name), and a new VM gets the cluster's next free ID
+        (retried if a parallel run takes it first).
+    type: int
+  name:
+    description:
+      - The VM's name (a DNS name). Identifies the VM when O(vmid) is not given; with O(vmid), renames it.
+      - Fails if several guests carry the name.
+    type: str
+  node:
+    description:
+      - Node for a new VM (default for a clone - the source's node). For an existing VM, speeds up finding it;
+        the VM is never migrated.
+    type: str
+  clone:
+    description:
+      - Name or VMID of the VM or template to clone a new VM from. Ignored when the VM exists.
+      - After the clone the same task converges the rest of the options with one config write.
+    type: str
+  full:
+    description:
+      - Full clone (independent copies of the disks). V(false) makes a linked clone, which needs a template.
+    type: bool
+    default: true
+  storage:
+    description:
+      - Target storage of a full clone's disks. IDs with dots (V(nfs.01)) work.
+    type: str
+  pool:
+    description: Resource pool to put a new VM in.
+    type: str
+  snapname:
+    description: Clone from this snapshot of the source.
+    type: str
+  state:
+    description:
+      - V(present) converges the config and leaves the power state alone.
+      - V(started), V(stopped), V(restarted) also bring the power state there, each waiting for its task and
+        for the state it asked for.
+      - V(template) converts the VM to a template (shutting it down first).
+      - V(absent) destroys the VM safely - a protected VM fails and nothing is written; a running VM is shut
+        down gracefully up to O(shutdown_timeout), then stopped; then the VM is deleted with its disks and its
+        job and HA entries, and the task waits until it is gone.
+    type: str
+    choices: [present, started, stopped, restarted, absent, template]
+    default: present
+  cores:
+    description: CPU cores per socket. O(cores) x O(sockets) may not exceed the node's CPU threads or 512.
+    type: int
+  sockets:
+    description: CPU sockets.
+    type: int
+  memory:
+    description: Memory in MiB (V(4096)) or as a size (V(4G)).
+    type: raw
+  balloon:
+    description: Minimum memory in MiB for the balloon device; V(0) disables it.
+    type: int
+  cpu:
+    description: CPU type, for example V(host) or V(x86-64-v2-AES).
+    type: str
+  machine:
+    description: Machine type, for example V(q35) or V(pc-i440fx-9.2).
+    type: str
+  bios:
+    description: Firmware.
+    type: str
+    choices: [seabios, ovmf]
+  ostype:
+    description: Guest OS type.
+    type: str
+    choices: [other, wxp, w2k, w2k3, w2k8, wvista, win7, win8, win10, win11, l24, l26, solaris]
+  agent:
+    description:
+      - QEMU guest agent - V(true)/V(false), or a dict with C(enabled), C(fstrim_cloned_disks), C(freeze_fs),
+        C(type). Agent options not given keep their values.
+    type: raw
+  tags:
+    description: Tags, compared as a set (order and case do not matter; PVE stores them lower-cased and sorted).
+    type: list
+    elements: str
+  description:
+    description: Notes shown in the PVE GUI.
+    type: str
+  onboot:
+    description: Start the VM when its node boots.
+    type: bool
+  protection:
+    description: Protect the VM against removal (and its disks against deletion).
+    type: bool
+  boot:
+    description: Boot order - a list of slots (V([scsi0, net0])) or PVE's V(order=scsi0;net0).
+    type: raw
+  scsihw:
+    description: SCSI controller.
+    type: str
+    choices: [lsi, lsi53c810, virtio-scsi-pci, virtio-scsi-single, megasas, pvscsi]
+  vga:
+    description: Display, for example V(std), V(serial0) or V(qxl,memory=32).
+    type: str
+  disks:
+    description:
+      - Disks by slot. A new slot needs C(storage) and C(size). An existing disk only grows (a resize); a
+        smaller size is an error.
+    type: list
+    elements: dict
+    suboptions:
+      slot:
+        description: V(scsi0)-V(scsi30), V(virtio0)-V(virtio15), V(sata0)-V(sata5), V(ide0)-V(ide3).
+        type: str
+        required: true
+      storage:
+        description: Storage of a new disk. For an existing disk on another storage, the disk is moved there.
+        type: str
+      size:
+        description: Size, for example V(32G) or V(512M).
+        type: str
+      backup:
+        description: Include the disk in backups.
+        type: bool
+      discard:
+        description: Pass discard/TRIM to the storage.
+        type: bool
+      ssd:
+        description: Present the disk as an SSD.
+        type: bool
+      iothread:
+        description: Use an IO thread (needs a virtio-scsi-single controller for SCSI disks).
+        type: bool
+      cache:
+        description: Cache mode.
+        type: str
+        choices: [none, writethrough, writeback, unsafe, directsync]
+      format:
+        description: Image format of a new disk on a file storage.
+        type: str
+        choices: [raw, qcow2, vmdk]
+      state:
+        description: V(absent) detaches the disk (its volume stays as C(unusedN) unless O(purge_volumes)).
+        type: str
+        choices: [present, absent]
+        default: present
+  efidisk:
+    description:
+      - The EFI vars disk (needs O(bios=ovmf)). A clone keeps the source's EFI disk attributes unless told
+        otherwise; C(efitype) and C(pre_enrolled_keys) can only be chosen when the EFI disk is created.
+    type: dict
+    suboptions:
+      storage:
+        description: Storage of a new EFI disk (or where to move an existing one).
+        type: str
+      efitype:
+        description: Size of the OVMF vars.
+        type: str
+        choices: ['2m', '4m']
+      pre_enrolled_keys:
+        description: Enroll the distribution and Microsoft Secure Boot keys.
+        type: bool
+      state:
+        description: V(absent) detaches the EFI disk.
+        type: str
+        choices: [present, absent]
+        default: present
+  tpm:
+    description:
+      - TPM state - a dict with C(storage) and C(version) (V(v1.2) or V(v2.0), chosen at creation only), or
+        V(false) to remove the TPM.
+    type: raw
+  nets:
+    description:
+      - Network devices by slot. A new one needs C(bridge) (C(model) defaults to V(virtio)). An existing MAC
+        address is kept unless C(macaddr) is given.
+    type: list
+    elements: dict
+    suboptions:
+      slot:
+        description: V(net0)-V(net31).
+        type: str
+        required: true
+      model:
+        description: NIC model, for example V(virtio) or V(e1000).
+        type: str
+      bridge:
+        description: Bridge, for example V(vmbr0).
+        type: str
+      tag:
+        description: VLAN tag; V(0) removes it.
+        type: int
+      firewall:
+        description: Use the PVE firewall on this NIC.
+        type: bool
+      link_down:
+        description: The link state - V(true) is a cable unplugged.
+        type: bool
+      mtu:
+        description: MTU (V(1) means the bridge's MTU).
+        type: int
+      rate:
+        description: Rate limit in MB/s.
+        type: float
+      macaddr:
+        description: MAC address.
+        type: str
+      state:
+        description: V(absent) removes the NIC.
+        type: str
+        choices: [present, absent]
+        default: present
+  cloudinit:
+    description:
+      - Cloud-init settings. When any changes, the cloud-init drive is regenerated.
+    type: dict
+    suboptions:
+      user:
+        description: User to create.
+        type: str
+      password:
+        description: Its password; stored hashed by PVE, never shown in results or diffs.
+        type: str
+      update_password:
+        description:
+          - V(on_create) sets the password when the VM is created (or has none); V(always) sets it on every run
+            (PVE only keeps a hash, so it cannot be compared, and the task reports a change each time).
+        type: str
+        choices: [always, on_create]
+        default: on_create
+      ssh_keys:
+        description: SSH public keys for the user (a set).
+        type: list
+        elements: str
+      ipconfig:
+        description:
+          - IP settings per NIC - list item N is C(ipconfigN) unless it names its C(slot).
+        type: list
+        elements: dict
+        suboptions:
+          slot:
+            description: V(0)-V(31) or V(ipconfig0)-V(ipconfig31).
+            type: str
+          ip:
+            description: V(dhcp) or an IPv4 address with prefix length.
+            type: str
+          gw:
+            description: IPv4 gateway.
+            type: str
+          ip6:
+            description: V(dhcp), V(auto) or an IPv6 address with prefix length.
+            type: str
+          gw6:
+            description: IPv6 gateway.
+            type: str
+          state:
+            description: V(absent) removes this ipconfig.
+            type: str
+            choices: [present, absent]
+            default: present
+      nameserver:
+        description: DNS servers.
+        type: list
+        elements: str
+      searchdomain:
+        description: DNS search domain(s).
+        type: str
+      storage:
+        description: Storage for a new cloud-init drive, when the VM has none.
+        type: str
+      slot:
+        description: Slot for a new cloud-init drive.
+        type: str
+        default: ide2
+  purge_volumes:
+    description: Also delete the volumes of disks removed with C(state=absent), instead of keeping them as C(unusedN).
+    type: bool
+    default: false
+  apply_pending:
+    description:
+      - What to do with changes PVE keeps pending on a running VM. V(never) reports them (RV(pending),
+        RV(reboot_required)); V(reboot) reboots the VM and waits until it runs again.
+    type: str
+    choices: [never, reboot]
+    default: never
+  wait_for_agent:
+    description: After starting or rebooting the VM, wait until its guest agent answers.
+    type: bool
+    default: false
+  agent_timeout:
+    description: Seconds to wait for the guest agent.
+    type: int
+    default: 300
+  shutdown_timeout:
+    description: Seconds a graceful shutdown (or reboot) may take.
+    type: int
+    default: 180
+  force_stop:
+    description: Stop the VM forcibly when a graceful shutdown did not finish within O(shutdown_timeout).
+    type: bool
+    default: true
+  lock_timeout:
+    description: Seconds to wait for a lock held by another operation (backup, clone, migrate) before failing.
+    type: int
+    default: 60
+  timeout:
+    description: Seconds to wait for a task (clone, create, start, resize).
+    type: int
+    default: 600
+notes:
+  - Privileges - C(VM.Audit) to read; C(VM.Clone) on the source and C(VM.Allocate) for new VMs;
+    C(VM.Config.*) for settings; C(Datastore.AllocateSpace) on storages for new disks; C(VM.PowerMgmt) for power;
+    C(VM.Allocate) to destroy.
+seealso:
+  - module: iac.proxmox.pve_dir_mapping
+'''
+
+EXAMPLES = r'''
+- name: Web VM from the golden template, started
+  iac.proxmox.pve_vm:
+    name: web-01
+    clone: debian-12-golden
+    storage: nfs.01
+    cores: 4
+    memory: 4G
+    tags: [web, prod]
+    disks:
+      - slot: scsi0
+        size: 32G
+      - slot: scsi1
+        storage: nfs.01
+        size: 100G
+        backup: false
+    nets:
+      - slot: net0
+        bridge: vmbr0
+        tag: 20
+    cloudinit:
+      user: admin
+      ssh_keys: ["{{ lookup('file', '~/.ssh/id_ed25519.pub') }}"]
+      ipconfig:
+        - ip: 10.0.20.11/24
+          gw: 10.0.20.1
+    state: started
+
+- name: Unplug the NIC of a VM
+  iac.proxmox.pve_vm:
+    name: web-01
+    nets:
+      - slot: net0
+        link_down: true
+
+- name: More memory, applied by a reboot if the VM runs
+  iac.proxmox.pve_vm:
+    name: web-01
+    memory: 8G
+    apply_pending: reboot
+
+- name: Destroy it (gracefully, then forced after 60 seconds)
+  iac.proxmox.pve_vm:
+    name: web-01
+    state: absent
+    shutdown_timeout: 60
+'''
+
+RETURN = r'''
+vmid:
+  description: The VM's ID (null in check mode for a VM that would be created).
+  returned: always
+  type: int
+  sample: 101
+node:
+  description: The node the VM is on.
+  returned: always
+  type: str
+  sample: pve1
+name:
+  description: The VM's name.
+  returned: always
+  type: str
+status:
+  description: The VM's power state after the run, or V(absent).
+  returned: always
+  type: str
+  sample: running
+template:
+  description: Whether the VM is a template.
+  returned: unless absent
+  type: bool
+changed_keys:
+  description: The config keys (and disk slots resized or moved) that changed.
+  returned: unless absent
+  type: list
+  elements: str
+  sample: [memory, net0, scsi1]
+pending:
+  description: Config keys whose change waits for a restart of the running VM.
+  returned: unless absent
+  type: list
+  elements: str
+  sample: [memory]
+reboot_required:
+  description: Whether changes are pending until a restart.
+  returned: unless absent
+  type: bool
+config:
+  description: The VM's config after the run (pending values included; the cloud-init password masked).
+  returned: unless absent
+  type: dict
+plan:
+  description: The ordered write actions made, or in check mode the ones that would be made.
+  returned: when something changed or would change
+  type: list
+  elements: str
+  sample: ["clone VM 9000 (debian-12-golden) to new VM web-01 on pve1", "set config of VM 101 (web-01): cores", "start VM 101 (web-01)"]
+stopped:
+  description: With O(state=absent), how a running VM was stopped - V(graceful) or V(forced) (null if it was not running).
+  returned: when state is absent and the VM existed
+  type: str
+'''
+
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._vm import run
+
+PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
+
+
+def main():
+    module = PveModule(
+        argument_spec=dict(
+            vmid=dict(type='int'),
+            name=dict(type='str'),
+            node=dict(type='str'),
+            clone=dict(type='str'),
+            full=dict(type='bool', default=True),
+            storage=dict(type='str'),
+            pool=dict(type='str'),
+            snapname=dict(type='str'),
+            state=dict(type='str', default='present',
+                       choices=['present', 'started', 'stopped', 'restarted', 'absent', 'template']),
+            cores=dict(type='int'),
+            sockets=dict(type='int'),
+            memory=dict(type='raw'),
+            balloon=dict(type='int'),
+            cpu=dict(type='str'),
+            machine=dict(type='str'),
+            bios=dict(type='str', choices=['seabios', 'ovmf']),
+            ostype=dict(type='str', choices=['other', 'wxp', 'w2k', 'w2k3', 'w2k8', 'wvista', 'win7', 'win8', 'win10',
+                                             'win11', 'l24', 'l26', 'solaris']),
+            agent=dict(type='raw'),
+            tags=dict(type='list', elements='str'),
+            description=dict(type='str'),
+            onboot=dict(type='bool'),
+            protection=dict(type='bool'),
+            boot=dict(type='raw'),
+            scsihw=dict(type='str', choices=['lsi', 'lsi53c810', 'virtio-scsi-pci', 'virtio-scsi-single', 'megasas',
+                                             'pvscsi']),
+            vga=dict(type='str'),
+            disks=dict(type='list', elements='dict', options=dict(
+                slot=dict(type='str', required=True),
+                storage=dict(type='str'),
+                size=dict(type='str'),
+                backup=dict(type='bool'),
+                discard=dict(type='bool'),
+                ssd=dict(type='bool'),
+                iothread=dict(type='bool'),
+                cache=dict(type='str', choices=['none', 'writethrough', 'writeback', 'unsafe', 'directsync']),
+                format=dict(type='str', choices=['raw', 'qcow2', 'vmdk']),
+                state=PRESENT_ABSENT,
+            )),
+            efidisk=dict(type='dict', options=dict(
+                storage=dict(type='str'),
+                efitype=dict(type='str', choices=['2m', '4m']),
+                pre_enrolled_keys=dict(type='bool', no_log=False),
+                state=PRESENT_ABSENT,
+            )),
+            tpm=dict(type='raw'),
+            nets=dict(type='list', elements='dict', options=dict(
+                slot=dict(type='str', required=True),
+                model=dict(type='str'),
+                bridge=dict(type='str'),
+                tag=dict(type='int'),
+                firewall=dict(type='bool'),
+                link_down=dict(type='bool'),
+                mtu=dict(type='int'),
+                rate=dict(type='float'),
+                macaddr=dict(type='str'),
+                state=PRESENT_ABSENT,
+            )),
+            cloudinit=dict(type='dict', options=dict(
+                user=dict(type='str'),
+                password=dict(type='str', no_log=True),
+                update_password=dict(type='str', choices=['always', 'on_create'], default='on_create', no_log=False),
+                ssh_keys=dict(type='list', elements='str', no_log=False),
+                ipconfig=dict(type='list', elements='dict', options=dict(
+                    slot=dict(type='str'),
+                    ip=dict(type='str'),
+                    gw=dict(type='str'),
+                    ip6=dict(type='str'),
+                    gw6=dict(type='str'),
+                    state=PRESENT_ABSENT,
+                )),
+                nameserver=dict(type='list', elements='str'),
+                searchdomain=dict(type='str'),
+                storage=dict(type='str'),
+                slot=dict(type='str', default='ide2'),
+            )),
+            purge_volumes=dict(type='bool', default=False),
+            apply_pending=dict(type='str', choices=['never', 'reboot'], default='never'),
+            wait_for_agent=dict(type='bool', default=False),
+            agent_timeout=dict(type='int', default=300),
+            shutdown_timeout=dict(type='int', default=180),
+            force_stop=dict(type='bool', default=True),
+            lock_timeout=dict(type='int', default=60),
+            timeout=dict(type='int', default=600),
+        ),
+    )
+    module.run(run)
+
+
+if __name__ == '__main__':
+    main()

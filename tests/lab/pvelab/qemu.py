@@ -1,0 +1,280 @@
+"""QEMU behaviour fakepve leaves out, after qemu-server's PVE/API2/Qemu.pm and PVE/QemuServer.pm:
+
+* config writes allocate new disks (`storage:size`, `storage:cloudinit`) as create does, and detach a
+  removed disk to the next `unusedN` instead of forgetting it; deleting an `unusedN` frees its volume;
+* `PUT .../resize` grows a disk (size in the config and on the storage), with PVE's checks and wording;
+* `POST .../move_disk` moves a disk to another storage;
+* a clone gets its own cloud-init drive instead of sharing the source's;
+* `cipassword` is stored hashed and read back as `**********`; `PUT .../cloudinit` regenerates the drive;
+* the guest agent answers once a VM with `agent: 1` has run for `agent_boot_secs` PVE seconds.
+"""
+
+import hashlib
+import json
+import re
+import time
+
+from aiohttp import web
+
+from fakepve.model import FakeVm, PveError, TaskError
+from fakepve.qemu import DRIVE_KEY, NEW_DISK, is_cdrom, join_drive, split_drive, volume_ref
+from fakepve.lxc import SIZE_UNITS, format_size
+from fakepve.routing import die, param_error
+
+MASKED_PASSWORD = '**********'
+UNUSED_KEY = re.compile(r'^unused\d+$')
+SIZE_ARG = re.compile(r'^(\+?)(\d+(?:\.\d+)?)([KMGT]?)$')
+
+
+def agent_enabled(config):
+    enabled = str(config.get('agent', '0')).split(',', maxsplit=1)[0]
+    return enabled.rsplit('=', maxsplit=1)[-1] in ('1', 'true', 'yes', 'on')
+
+
+def next_unused(config):
+    n = 0
+    while 'unused{0}'.format(n) in config:
+        n += 1
+    return 'unused{0}'.format(n)
+
+
+def detachable_volume(value):
+    """The volume a drive value holds, if removing the drive should leave it as unusedN."""
+    volume, props = split_drive(value)
+    if not volume or is_cdrom(volume, props) or volume_ref(volume)[0] is None:
+        return None
+    return volume
+
+
+class LabVm(FakeVm):
+    """A FakeVm whose pending deletes of disks leave the volume as unusedN, and whose agent boots."""
+
+    agent_boot_secs = 5.0
+
+    def apply_pending(self):
+        for key, value in list(self.pending.items()):
+            if value is None and DRIVE_KEY.match(key) and key in self.config:
+                volume = detachable_volume(self.config[key])
+                if volume:
+                    self.config[next_unused(self.config)] = volume
+        super().apply_pending()
+
+    @property
+    def agent(self):
+        explicit = self.__dict__.get('agent_answers')
+        if explicit is not None:
+            return explicit
+        if self.status != 'running' or not agent_enabled(self.config) or not self.started_at:
+            return None
+        scale = self.lab.time_scale or 0
+        if time.time() - self.started_at < self.agent_boot_secs * scale:
+            return None
+        return {}
+
+    @agent.setter
+    def agent(self, value):
+        self.__dict__['agent_answers'] = value
+
+
+class VmList(list):
+    """pve.vms: every VM that joins it becomes a LabVm."""
+
+    def __init__(self, owner, items=()):
+        super().__init__()
+        self.owner = owner
+        for item in items:
+            self.append(item)
+
+    def append(self, vm):
+        if isinstance(vm, FakeVm) and not isinstance(vm, LabVm):
+            vm.__class__ = LabVm
+        vm.lab = self.owner
+        vm.cloudinit_generated = getattr(vm, 'cloudinit_generated', 0)
+        super().append(vm)
+
+
+def hash_password(password):
+    """What PVE stores for cipassword: a crypt-style hash (anything already hashed is kept)."""
+    if re.match(r'^\$(?:[156]|2[ay])(\$.+){2}', password):
+        return password
+    return '$5$lab$' + hashlib.sha256(password.encode()).hexdigest()
+
+
+class QemuExtras(object):
+    """Mixin for the lab's FakePve."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.vms = VmList(self, self.vms)
+
+    def _routes_qemu_extras(self):
+        one = '/nodes/{node}/qemu/{vmid}'
+        return [('PUT', one + '/resize', self._qm_resize), ('POST', one + '/move_disk', self._qm_move_disk),
+                ('PUT', one + '/cloudinit', self._qm_cloudinit_regenerate),
+                ('GET', one + '/cloudinit', self._qm_cloudinit_pending)]
+
+    # ------------------------------------------------------------ config
+
+    async def _config_get(self, request):
+        response = await super()._config_get(request)
+        vm = self._vm(request)
+        if 'cipassword' in vm.config:
+            body = json.loads(response.text)
+            body['data']['cipassword'] = MASKED_PASSWORD
+            return web.json_response(body)
+        return response
+
+    async def _apply_config(self, vm, user, p):
+        p = dict(p)
+        if p.get('cipassword') is not None:
+            p['cipassword'] = hash_password(str(p['cipassword']))
+        deletes = [k for k in str(p.get('delete', '') or '').split(',') if k]
+        # PVE deletes unusedN at once, running or not, and frees its volume.
+        unused = [k for k in deletes if UNUSED_KEY.match(k)]
+        rest = [k for k in deletes if k not in unused]
+        if rest:
+            p['delete'] = ','.join(rest)
+        else:
+            p.pop('delete', None)
+        running = vm.status == 'running'
+        detached = dict((k, detachable_volume(vm.config[k])) for k in rest
+                        if DRIVE_KEY.match(k) and k in vm.config and not running)
+        made = []
+        try:
+            for key in sorted(k for k in p if DRIVE_KEY.match(k)):
+                volume = split_drive(p[key])[0]
+                if NEW_DISK.match(volume) or volume.endswith(':cloudinit'):
+                    if key in vm.config and not is_cdrom(*split_drive(vm.config[key])):
+                        raise param_error(**{key: "unable to replace disk '{0}' - detach it first".format(key)})
+                    p[key], volids = self._qm_new_drive(vm.vmid, key, p[key], None)
+                    made.extend(volids)
+            await super()._apply_config(vm, user, p)
+        except (PveError, TaskError):
+            for volid in made:
+                self._qm_free(volid)
+            raise
+        for volume in detached.values():
+            if volume:
+                vm.config[next_unused(vm.config)] = volume
+        for key in unused:
+            if key in vm.config:
+                self._qm_free(split_drive(vm.config.pop(key))[0])
+
+    # ------------------------------------------------------------ resize and move
+
+    async def _qm_resize(self, values, user):
+        vm = self.find(values['node'], values['vmid'])
+        self.need_quorum()
+        disk = values['disk']
+        digest = values.get('digest')
+        if digest and digest != vm.digest():
+            raise PveError(500, 'checksum mismatch (file change by other user?)')
+        self._check_lock(vm)
+        if disk not in vm.config:
+            raise die("disk '{0}' does not exist".format(disk))
+        volume, props = split_drive(vm.config[disk])
+        if is_cdrom(volume, props):
+            raise die("you can't resize a cdrom")
+        sid, name = volume_ref(volume)
+        if sid is None:
+            raise die("disk '{0}' has no associated volume".format(disk))
+        found = SIZE_ARG.match(str(values['size']))
+        if not found:
+            raise param_error(size='value does not match the regex pattern')
+        relative, number, unit = found.groups()
+        amount = int(float(number) * SIZE_UNITS.get(unit or 'G', 1)) if unit else int(float(number))
+        vol = self._volumes(sid).get(name) or {}
+        current = int(vol.get('size') or 0)
+        if not current and props.get('size'):
+            current = int(float(props['size'][:-1]) * SIZE_UNITS[props['size'][-1]])
+        new = current + amount if relative else amount
+        if new < current:
+            raise die('shrinking disks is not supported')
+
+        async def body():
+            store = self.storages.get(sid, {})
+            grow = new - current
+            if 'avail' in store and grow > store['avail']:
+                raise TaskError("unable to resize volume '{0}': no space left on storage '{1}'".format(volume, sid))
+            if 'avail' in store:
+                store['avail'] -= grow
+            if name in store.get('volumes', {}):
+                store['volumes'][name]['size'] = new
+            props['size'] = format_size(new)
+            vm.config[disk] = join_drive(volume, props)
+            return 'resized {0} to {1}'.format(disk, format_size(new))
+        return await self.task(vm.node, 'resize', vm.vmid, user, body, vm=vm)
+
+    async def _qm_move_disk(self, values, user):
+        vm = self.find(values['node'], values['vmid'])
+        self.need_quorum()
+        disk = values['disk']
+        target = values.get('storage')
+        if disk not in vm.config:
+            raise die("disk '{0}' does not exist".format(disk))
+        if not target:
+            raise param_error(storage='property is missing and it is not optional')
+        self._check_lock(vm)
+        volume, props = split_drive(vm.config[disk])
+        if is_cdrom(volume, props):
+            raise die("you can't move a cdrom")
+        sid, name = volume_ref(volume)
+        if sid == target:
+            raise die('you can\'t move to the same storage with same format')
+        self._qm_image_store(target, user)
+
+        async def body():
+            vol = self._volumes(sid).get(name) or {}
+            volid, _fmt = self._qm_alloc(target, vm.vmid, values.get('format'), int(vol.get('size') or 0))
+            vm.config[disk] = join_drive(volid, props)
+            if str(values.get('delete', 0)) in ('1', 'true'):
+                self._qm_free(volume)
+            else:
+                vm.config[next_unused(vm.config)] = volume
+            return 'moved {0} to {1}'.format(disk, volid)
+        return await self.task(vm.node, 'qmmove', vm.vmid, user, body, vm=vm)
+
+    # ------------------------------------------------------------ clone
+
+    async def _qm_clone(self, values, user):
+        upid = await super()._qm_clone(values, user)
+        new = self.vm(int(values['newid']))
+        if new is not None:
+            for key, value in list(new.config.items()):
+                volume, props = split_drive(value) if DRIVE_KEY.match(key) else (None, {})
+                if volume and volume.split(':')[-1].endswith('cloudinit') and is_cdrom(volume, props):
+                    sid = volume_ref(volume)[0]
+                    fresh = '{0}:vm-{1}-cloudinit'.format(sid, new.vmid)
+                    self.storages[sid].setdefault('volumes', {})[fresh.split(':', 1)[1]] = {
+                        'content': 'images', 'format': 'raw', 'size': 4 * 1024 ** 2, 'vmid': new.vmid, 'ctime': 0}
+                    new.config[key] = join_drive(fresh, props)
+        return upid
+
+    # ------------------------------------------------------------ cloud-init
+
+    async def _qm_cloudinit_regenerate(self, values, user):
+        vm = self.find(values['node'], values['vmid'])
+        self._check_lock(vm)
+        if not any(DRIVE_KEY.match(k) and 'cloudinit' in str(v) for k, v in vm.config.items()):
+            raise die('no cloudinit drive found')
+        vm.cloudinit_generated = getattr(vm, 'cloudinit_generated', 0) + 1
+        vm.cloudinit_snapshot = dict((k, v) for k, v in vm.config.items()
+                                     if k.startswith(('ci', 'ipconfig', 'sshkeys', 'nameserver', 'searchdomain')))
+        return None
+
+    async def _qm_cloudinit_pending(self, values, user):
+        vm = self.find(values['node'], values['vmid'])
+        snapshot = getattr(vm, 'cloudinit_snapshot', {})
+        out = []
+        for key in sorted(set(snapshot) | set(k for k in vm.config if k.startswith(
+                ('ci', 'ipconfig', 'sshkeys', 'nameserver', 'searchdomain')))):
+            item = {'key': key}
+            if key in snapshot:
+                item['value'] = snapshot[key]
+            if vm.config.get(key) != snapshot.get(key):
+                if key in vm.config:
+                    item['pending'] = vm.config[key]
+                else:
+                    item['delete'] = 1
+            out.append(item)
+        return out
