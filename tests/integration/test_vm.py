@@ -289,6 +289,19 @@ def test_destroy_running_vm_that_ignores_acpi(lab, play):
     assert again.changed == 0 and again.writes == []
 
 
+@pytest.mark.lab(time_scale=0.01)
+def test_stopped_without_force_stop_fails_clearly(lab, play):
+    vm = add_vm(lab, 222, 'stubborn', status='running')
+    vm.acpi = False
+    run = play([vm_task(name='stubborn', state='stopped', shutdown_timeout=5, force_stop=False)])
+    assert run.task('vm')['msg'].startswith('VM 222 (stubborn) did not shut down within 5s (shutdown_timeout) and '
+                                            'force_stop is false')
+    assert vm.status == 'running'
+    assert [p.rsplit('/', 1)[-1] for m, p in run.write_calls] == ['shutdown']
+    forced = play([vm_task(name='stubborn', state='stopped', shutdown_timeout=5)]).assert_ok()
+    assert vm.status == 'stopped' and forced.task('vm')['status'] == 'stopped'
+
+
 def test_destroy_graceful_purges_disks(lab, play):
     add_vm(lab, 221, 'bye', status='running')
     run = play([vm_task(name='bye', state='absent')]).assert_ok()

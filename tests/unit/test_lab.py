@@ -105,3 +105,83 @@ def test_field_failures_and_request_log(lab, api):
     assert lab.pve.writes() == [('PUT', '/cluster/mapping/dir/data', b'description=x')]
     # Only once: the next request reaches the handler.
     assert 'does not exist' in error_of(api.put, '/cluster/mapping/dir/data', description='x').message
+
+
+def clone_golden(api, newid, **extra):
+    api.wait_task(api.post('/nodes/pve1/qemu/9000/clone', newid=newid, name='copy{0}'.format(newid), full=1, **extra))
+    return api.get('/nodes/pve1/qemu/{0}/config'.format(newid))
+
+
+def test_clone_gets_its_own_cloudinit_drive(lab, api):
+    config = clone_golden(api, 100)
+    assert config['ide2'] == 'local-lvm:vm-100-cloudinit,media=cdrom'
+    assert 'vm-100-cloudinit' in lab.pve.storages['local-lvm']['volumes']
+    assert lab.pve.vm(9000).config['ide2'] == 'local-lvm:vm-9000-cloudinit,media=cdrom'
+
+
+def test_config_write_allocates_and_detaches_disks(lab, api):
+    clone_golden(api, 101)
+    api.put('/nodes/pve1/qemu/101/config', scsi1='nfs.01:2,backup=0,format=qcow2')
+    config = api.get('/nodes/pve1/qemu/101/config')
+    assert config['scsi1'].startswith('nfs.01:101/vm-101-disk-') and config['scsi1'].endswith('.qcow2,backup=0,size=2G')
+    volume = config['scsi1'].split(',')[0]
+    api.put('/nodes/pve1/qemu/101/config', delete='scsi1')
+    config = api.get('/nodes/pve1/qemu/101/config')
+    assert 'scsi1' not in config and config['unused0'] == volume
+    api.put('/nodes/pve1/qemu/101/config', delete='unused0')
+    assert 'unused0' not in api.get('/nodes/pve1/qemu/101/config')
+    assert volume.split(':', 1)[1] not in lab.pve.storages['nfs.01'].get('volumes', {})
+
+
+def test_pending_disk_delete_detaches_on_start(lab, api):
+    clone_golden(api, 102)
+    api.put('/nodes/pve1/qemu/102/config', scsi1='local-lvm:1')
+    api.wait_task(api.post('/nodes/pve1/qemu/102/status/start'))
+    api.put('/nodes/pve1/qemu/102/config', delete='scsi1')
+    assert any(p.get('key') == 'scsi1' and p.get('delete') for p in api.get('/nodes/pve1/qemu/102/pending'))
+    api.wait_task(api.post('/nodes/pve1/qemu/102/status/reboot'))
+    config = api.get('/nodes/pve1/qemu/102/config')
+    assert 'scsi1' not in config and config['unused0'].startswith('local-lvm:vm-102-disk-')
+
+
+def test_resize_as_pve(lab, api):
+    clone_golden(api, 103)
+    api.wait_task(api.put('/nodes/pve1/qemu/103/resize', disk='scsi0', size='+2G'))
+    assert 'size=10G' in api.get('/nodes/pve1/qemu/103/config')['scsi0']
+    api.wait_task(api.put('/nodes/pve1/qemu/103/resize', disk='scsi0', size='12G'))
+    assert 'size=12G' in api.get('/nodes/pve1/qemu/103/config')['scsi0']
+    assert error_of(api.put, '/nodes/pve1/qemu/103/resize', disk='scsi0', size='4G').message == \
+        'shrinking disks is not supported'
+    assert error_of(api.put, '/nodes/pve1/qemu/103/resize', disk='ide2', size='4G').message == \
+        "you can't resize a cdrom"
+    assert error_of(api.put, '/nodes/pve1/qemu/103/resize', disk='scsi9', size='4G').message == \
+        "disk 'scsi9' does not exist"
+
+
+def test_move_disk(lab, api):
+    clone_golden(api, 104)
+    api.wait_task(api.post('/nodes/pve1/qemu/104/move_disk', disk='scsi0', storage='nfs.01', delete=1))
+    config = api.get('/nodes/pve1/qemu/104/config')
+    assert config['scsi0'].startswith('nfs.01:104/') and not any(k.startswith('unused') for k in config)
+
+
+def test_cloudinit_password_is_hashed_and_masked(lab, api):
+    clone_golden(api, 105)
+    api.put('/nodes/pve1/qemu/105/config', cipassword='hunter2', ciuser='admin')
+    assert api.get('/nodes/pve1/qemu/105/config')['cipassword'] == '**********'
+    assert lab.pve.vm(105).config['cipassword'].startswith('$5$')
+    api.put('/nodes/pve1/qemu/105/cloudinit')
+    assert lab.pve.vm(105).cloudinit_generated == 1
+    pending = api.get('/nodes/pve1/qemu/105/cloudinit')
+    assert all('pending' not in item for item in pending)
+
+
+def test_guest_agent_answers_once_booted(lab, api):
+    clone_golden(api, 106)
+    assert error_of(api.post, '/nodes/pve1/qemu/106/agent/ping').message == 'QEMU guest agent is not running'
+    api.wait_task(api.post('/nodes/pve1/qemu/106/status/start'))
+    assert api.post('/nodes/pve1/qemu/106/agent/ping') is not None
+
+
+def test_nodes_report_their_cpu_threads(api):
+    assert [n['maxcpu'] for n in api.get('/nodes')] == [32, 32]
