@@ -87,6 +87,7 @@ class MappingKind(object):
         if not isinstance(items, list):
             items = [items]
         parsed = [self.fmt.parse(item) if isinstance(item, str) else dict(item) for item in items]
+        parsed = [dict((k.replace('-', '_'), v) for k, v in entry.items()) for entry in parsed]
         out['map'] = sorted(parsed, key=lambda e: (e.get('node', ''), sorted(e.items())))
         return out
 
@@ -101,14 +102,15 @@ def read_mapping(client, kind, mapping_id):
     return None, digest
 
 
-def converge(module, kind, mapping_id, state, desired):
+def converge(module, kind, mapping_id, state, desired, current=None, validate=None):
     """Bring the mapping to `state` with `desired` options ({key: value, ABSENT or None}).
 
-    desired['map'] is a list of entry dicts (None: leave the map alone). Exits the module.
+    desired['map'] is a list of entry dicts (None: leave the map alone). current: (entry, digest) when the
+    caller has read it already. validate(delta) runs before a write. Exits the module.
     """
     client = module.client
     path = '{0}/{1}'.format(kind.path, mapping_id)
-    current, digest = read_mapping(client, kind, mapping_id)
+    current, digest = current if current is not None else read_mapping(client, kind, mapping_id)
     before = kind.view(mapping_id, current)
     if state == 'absent':
         if current is not None:
@@ -123,6 +125,8 @@ def converge(module, kind, mapping_id, state, desired):
     if delta.changed:
         if desired.get('map'):
             check_nodes_exist(client, desired['map'])
+        if validate:
+            validate(delta)
         if current is None:
             params = dict(delta.set, id=mapping_id)
             module.write('POST', kind.path, params, action='create {0} mapping {1}'.format(kind.name, mapping_id))

@@ -185,3 +185,60 @@ def test_guest_agent_answers_once_booted(lab, api):
 
 def test_nodes_report_their_cpu_threads(api):
     assert [n['maxcpu'] for n in api.get('/nodes')] == [32, 32]
+
+
+def start_error(api, lab, vmid):
+    with pytest.raises(Exception) as err:
+        api.wait_task(api.post('/nodes/{0}/qemu/{1}/status/start'.format(lab.pve.vm(vmid).node, vmid)))
+    return err.value.exitstatus
+
+
+@pytest.mark.parametrize('config,node,expected', [
+    ({'virtiofs0': 'nothere'}, 'pve1', 'Directory ID nothere does not exist.'),
+    ({'virtiofs0': 'only1'}, 'pve2', 'No directory mapping for node pve2.'),
+    ({'virtiofs0': 'gone'}, 'pve1', 'directory mapping invalid: Path /srv/removed does not exist'),
+    ({'hostpci0': '0000:05:00'}, 'pve1', "no PCI device found for '0000:05:00'"),
+    ({'hostpci0': '0000:01:00,pcie=1', 'machine': 'pc'}, 'pve1', 'q35 machine model is not enabled'),
+    ({'hostpci0': 'mapping=gpu'}, 'pve2', "PCI device mapping not found for 'gpu'"),
+    ({'hostpci0': 'mapping=stale'}, 'pve1',
+     "PCI device mapping invalid (hardware probably changed): 'id' does not match for 'stale' (10de:2204 != 10de:9999)"),
+    ({'hostpci0': '0000:00:02.0,legacy-igd=1', 'machine': 'pc', 'vga': 'std'}, 'pve1',
+     "legacy IGD assignment requires VGA mode to be 'none'"),
+    ({'hostpci0': '0000:01:00,mdev=x'}, 'pve1', 'cannot use mediated device with multifunction device'),
+])
+def test_vm_start_refuses_what_pve_refuses(lab, api, config, node, expected):
+    lab.pve.add_mapping('dir', 'only1', ['node=pve1,path=/srv/datasets'])
+    lab.pve.add_mapping('dir', 'gone', ['node=pve1,path=/srv/removed'])
+    lab.pve.add_mapping('pci', 'gpu', ['id=10de:2204,node=pve1,path=0000:01:00,iommugroup=14,subsystem-id=1043:87b3'])
+    lab.pve.add_mapping('pci', 'stale', ['id=10de:9999,node=pve1,path=0000:01:00,iommugroup=14,subsystem-id=1043:87b3'])
+    lab.pve.add_vm(400, 'checked', node=node, config=dict({'machine': 'q35'}, **config))
+    assert start_error(api, lab, 400) == expected
+    assert lab.pve.vm(400).status == 'stopped'
+
+
+def test_vm_with_valid_devices_starts(lab, api):
+    lab.pve.add_mapping('dir', 'data', ['node=pve1,path=/srv/datasets'])
+    lab.pve.add_mapping('pci', 'gpu', ['id=10de:2204,node=pve1,path=0000:01:00,iommugroup=14,subsystem-id=1043:87b3'])
+    lab.pve.add_vm(401, 'fine', node='pve1', config={'machine': 'q35', 'virtiofs0': 'data,cache=always',
+                                                     'hostpci0': 'mapping=gpu,pcie=1,x-vga=1',
+                                                     'hostpci1': '0000:03:00.0'})
+    api.wait_task(api.post('/nodes/pve1/qemu/401/status/start'))
+    assert lab.pve.vm(401).status == 'running'
+
+
+def test_raw_hostpci_is_root_only(lab, api):
+    lab.pve.add_vm(402, 'pci', node='pve1')
+    # The token belongs to root@pam, but PVE compares the authenticated ID: root@pam!lab is not root@pam.
+    err = error_of(api.put, '/nodes/pve1/qemu/402/config', hostpci0='0000:01:00')
+    assert err.status == 500 and err.message == "only root can set 'hostpci0' config for real devices"
+    api.put('/nodes/pve1/qemu/402/config', hostpci0='mapping=gpu')
+    assert lab.pve.vm(402).config['hostpci0'] == 'mapping=gpu'
+
+
+def test_pci_mapping_check_node(lab, api):
+    lab.pve.add_mapping('pci', 'stale', ['id=10de:9999,node=pve1,path=0000:01:00,iommugroup=14,subsystem-id=1043:87b3'])
+    [entry] = api.get('/cluster/mapping/pci', **{'check-node': 'pve1'})
+    assert entry['checks'] == [{'severity': 'error', 'message': "Invalid configuration: 'id' does not match for "
+                                                                "'stale' (10de:2204 != 10de:9999)"}]
+    [entry] = api.get('/cluster/mapping/pci', **{'check-node': 'pve2'})
+    assert entry['checks'] == [{'severity': 'warning', 'message': 'No mapping for node pve2.'}]

@@ -16,6 +16,7 @@ from fakepve.server import error
 
 from .hardware import HardwareApi
 from .mapping import MappingApi
+from .passthrough import PassthroughChecks
 from .qemu import QemuExtras
 from .topology import seed
 
@@ -32,7 +33,7 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 

@@ -138,6 +138,8 @@ class MappingApi(object):
         return out
 
     def _mapping_checks(self, kind, mapping_id, node):
+        if kind == 'pci':
+            return self.pci_mapping_checks(mapping_id, node)
         checks = []
         found = self.node_mapping(kind, mapping_id, node)
         if found is not None and not found:

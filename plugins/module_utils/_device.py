@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One device on an existing VM, kept in a numbered slot (virtiofsN, hostpciN). Private to the collection.
+
+The device is identified by what it is (a mapping ID, a set of PCI addresses), not by its slot: a re-run
+finds the slot that already holds it; a new device takes the lowest free slot unless the play names one.
+Options the play leaves out keep their current values. Validation against the cluster runs only when
+something is going to be written, and before that write.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._diff import compare
+from ._errors import ValidationError
+from ._guest import QEMU, check_guest_name, find_guest, read_config, read_pending, wait_unlocked, write_guest
+from ._mapping import check_node_name
+
+VM_IDENTITY_ARGSPEC = dict(
+    vmid=dict(type='int'),
+    name=dict(type='str'),
+    node=dict(type='str'),
+    lock_timeout=dict(type='int', default=60),
+)
+
+
+class DeviceKind(object):
+    """What differs between device types.
+
+    prefix/count: the slots (virtiofs0-9, hostpci0-15). fmt: the PropFormat. field: the Field comparing
+    values. identity(parsed dict): what makes two values the same device.
+    """
+
+    def __init__(self, prefix, count, fmt, field, identity, label):
+        self.prefix = prefix
+        self.count = count
+        self.fmt = fmt
+        self.field = field
+        self.identity = identity
+        self.label = label
+        self.slot_re = re.compile(r'^{0}(\d+)$'.format(prefix))
+
+    def slots(self):
+        return ['{0}{1}'.format(self.prefix, n) for n in range(self.count)]
+
+    def check_slot(self, option, slot):
+        found = self.slot_re.match(slot or '')
+        if not found or int(found.group(1)) >= self.count:
+            why = 'is not a {0} slot ({1}0-{1}{2})'.format(self.label, self.prefix, self.count - 1)
+            raise ValidationError(option, slot, why)
+        return slot
+
+
+def find_vm(module):
+    """The existing VM the device module's vmid/name/node address (a ValidationError if there is none)."""
+    p = module.params
+    if p.get('vmid') is None and p.get('name') is None:
+        raise ValidationError('name', None, 'give the VM by name or vmid')
+    if p.get('name') is not None:
+        check_guest_name('name', p['name'])
+    if p.get('node') is not None:
+        check_node_name('node', p['node'])
+    guest = find_guest(module.client, QEMU, vmid=p.get('vmid'), name=p.get('name') if p.get('vmid') is None else None,
+                       node=p.get('node'))
+    if guest is None:
+        what = 'vmid' if p.get('vmid') is not None else 'name'
+        raise ValidationError(what, p.get(what), 'no such VM in the cluster')
+    return guest
+
+
+class DeviceRun(object):
+    """Converge one device of one VM."""
+
+    def __init__(self, module, kind):
+        self.module = module
+        self.kind = kind
+        self.client = module.client
+        self.lock_timeout = module.params.get('lock_timeout') or 60
+
+    def read(self):
+        self.guest = guest = find_vm(self.module)
+        self.config = read_config(self.client, guest)
+        running = guest.status == 'running'
+        if running:
+            self.effective, self.pending = read_pending(self.client, guest)
+        else:
+            self.effective = dict((k, v) for k, v in self.config.items() if k != 'digest')
+            self.pending = {}
+        return guest
+
+    def holding(self, identity):
+        """The slot whose device is `identity`, or None."""
+        for slot in self.kind.slots():
+            value = self.effective.get(slot)
+            if value is not None and self.kind.identity(self.kind.fmt.parse(value)) == identity:
+                return slot
+        return None
+
+    def choose_slot(self, identity, wanted):
+        current = self.holding(identity)
+        if wanted is not None:
+            self.kind.check_slot('slot', wanted)
+            if current is not None and current != wanted:
+                raise ValidationError('slot', wanted, 'this {0} is already in {1}; remove it there first or leave slot '
+                                                      'out'.format(self.kind.label, current))
+            other = self.effective.get(wanted)
+            if current is None and other is not None:
+                raise ValidationError('slot', wanted, 'holds another {0} ({1}); nothing is replaced behind your back'
+                                      .format(self.kind.label, other))
+            return wanted
+        if current is not None:
+            return current
+        for slot in self.kind.slots():
+            if slot not in self.effective:
+                return slot
+        raise ValidationError('slot', None, 'all {0} slots of {1} are taken'.format(self.kind.label, self.guest.label))
+
+    def converge(self, identity, options, state, slot=None, validate=None, explain=None):
+        """Bring the device to state. options: PVE keys -> value (None: leave as is; False removes a flag).
+
+        validate(run, merged) runs before a write; explain(exc) may turn a PVE error into a clearer one.
+        Exits the module.
+        """
+        guest = self.read()
+        module = self.module
+        if state == 'absent':
+            current = self.holding(identity)
+            before = {current: self.effective[current]} if current else {}
+            if current is not None:
+                action = 'remove {0} {1} from {2}'.format(self.kind.label, current, guest.label)
+                self._write({'delete': current}, action, explain)
+            return self._exit(current is not None, current, None, before, {})
+        slot = self.choose_slot(identity, slot)
+        merged = self.kind.fmt.parse(self.effective[slot]) if slot in self.effective else {}
+        for key, value in options.items():
+            if value is None:
+                continue
+            if value is False:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        try:
+            value = self.kind.fmt.format(merged)
+        except ValueError as exc:
+            raise ValidationError(self.kind.label, None, str(exc))
+        delta = compare({slot: value}, self.effective, {slot: self.kind.field})
+        if delta.changed:
+            if validate:
+                validate(self, merged)
+            self._write(delta.params(), 'set {0} of {1}: {2}'.format(slot, guest.label, value), explain)
+        return self._exit(delta.changed, slot, merged, delta.before, delta.after)
+
+    def _write(self, params, action, explain):
+        lock = self.config.get('lock') or self.guest.lock
+        if lock:
+            wait_unlocked(self.module, self.guest, lock, self.lock_timeout)
+            self.config = read_config(self.client, self.guest)
+        params = dict(params)
+        if self.config.get('digest'):
+            params['digest'] = self.config['digest']
+        try:
+            write_guest(self.module, self.guest, 'PUT', self.guest.path + '/config', params, action=action,
+                        lock_timeout=self.lock_timeout)
+        except Exception as exc:
+            if explain:
+                explain(exc)
+            raise
+        if self.guest.status == 'running' and not self.module.check_mode:
+            self.effective, self.pending = read_pending(self.client, self.guest)
+
+    def _exit(self, changed, slot, device, before, after):
+        pending = sorted(k for k in self.pending if k.startswith(self.kind.prefix)) if self.pending else []
+        self.module.exit(changed=changed, vmid=self.guest.vmid, node=self.guest.node, slot=slot,
+                         device=dict((k.replace('-', '_'), v) for k, v in (device or {}).items()),
+                         pending=pending, reboot_required=bool(self.pending), diff={'before': before, 'after': after})
