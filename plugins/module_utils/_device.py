@@ -124,7 +124,6 @@ class DeviceRun(object):
         Exits the module.
         """
         guest = self.read()
-        module = self.module
         if state == 'absent':
             current = self.holding(identity)
             before = {current: self.effective[current]} if current else {}

@@ -1,165 +1,65 @@
 # -*- coding: utf-8 -*-
 # Copyright: iac.proxmox contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The pve_vm engine: find or create the VM, converge its config, then its power state. Private to the
-collection.
-
-One read of the current state (the guest, its config, and its pending changes when it runs), validation
-of the spec against it, the diff, then the writes in order: create or clone, one config write, disk
-moves, resizes, purges, cloud-init regeneration, power. In check mode the same steps are only planned.
+"""The pve_vm engine: the shared guest engine (_guestrun) with what is particular to QEMU VMs - creation
+from scratch, disks moved with move_disk, the asynchronous config write for volumes, the cloud-init drive
+regenerated when its settings change, and waiting for the guest agent. Private to the collection.
 """
 
 from __future__ import annotations
 
 from ._diff import compare
 from ._errors import ValidationError
-from ._guest import (QEMU, Guest, allocate_vmid, check_guest_name, destroy, find_guest, list_guests, read_config,
-                     read_pending, reboot, shutdown, start, wait_for_agent, wait_unlocked, write_guest)
-from ._mapping import check_node_name
-from ._propstring import DRIVE, format_size
-from ._vmspec import MAX_VCPUS, VmSpec, clone_preview, drive_slots, is_drive_key
-
-CONFIG_ONLY = ('digest',)
+from ._guest import QEMU, Guest, allocate_vmid, read_config, wait_for_agent, write_guest
+from ._guestrun import GuestRun, clean
+from ._vmspec import VmSpec, clone_preview, drive_slots, is_drive_key
 
 
-def _clean(config):
-    return dict((k, v) for k, v in (config or {}).items() if k not in CONFIG_ONLY)
-
-
-class VmRun(object):
+class VmRun(GuestRun):
     """One pve_vm task."""
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.client = module.client
-        self.spec = VmSpec.from_params(module.params)
-        self.lock_timeout = module.params['lock_timeout']
-        self.changed = False
-        self.changed_keys = []
-        self.before = {}
-        self.after = {}
-        self.guest = None
-        self.power_done = False
-        self.pending = {}
-        self.stopped_how = None
-        self._guests = None
+    kind = QEMU
+    noun = 'VM'
+    storage_content = 'images'
+    storage_noun = 'VM disks'
 
-    def guests(self):
-        """The cluster's guest list, read once per run and only when needed."""
-        if self._guests is None:
-            self._guests = list_guests(self.client)
-        return self._guests
+    def make_spec(self, params):
+        return VmSpec.from_params(params)
 
-    # ------------------------------------------------------------------ entry
+    def clone_preview(self, source_config):
+        return clone_preview(clean(source_config), self.params['storage'], self.params['name'])
 
-    def run(self):
-        p = self.params
-        if p['vmid'] is None and p['name'] is None:
-            raise ValidationError('name', None, 'give the VM a name or a vmid')
-        if p['name'] is not None:
-            check_guest_name('name', p['name'])
-        if p['node'] is not None:
-            check_node_name('node', p['node'])
-        if p['vmid'] is not None and not 100 <= p['vmid'] <= 999999999:
-            raise ValidationError('vmid', p['vmid'], 'must be 100-999999999')
-        if p['vmid'] is not None:
-            self.guest = find_guest(self.client, QEMU, vmid=p['vmid'], node=p['node'])
-        else:
-            self.guest = find_guest(self.client, QEMU, name=p['name'], guests=self.guests())
-        if p['state'] == 'absent':
-            return self.absent()
-        if self.guest is None:
-            current = self.create()
-        else:
-            current = self.converge_existing()
-        return self.finish(current)
+    def clone_slots(self, source_config):
+        return drive_slots(source_config)
 
-    # ------------------------------------------------------------------ destroy
+    def vcpus(self, desired, current):
+        return int(desired.get('cores', current.get('cores', 1))) * int(desired.get('sockets',
+                                                                                    current.get('sockets', 1)))
 
-    def absent(self):
+    def config_method(self, plan, delta):
+        # Allocating or detaching volumes can take a while: PVE's asynchronous form, which runs a task.
+        volumes = any(k in delta.set for k in plan.new_volumes) or any(is_drive_key(k) for k in delta.delete)
+        return 'POST' if volumes else 'PUT'
+
+    def move_request(self, slot, storage):
+        return '/move_disk', {'disk': slot, 'storage': storage, 'delete': 1}
+
+    def extra_actions(self, plan, delta):
         guest = self.guest
-        if guest is None:
-            self.module.exit(changed=False, vmid=self.params['vmid'], node=self.params['node'], status='absent',
-                             diff={'before': {}, 'after': {}})
-            return
-        config = read_config(self.client, guest)
-        if config.get('lock'):
-            wait_unlocked(self.module, guest, config['lock'], self.lock_timeout)
-        before = {'vmid': guest.vmid, 'name': guest.name, 'node': guest.node, 'status': guest.status}
-        how = destroy(self.module, guest, config, self.params['shutdown_timeout'], force_stop=self.params['force_stop'],
-                      lock_timeout=self.lock_timeout)
-        self.module.exit(changed=True, vmid=guest.vmid, node=guest.node, name=guest.name, status='absent', stopped=how,
-                         diff={'before': before, 'after': {}})
+        if plan.cloudinit_keys and any(k in delta.changed_keys for k in plan.cloudinit_keys):
+            write_guest(self.module, guest, 'PUT', guest.path + '/cloudinit',
+                        action='regenerate the cloud-init drive of {0}'.format(guest.label),
+                        lock_timeout=self.lock_timeout)
+            self.changed = True
 
-    # ------------------------------------------------------------------ create
+    def after_power(self):
+        if self.params['wait_for_agent'] and self.power_done and self.guest.status == 'running':
+            wait_for_agent(self.module, self.guest, self.params['agent_timeout'])
 
-    def _check_name_free(self, name, vmid=None):
-        for item in self.guests():
-            if item.get('name') == name and (vmid is None or int(item['vmid']) != int(vmid)):
-                raise ValidationError('name', name, 'is already the name of {0} {1} on {2}'.format(
-                    'VM' if item['type'] == 'qemu' else 'CT', item['vmid'], item['node']))
-
-    def create(self):
-        p = self.params
-        if p['name'] is None:
-            raise ValidationError('name', None, 'a new VM needs a name')
-        if p['vmid'] is not None:
-            self._check_name_free(p['name'])
-        if p['clone'] is not None:
-            return self.clone()
-        return self.create_from_scratch()
-
-    def clone(self):
-        p = self.params
-        ref = str(p['clone'])
-        source = find_guest(self.client, QEMU, vmid=int(ref) if ref.isdigit() else None,
-                            name=None if ref.isdigit() else ref, guests=self.guests())
-        if source is None:
-            raise ValidationError('clone', ref, 'no VM or template with this {0} in the cluster'.format(
-                'VMID' if ref.isdigit() else 'name'))
-        source_config = read_config(self.client, source)
-        node = p['node'] or source.node
-        if not p['full']:
-            if not source.template:
-                raise ValidationError('full', False, 'a linked clone needs a template as its source; {0} is not '
-                                                     'one'.format(source.label))
-            if p['storage']:
-                raise ValidationError('storage', p['storage'], 'a linked clone stays on the template\'s storage; use '
-                                                               'full: true to clone onto another storage')
-        if p['snapname'] and p['snapname'] not in self._snapshots(source):
-            raise ValidationError('snapname', p['snapname'], 'is not a snapshot of {0}'.format(source.label))
-        preview = clone_preview(_clean(source_config), p['storage'], p['name'])
-        plan = self.spec.plan(preview, creating=True, clone_slots=drive_slots(source_config))
-        storages = dict(plan.storages)
-        if p['storage']:
-            storages.setdefault(p['storage'], 'storage')
-        self.validate_cluster(node, preview, plan, storages, check_node=node != source.node)
-        data = {'name': p['name'], 'full': 1 if p['full'] else 0, 'storage': p['storage'], 'pool': p['pool'],
-                'snapname': p['snapname'], 'target': node if node != source.node else None}
-        action = 'clone {0} to new VM {1} on {2}{3}'.format(source.label, p['name'], node, ' (storage {0})'.format(
-            p['storage']) if p['storage'] else '')
-
-        def do_clone(newid):
-            return write_guest(self.module, source, 'POST', source.path + '/clone', dict(data, newid=newid),
-                               action=action, lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
-        self.changed = True
-        self.before = {}
-        if self.module.check_mode:
-            do_clone(p['vmid'])
-            self.guest = Guest(QEMU, p['vmid'], node, name=p['name'], status='stopped')
-            return self.converge(preview, {}, new=True)
-        if p['vmid'] is not None:
-            do_clone(p['vmid'])
-            vmid = p['vmid']
-        else:
-            vmid, _answer = allocate_vmid(self.module, do_clone)
-        self.guest = Guest(QEMU, vmid, node, name=p['name'], status='stopped')
-        config = read_config(self.client, self.guest)
-        return self.converge(_clean(config), config, new=True)
-
-    def _snapshots(self, guest):
-        return [s.get('name') for s in self.client.get(guest.path + '/snapshot') or [] if s.get('name') != 'current']
+    def result_config(self, config):
+        if 'cipassword' in config:
+            config['cipassword'] = '********'
+        return config
 
     def create_from_scratch(self):
         p = self.params
@@ -185,227 +85,15 @@ class VmRun(object):
         self.before, self.after = {}, dict(delta.after)
         if self.module.check_mode:
             do_create(p['vmid'])
-            self.guest = Guest(QEMU, p['vmid'], node, name=p['name'], status='stopped')
+            self.guest = Guest(self.kind, p['vmid'], node, name=p['name'], status='stopped')
             return dict(params)
         if p['vmid'] is not None:
             do_create(p['vmid'])
             vmid = p['vmid']
         else:
             vmid, _answer = allocate_vmid(self.module, do_create)
-        self.guest = Guest(QEMU, vmid, node, name=p['name'], status='stopped')
-        return self.after_write(_clean(read_config(self.client, self.guest)), plan)
-
-    # ------------------------------------------------------------------ converge
-
-    def converge_existing(self):
-        guest = self.guest
-        p = self.params
-        if p['vmid'] is not None and p['name'] is not None and guest.name != p['name']:
-            self._check_name_free(p['name'], vmid=guest.vmid)
-        config = read_config(self.client, guest)
-        running = guest.status == 'running'
-        effective, pending = read_pending(self.client, guest) if running else (_clean(config), {})
-        lock = config.get('lock') or guest.lock
-        if lock and self._has_work(effective):
-            wait_unlocked(self.module, guest, lock, self.lock_timeout)
-            if lock == 'migrate':
-                self.guest = guest = find_guest(self.client, QEMU, vmid=guest.vmid)
-            config = read_config(self.client, guest)
-            running = guest.status == 'running'
-            effective, pending = read_pending(self.client, guest) if running else (_clean(config), {})
-        self.pending = pending
-        return self.converge(effective, config, new=False)
-
-    def _has_work(self, effective):
-        try:
-            plan = self.spec.plan(effective, creating=False)
-            delta = compare(plan.desired, effective, plan.fields())
-        except ValueError:
-            return True
-        if delta.changed or plan.resizes or plan.moves:
-            return True
-        state = self.params['state']
-        status = self.guest.status
-        return (state == 'started' and status != 'running') or (state == 'stopped' and status == 'running') or \
-            state == 'restarted' or (state == 'template' and not self.guest.template)
-
-    def converge(self, current, config, new):
-        """Converge the config of an existing (or just cloned) VM from `current` (its effective config)."""
-        p = self.params
-        guest = self.guest
-        plan = self.spec.plan(current, creating=new)
-        delta = compare(plan.desired, current, plan.fields())
-        work = delta.changed or plan.resizes or plan.moves or (p['purge_volumes'] and plan.detached)
-        if work and not new:
-            self.validate_cluster(guest.node, current, plan, dict(plan.storages))
-        if new:
-            self.after.update(delta.after)
-        else:
-            self.before.update(delta.before)
-            self.after.update(delta.after)
-        self.changed_keys.extend(delta.changed_keys)
-        if delta.changed:
-            params = delta.params()
-            if config.get('digest'):
-                params['digest'] = config['digest']
-            # Allocating or detaching volumes can take a while: PVE's asynchronous form, which runs a task.
-            volumes = any(k in delta.set for k in plan.new_volumes) or any(is_drive_key(k) for k in delta.delete)
-            method = 'POST' if volumes else 'PUT'
-            write_guest(self.module, guest, method, guest.path + '/config', params,
-                        action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
-                        lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
-            self.changed = True
-        for slot, storage in plan.moves:
-            write_guest(self.module, guest, 'POST', guest.path + '/move_disk', {'disk': slot, 'storage': storage,
-                                                                                'delete': 1},
-                        action='move {0} of {1} to storage {2}'.format(slot, guest.label, storage),
-                        lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
-            self.changed = True
-            self.changed_keys.append(slot)
-        for slot, size, have in plan.resizes:
-            write_guest(self.module, guest, 'PUT', guest.path + '/resize', {'disk': slot, 'size': format_size(size)},
-                        action='resize {0} of {1} from {2} to {3}'.format(
-                            slot, guest.label, format_size(have) if have else '?', format_size(size)),
-                        lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
-            self.changed = True
-            if slot not in self.changed_keys:
-                self.changed_keys.append(slot)
-            self.before.setdefault(slot + '.size', format_size(have) if have else None)
-            self.after[slot + '.size'] = format_size(size)
-        if p['purge_volumes'] and plan.detached:
-            self.purge(plan.detached)
-        if plan.cloudinit_keys and any(k in delta.changed_keys for k in plan.cloudinit_keys):
-            write_guest(self.module, guest, 'PUT', guest.path + '/cloudinit',
-                        action='regenerate the cloud-init drive of {0}'.format(guest.label),
-                        lock_timeout=self.lock_timeout)
-            self.changed = True
-        if self.changed and not self.module.check_mode:
-            return self.after_write(None, plan)
-        merged = dict(current)
-        merged.update(delta.set)
-        for key in delta.delete:
-            merged.pop(key, None)
-        return merged
-
-    def after_write(self, config, plan):
-        """The effective config after the writes (one read)."""
-        guest = self.guest
-        if guest.status == 'running':
-            effective, self.pending = read_pending(self.client, guest)
-            return effective
-        return config if config is not None else _clean(read_config(self.client, guest))
-
-    def purge(self, detached):
-        """Delete the volumes of disks removed with state: absent (purge_volumes)."""
-        guest = self.guest
-        volumes = set(v for _slot, v in detached if v)
-        if self.module.check_mode:
-            self.module.write('PUT', guest.path + '/config', {'delete': 'unused volumes'},
-                              action='delete the volumes {0} (purge_volumes)'.format(', '.join(sorted(volumes))))
-            return
-        config = read_config(self.client, guest)
-        unused = sorted(k for k, v in config.items() if k.startswith('unused') and DRIVE.parse(v).get('file') in volumes)
-        if not unused:
-            return  # still pending (the VM runs): the volumes stay until the change is applied
-        write_guest(self.module, guest, 'PUT', guest.path + '/config',
-                    {'delete': ','.join(unused), 'digest': config.get('digest')},
-                    action='delete the volumes {0} (purge_volumes)'.format(', '.join(sorted(volumes))),
-                    lock_timeout=self.lock_timeout)
-        self.changed = True
-
-    # ------------------------------------------------------------------ validation against the cluster
-
-    def validate_cluster(self, node, current, plan, storages, check_node=False):
-        """What needs the cluster to check: the node, the storages new volumes go to, the vCPU count."""
-        p = self.params
-        nodes = None
-        cores = plan.desired.get('cores', current.get('cores', 1))
-        sockets = plan.desired.get('sockets', current.get('sockets', 1))
-        if check_node or 'cores' in plan.desired or 'sockets' in plan.desired:
-            nodes = dict((n['node'], n) for n in self.client.get('/nodes') or [])
-            if node not in nodes:
-                raise ValidationError('node', node, 'is not a node of the cluster (nodes: {0})'.format(
-                    ', '.join(sorted(nodes))))
-            vcpus = int(cores) * int(sockets)
-            limit = min(int(nodes[node].get('maxcpu') or MAX_VCPUS), MAX_VCPUS)
-            if vcpus > limit:
-                raise ValidationError('cores', p.get('cores'), 'cores x sockets = {0} is more than node {1} has CPU '
-                                                               'threads ({2})'.format(vcpus, node, limit))
-        if storages:
-            available = dict((s['storage'], s) for s in self.client.get('/nodes/{0}/storage'.format(node)) or [])
-            for storage, option in sorted(storages.items()):
-                info = available.get(storage)
-                images = sorted(s for s, i in available.items() if 'images' in str(i.get('content', '')).split(','))
-                if info is None:
-                    raise ValidationError(option, storage, 'is not a storage of node {0} (storages for VM disks: '
-                                                           '{1})'.format(node, ', '.join(images) or 'none'))
-                if 'images' not in str(info.get('content', '')).split(','):
-                    raise ValidationError(option, storage, 'does not hold VM disks (its content is {0}; storages for '
-                                                           'VM disks: {1})'.format(
-                                                               info.get('content'), ', '.join(images) or 'none'))
-                if not int(info.get('active', 1) or 0) or not int(info.get('enabled', 1) or 0):
-                    raise ValidationError(option, storage, 'is not active on node {0}'.format(node))
-
-    # ------------------------------------------------------------------ power and results
-
-    def power(self):
-        p = self.params
-        guest = self.guest
-        state = p['state']
-        timeout = p['timeout']
-        before = guest.status
-        if state in ('started', 'restarted') and guest.template:
-            raise ValidationError('state', state, '{0} is a template; templates cannot run'.format(guest.label))
-        if state == 'started' and guest.status != 'running':
-            start(self.module, guest, timeout, self.lock_timeout)
-            self.power_done = True
-        elif state == 'stopped' and guest.status == 'running':
-            self.stopped_how = shutdown(self.module, guest, p['shutdown_timeout'], force_stop=p['force_stop'],
-                                        lock_timeout=self.lock_timeout)
-            self.power_done = True
-        elif state == 'restarted':
-            if guest.status == 'running':
-                reboot(self.module, guest, p['shutdown_timeout'], self.lock_timeout)
-            else:
-                start(self.module, guest, timeout, self.lock_timeout)
-            self.power_done = True
-        elif state == 'template' and not guest.template:
-            if guest.status == 'running':
-                shutdown(self.module, guest, p['shutdown_timeout'], force_stop=p['force_stop'],
-                         lock_timeout=self.lock_timeout)
-            write_guest(self.module, guest, 'POST', guest.path + '/template',
-                        action='convert {0} to a template'.format(guest.label), lock_timeout=self.lock_timeout,
-                        task_timeout=timeout)
-            guest.template = True
-            self.power_done = True
-        if self.power_done:
-            self.changed = True
-            if before != guest.status:
-                self.before['status'] = before
-                self.after['status'] = guest.status
-
-    def finish(self, current):
-        p = self.params
-        guest = self.guest
-        self.power()
-        if self.power_done and guest.status == 'running' and not self.module.check_mode:
-            current, self.pending = read_pending(self.client, guest)
-        if p['apply_pending'] == 'reboot' and self.pending and guest.status == 'running' and p['state'] != 'stopped':
-            reboot(self.module, guest, p['shutdown_timeout'], self.lock_timeout)
-            self.power_done = self.changed = True
-            if not self.module.check_mode:
-                current, self.pending = read_pending(self.client, guest)
-            else:
-                self.pending = {}
-        if p['wait_for_agent'] and self.power_done and guest.status == 'running':
-            wait_for_agent(self.module, guest, p['agent_timeout'])
-        config = dict(current)
-        if 'cipassword' in config:
-            config['cipassword'] = '********'
-        self.module.exit(changed=self.changed, vmid=guest.vmid, node=guest.node, name=config.get('name', guest.name),
-                         status=guest.status, template=guest.template, changed_keys=self.changed_keys,
-                         pending=sorted(self.pending), reboot_required=bool(self.pending), config=config,
-                         diff={'before': self.before, 'after': self.after})
+        self.guest = Guest(self.kind, vmid, node, name=p['name'], status='stopped')
+        return self.after_write(clean(read_config(self.client, self.guest)), plan)
 
 
 def run(module):

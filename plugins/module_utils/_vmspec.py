@@ -14,26 +14,22 @@ Every PVE key is normalized in one place: the FIELDS table and the device Fields
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import quote, unquote
 
 from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, as_text, format_tags,
                     props_normalizer)
 from ._errors import ValidationError
+from ._checks import (as_memory, as_words, check_bridge, check_gateway, check_ip, check_mac, check_nameservers,
+                      check_size, check_storage, check_tags, gib_text)
+from ._guestrun import ConfigPlan
 from ._propstring import (AGENT, BOOT, DRIVE, IPCONFIG, NET, NET_MODELS, PropFormat, format_size, parse_size,
                           split_volume_id)
 
-GIB = 1024 ** 3
-MIB = 1024 ** 2
 MAX_VCPUS = 512
 DISK_SLOT = re.compile(r'^(?:scsi(?:[0-9]|[12][0-9]|30)|virtio(?:[0-9]|1[0-5])|sata[0-5]|ide[0-3])$')
 NET_SLOT = re.compile(r'^net(?:[0-9]|[12][0-9]|3[01])$')
 IPCONFIG_SLOT = re.compile(r'^(?:ipconfig)?([0-9]|[12][0-9]|3[01])$')
-STORAGE_ID = re.compile(r'^[A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]$')
-BRIDGE = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,14}$')
-MAC = re.compile(r'^[0-9A-Fa-f][02468ACEace](?::[0-9A-Fa-f]{2}){5}$')
-TAG = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_+.-]*$')
 CPU_TYPE = re.compile(r'^[A-Za-z0-9_.+-]+$')
 PROP_VALUE = re.compile(r'^[A-Za-z0-9_.+-]+(?:,[A-Za-z0-9_-]+=[A-Za-z0-9_.:+;-]+)*$')
 CI_KEYS = ('ciuser', 'cipassword', 'sshkeys', 'nameserver', 'searchdomain')
@@ -43,18 +39,6 @@ URL_SAFE = "-_.!~*'()"
 CPU = PropFormat('cpu', default_key='cputype')
 MACHINE = PropFormat('machine', default_key='type')
 VGA = PropFormat('vga', default_key='type')
-
-
-def as_memory(value):
-    """Memory in MiB: 2048, '2048', '4G', 'current=2048' (PVE 8's property form)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = str(value).strip()
-    if text.startswith('current=') or ',' in text:
-        text = PropFormat('memory', default_key='current').parse(text).get('current', '')
-    if re.match(r'^\d+$', text):
-        return int(text)
-    return parse_size(text) // MIB
 
 
 def as_sshkeys(value):
@@ -68,13 +52,6 @@ def as_sshkeys(value):
 
 def encode_sshkeys(keys):
     return quote('\n'.join(keys) + '\n', safe=URL_SAFE)
-
-
-def as_words(value):
-    """A space-separated list as PVE keeps nameservers: order-free."""
-    if isinstance(value, (list, tuple)):
-        return frozenset(str(v) for v in value)
-    return frozenset(str(value).split())
 
 
 def as_order(value):
@@ -160,63 +137,7 @@ def cloudinit_slot(config):
     return None
 
 
-def gib_text(size):
-    """A new disk's size as PVE's `storage:<GiB>` allocation takes it."""
-    gib = size / GIB
-    return str(int(gib)) if gib == int(gib) else ('%.3f' % gib).rstrip('0').rstrip('.')
-
-
 # ---------------------------------------------------------------------- option checks
-
-def _check_storage(option, value):
-    if value is not None and (not isinstance(value, str) or not STORAGE_ID.match(value)):
-        raise ValidationError(option, value, 'is not a valid storage ID (letters, digits, ".", "-" and "_")')
-    return value
-
-
-def _check_size(option, value):
-    if value is None:
-        return None
-    try:
-        size = parse_size(value)
-    except ValueError:
-        raise ValidationError(option, value, 'is not a size; give e.g. 32G, 512M or a number of bytes')
-    if size <= 0:
-        raise ValidationError(option, value, 'must be larger than 0')
-    if isinstance(value, (int, str)) and str(value).isdigit() and size < MIB:
-        raise ValidationError(option, value, 'is a number of bytes and less than 1 MiB; did you mean {0}G?'.format(
-            value))
-    return size
-
-
-def _check_ip(option, value, version, words=()):
-    if value is None or value in words:
-        return value
-    try:
-        if '/' in str(value):
-            net = ipaddress.ip_interface(str(value))
-        else:
-            raise ValueError
-    except ValueError:
-        raise ValidationError(option, value, 'must be {0} or an IPv{1} address with a prefix length, such as '
-                                             '{2}'.format(' or '.join(words) or 'given', version,
-                                                          '10.0.0.5/24' if version == 4 else 'fd00::5/64'))
-    if net.version != version:
-        raise ValidationError(option, value, 'is not an IPv{0} address'.format(version))
-    return value
-
-
-def _check_gateway(option, value, version):
-    if value is None:
-        return None
-    try:
-        address = ipaddress.ip_address(str(value))
-    except ValueError:
-        raise ValidationError(option, value, 'is not an IP address')
-    if address.version != version:
-        raise ValidationError(option, value, 'is not an IPv{0} address'.format(version))
-    return value
-
 
 def _flag(entry, key):
     value = entry.get(key)
@@ -288,11 +209,7 @@ class VmSpec(object):
         if p.get('agent') is not None:
             out['agent'] = self._agent(p['agent'])
         if p.get('tags') is not None:
-            for tag in p['tags']:
-                if not TAG.match(str(tag)):
-                    raise ValidationError('tags', tag, 'a tag has letters, digits, "_", "-", "+" and "." and does not '
-                                                       'start with "-", "+" or "."')
-            out['tags'] = list(p['tags'])
+            out['tags'] = check_tags('tags', p['tags'])
         if p.get('boot') is not None:
             order = p['boot'] if isinstance(p['boot'], list) else as_order(p['boot']) if str(p['boot']).startswith(
                 'order=') else [x for x in str(p['boot']).split(';') if x]
@@ -334,8 +251,8 @@ class VmSpec(object):
             seen.add(slot)
             disk = dict(entry)
             disk['option'] = option
-            disk['storage'] = _check_storage(option + '.storage', entry.get('storage'))
-            disk['size'] = _check_size(option + '.size', entry.get('size'))
+            disk['storage'] = check_storage(option + '.storage', entry.get('storage'))
+            disk['size'] = check_size(option + '.size', entry.get('size'))
             self.disks.append(disk)
 
     def _nets(self):
@@ -348,15 +265,11 @@ class VmSpec(object):
             if slot in seen:
                 raise ValidationError(option + '.slot', slot, 'is listed twice')
             seen.add(slot)
-            if entry.get('bridge') is not None and not BRIDGE.match(str(entry['bridge'])):
-                raise ValidationError(option + '.bridge', entry['bridge'], 'is not a bridge name (a letter, then '
-                                                                           'letters, digits, "_", "." or "-"; at most '
-                                                                           '15 characters)')
+            check_bridge(option + '.bridge', entry.get('bridge'))
             if entry.get('model') is not None and entry['model'] not in NET_MODELS:
                 raise ValidationError(option + '.model', entry['model'], 'is not a NIC model ({0})'.format(
                     ', '.join(NET_MODELS)))
-            if entry.get('macaddr') is not None and not MAC.match(str(entry['macaddr'])):
-                raise ValidationError(option + '.macaddr', entry['macaddr'], 'is not a unicast MAC address')
+            check_mac(option + '.macaddr', entry.get('macaddr'))
             if entry.get('tag') is not None and not 0 <= entry['tag'] <= 4094:
                 raise ValidationError(option + '.tag', entry['tag'], 'must be a VLAN ID 1-4094 (0 removes the tag)')
             if entry.get('mtu') is not None and not 1 <= entry['mtu'] <= 65520:
@@ -369,7 +282,7 @@ class VmSpec(object):
         entry = self.params.get('efidisk')
         if entry is None:
             return
-        _check_storage('efidisk.storage', entry.get('storage'))
+        check_storage('efidisk.storage', entry.get('storage'))
         bios = self.params.get('bios')
         if entry.get('state', 'present') == 'present' and bios is not None and bios != 'ovmf':
             raise ValidationError('efidisk', None, 'an EFI disk needs bios: ovmf (bios is {0})'.format(bios))
@@ -389,7 +302,7 @@ class VmSpec(object):
         unknown = set(entry) - {'storage', 'version', 'state'}
         if unknown:
             raise ValidationError('tpm', sorted(unknown), 'unknown TPM options (storage, version, state)')
-        _check_storage('tpm.storage', entry.get('storage'))
+        check_storage('tpm.storage', entry.get('storage'))
         if entry.get('version') not in (None, 'v1.2', 'v2.0'):
             raise ValidationError('tpm.version', entry['version'], 'must be v1.2 or v2.0')
         if entry.get('state', 'present') not in ('present', 'absent'):
@@ -407,17 +320,13 @@ class VmSpec(object):
             found = IPCONFIG_SLOT.match(str(slot))
             if not found:
                 raise ValidationError(option + '.slot', slot, 'is not an ipconfig slot (0-31 or ipconfig0-31)')
-            _check_ip(option + '.ip', item.get('ip'), 4, ('dhcp', 'manual'))
-            _check_ip(option + '.ip6', item.get('ip6'), 6, ('dhcp', 'auto', 'manual'))
-            _check_gateway(option + '.gw', item.get('gw'), 4)
-            _check_gateway(option + '.gw6', item.get('gw6'), 6)
+            check_ip(option + '.ip', item.get('ip'), 4, ('dhcp', 'manual'))
+            check_ip(option + '.ip6', item.get('ip6'), 6, ('dhcp', 'auto', 'manual'))
+            check_gateway(option + '.gw', item.get('gw'), 4)
+            check_gateway(option + '.gw6', item.get('gw6'), 6)
             if item.get('gw') and item.get('ip') in (None, 'dhcp', 'manual'):
                 raise ValidationError(option + '.gw', item['gw'], 'a gateway needs a static ip')
-        for index, server in enumerate(ci.get('nameserver') or []):
-            try:
-                ipaddress.ip_address(str(server))
-            except ValueError:
-                raise ValidationError('cloudinit.nameserver[{0}]'.format(index), server, 'is not an IP address')
+        check_nameservers('cloudinit.nameserver', ci.get('nameserver'))
         for index, key in enumerate(ci.get('ssh_keys') or []):
             if not re.match(r'^(?:ssh-|ecdsa-|sk-)\S+\s+\S+', str(key).strip()):
                 raise ValidationError('cloudinit.ssh_keys[{0}]'.format(index), key, 'is not an OpenSSH public key')
@@ -426,14 +335,14 @@ class VmSpec(object):
             raise ValidationError('cloudinit.searchdomain', ci['searchdomain'], 'is not a DNS domain list')
         if ci.get('user') is not None and not re.match(r'^[a-z_][a-z0-9_-]*$', ci['user']):
             raise ValidationError('cloudinit.user', ci['user'], 'is not a user name')
-        _check_storage('cloudinit.storage', ci.get('storage'))
+        check_storage('cloudinit.storage', ci.get('storage'))
         self.cloudinit = ci
 
     # ------------------------------------------------------------------ planning
 
     def plan(self, current, creating, clone_storage=None, clone_slots=()):
         """The config to converge to, given the current (effective) config. Returns a ConfigPlan."""
-        plan = ConfigPlan()
+        plan = ConfigPlan(field_for)
         for key, value in self.settings.items():
             if key != 'agent':
                 plan.want(key, value)
@@ -658,32 +567,6 @@ def _volume_format(volume):
         if name.endswith('.' + ext):
             return ext
     return 'raw'
-
-
-class ConfigPlan(object):
-    """What a spec asks of a config: keys to converge, and the actions a config write cannot do."""
-
-    def __init__(self):
-        self.desired = {}
-        self.resizes = []      # (slot, new size in bytes, current size or None)
-        self.moves = []        # (slot, target storage)
-        self.detached = []     # (slot, volume) removed with state: absent (purge_volumes deletes them)
-        self.storages = {}     # storage new volumes go to -> the option that names it (checked before any write)
-        self.new_volumes = []  # slots whose value allocates a volume (written with the async POST)
-        self.cloudinit_keys = []
-
-    def want(self, key, value):
-        self.desired[key] = value
-
-    def add_volume(self, slot, storage, option):
-        self.new_volumes.append(slot)
-        self.storages.setdefault(storage, option)
-
-    def is_drive(self, key):
-        return is_drive_key(key)
-
-    def fields(self):
-        return dict((key, field_for(key)) for key in self.desired)
 
 
 def clone_preview(source_config, storage=None, name=None):

@@ -247,7 +247,7 @@ def test_restarted_twice_in_a_row(lab, play):
 def test_lock_held_by_backup_is_waited_out(lab, play):
     add_vm(lab, 210, 'locked')
     lab.call(lab.pve.backup(210, secs=150))  # 1.5 real seconds
-    run = play([vm_task(name='locked', cores=3, lock_timeout=30)]).assert_ok()
+    play([vm_task(name='locked', cores=3, lock_timeout=30)]).assert_ok()
     vm = lab.pve.vm(210)
     assert vm.config['cores'] in (3, '3') and vm.lock is None
 

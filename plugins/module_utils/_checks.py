@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Option checks and normalizers that VMs and containers share. Private to the collection: not a public API.
+
+Each check raises ValidationError naming the option, the value and the reason.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+
+from ._errors import ValidationError
+from ._propstring import PropFormat, parse_size
+
+GIB = 1024 ** 3
+MIB = 1024 ** 2
+STORAGE_ID = re.compile(r'^[A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]$')
+BRIDGE = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,14}$')
+MAC = re.compile(r'^[0-9A-Fa-f][02468ACEace](?::[0-9A-Fa-f]{2}){5}$')
+TAG = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_+.-]*$')
+PATH_CHARS = re.compile(r'[,;=\x00-\x1f\x7f]')
+
+
+def as_memory(value):
+    """Memory in MiB: 2048, '2048', '4G', 'current=2048' (PVE 8's property form)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text.startswith('current=') or ',' in text:
+        text = PropFormat('memory', default_key='current').parse(text).get('current', '')
+    if re.match(r'^\d+$', text):
+        return int(text)
+    return parse_size(text) // MIB
+
+
+def as_words(value):
+    """A space-separated list as PVE keeps nameservers: order-free."""
+    if isinstance(value, (list, tuple)):
+        return frozenset(str(v) for v in value)
+    return frozenset(str(value).split())
+
+
+def gib_text(size):
+    """A new disk's size as PVE's `storage:<GiB>` allocation takes it."""
+    gib = size / GIB
+    return str(int(gib)) if gib == int(gib) else ('%.3f' % gib).rstrip('0').rstrip('.')
+
+
+def check_storage(option, value):
+    if value is not None and (not isinstance(value, str) or not STORAGE_ID.match(value)):
+        raise ValidationError(option, value, 'is not a valid storage ID (letters, digits, ".", "-" and "_")')
+    return value
+
+
+def check_size(option, value):
+    if value is None:
+        return None
+    try:
+        size = parse_size(value)
+    except ValueError:
+        raise ValidationError(option, value, 'is not a size; give e.g. 32G, 512M or a number of bytes')
+    if size <= 0:
+        raise ValidationError(option, value, 'must be larger than 0')
+    if isinstance(value, (int, str)) and str(value).isdigit() and size < MIB:
+        raise ValidationError(option, value, 'is a number of bytes and less than 1 MiB; did you mean {0}G?'.format(
+            value))
+    return size
+
+
+def check_ip(option, value, version, words=()):
+    if value is None or value in words:
+        return value
+    try:
+        if '/' in str(value):
+            net = ipaddress.ip_interface(str(value))
+        else:
+            raise ValueError
+    except ValueError:
+        raise ValidationError(option, value, 'must be {0} or an IPv{1} address with a prefix length, such as '
+                                             '{2}'.format(' or '.join(words) or 'given', version,
+                                                          '10.0.0.5/24' if version == 4 else 'fd00::5/64'))
+    if net.version != version:
+        raise ValidationError(option, value, 'is not an IPv{0} address'.format(version))
+    return value
+
+
+def check_gateway(option, value, version):
+    if value is None:
+        return None
+    try:
+        address = ipaddress.ip_address(str(value))
+    except ValueError:
+        raise ValidationError(option, value, 'is not an IP address')
+    if address.version != version:
+        raise ValidationError(option, value, 'is not an IPv{0} address'.format(version))
+    return value
+
+
+def check_tags(option, tags):
+    for tag in tags:
+        if not TAG.match(str(tag)):
+            raise ValidationError(option, tag, 'a tag has letters, digits, "_", "-", "+" and "." and does not start '
+                                               'with "-", "+" or "."')
+    return list(tags)
+
+
+def check_bridge(option, bridge):
+    if bridge is not None and not BRIDGE.match(str(bridge)):
+        raise ValidationError(option, bridge, 'is not a bridge name (a letter, then letters, digits, "_", "." or '
+                                              '"-"; at most 15 characters)')
+    return bridge
+
+
+def check_mac(option, mac):
+    if mac is not None and not MAC.match(str(mac)):
+        raise ValidationError(option, mac, 'is not a unicast MAC address')
+    return mac
+
+
+def check_nameservers(option, servers):
+    for index, server in enumerate(servers or []):
+        try:
+            ipaddress.ip_address(str(server))
+        except ValueError:
+            raise ValidationError('{0}[{1}]'.format(option, index), server, 'is not an IP address')
+    return servers
+
+
+def check_abs_path(option, path):
+    """An absolute, normalized path that cannot break a property string."""
+    if not isinstance(path, str) or not path.startswith('/'):
+        raise ValidationError(option, path, 'must be an absolute path, such as /srv/data')
+    if PATH_CHARS.search(path):
+        raise ValidationError(option, path, 'must not contain , ; = or control characters')
+    if '..' in path.split('/'):
+        raise ValidationError(option, path, 'must not contain ".." segments')
+    if path != '/' and posixpath.normpath(path) != path.rstrip('/'):
+        raise ValidationError(option, path, 'must be a normalized path (no "//" or "." segments)')
+    return path
