@@ -264,7 +264,8 @@ def compare(desired, current, fields, creating=False):
             have_n = field.norm(have)
         except (TypeError, ValueError):
             have_n = have  # an unparseable current value differs from any valid desired one
-        changed = want_n != have_n
+        # A create-time value belongs in the create request even when it equals PVE's default for the key.
+        changed = want_n != have_n or (creating and field.mode == CREATE_ONLY and have is None)
         if changed and have is not None and not creating:
             if field.mode == CREATE_ONLY:
                 raise DiffError(key, '{0} can only be set when the resource is created (current: {1}, '

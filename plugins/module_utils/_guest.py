@@ -254,7 +254,7 @@ def start(module, guest, timeout=300, lock_timeout=60):
 
 
 def stop(module, guest, timeout=300, lock_timeout=60, overrule_shutdown=False):
-    data = {'overrule-shutdown': 1} if overrule_shutdown and guest.kind is QEMU else None
+    data = {'overrule-shutdown': 1} if overrule_shutdown else None
     write_guest(module, guest, 'POST', guest.path + '/status/stop', data, action='stop {0} (forced)'.format(
         guest.label), lock_timeout=lock_timeout, task_timeout=timeout)
     wait_status(module, guest, 'stopped', timeout)

@@ -108,6 +108,14 @@ class GuestRun(object):
         self.pending = {}
         self.stopped_how = None
         self._guests = None
+        self._node_storages = {}
+
+    def node_storages(self, node):
+        """The storages of a node by ID (read once per node and run)."""
+        if node not in self._node_storages:
+            self._node_storages[node] = dict((s['storage'], s) for s in
+                                             self.client.get('/nodes/{0}/storage'.format(node)) or [])
+        return self._node_storages[node]
 
     def guests(self):
         """The cluster's guest list, read once per run and only when needed."""
@@ -353,7 +361,7 @@ class GuestRun(object):
                 raise ValidationError('cores', p.get('cores'), '{0} vCPUs are more than node {1} has CPU threads '
                                                                '({2})'.format(vcpus, node, limit))
         if storages:
-            available = dict((s['storage'], s) for s in self.client.get('/nodes/{0}/storage'.format(node)) or [])
+            available = self.node_storages(node)
             for storage, option in sorted(storages.items()):
                 info = available.get(storage)
                 content = self.storage_content

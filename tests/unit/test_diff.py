@@ -126,3 +126,8 @@ def test_delta_merge():
     b = d.compare({'description': d.ABSENT}, {'description': 'x'}, FIELDS)
     merged = a.merge(b)
     assert merged.params() == {'memory': 1, 'delete': 'description'}
+
+
+def test_create_only_values_go_into_the_create_request():
+    delta = d.compare({'unprivileged': False}, {}, FIELDS, creating=True)
+    assert delta.set == {'unprivileged': False}

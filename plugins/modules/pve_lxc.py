@@ -1,0 +1,422 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: pve_lxc
+short_description: Manage Proxmox VE LXC containers, from template or clone to safe destroy
+version_added: 0.1.0
+description:
+  - Creates a container from an OS template or by cloning, converges its settings, mount points and NICs,
+    controls its power state and destroys it safely - on the same engine as M(iac.proxmox.pve_vm).
+  - A container is found by O(vmid) or by O(name) (its hostname); names are treated as unique. A re-run never
+    creates a second container.
+  - Every option is compared with what PVE has, so a removal is seen - O(features) is compared as a whole (a
+    feature the play does not list is turned off); only changed keys are written.
+  - O(unprivileged) is chosen at creation; a different value for an existing container is an error, never a
+    silent re-creation. O(password) and O(ssh_public_keys) are used when the container is created.
+  - Mount points and NICs are lists of dicts with a C(slot); slots a play does not list are never touched. A
+    removed volume mount point is kept as an C(unusedN) volume unless O(purge_volumes=true).
+  - Idempotent; check mode sends no write request at all and returns the RV(plan); diff mode shows every
+    changed key.
+author:
+  - iac.proxmox maintainers (@iac-proxmox)
+extends_documentation_fragment:
+  - iac.proxmox.connection
+attributes:
+  check_mode:
+    description: Supported; nothing is written and RV(plan) lists the ordered actions.
+    support: full
+  diff_mode:
+    description: Supported; before and after of every changed key.
+    support: full
+  action_group:
+    description: Part of the C(iac.proxmox.pve) action group.
+    support: full
+    membership:
+      - iac.proxmox.pve
+options:
+  vmid:
+    description: The container's ID. A new container without one gets the cluster's next free ID.
+    type: int
+  name:
+    description: The container's hostname; identifies it when O(vmid) is not given (with O(vmid), renames it).
+    type: str
+  node:
+    description: Node for a new container (default for a clone - the source's node).
+    type: str
+  ostemplate:
+    description:
+      - OS template volume of a new container, such as V(local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst).
+        Checked to exist on the node before anything is written.
+    type: str
+  clone:
+    description: Name or VMID of the container or template to clone a new container from.
+    type: str
+  full:
+    description: Full clone; V(false) makes a linked clone of a template.
+    type: bool
+    default: true
+  storage:
+    description: Target storage of a full clone's volumes, and the default storage of a new container's rootfs.
+    type: str
+  pool:
+    description: Resource pool for a new container.
+    type: str
+  snapname:
+    description: Clone from this snapshot of the source.
+    type: str
+  state:
+    description:
+      - As for M(iac.proxmox.pve_vm) - V(present) leaves the power state alone; V(started), V(stopped),
+        V(restarted) wait for the state; V(template) converts; V(absent) destroys safely (protected containers
+        are refused, a running one is shut down gracefully up to O(shutdown_timeout), then stopped, then
+        destroyed with its volumes, and the task waits until it is gone).
+    type: str
+    choices: [present, started, stopped, restarted, absent, template]
+    default: present
+  unprivileged:
+    description:
+      - Run as an unprivileged container. Create-time only; a new container is unprivileged unless this is
+        V(false).
+    type: bool
+  features:
+    description:
+      - Container features, compared as a whole - C(nesting), C(keyctl), C(fuse), C(mknod), C(force_rw_sys)
+        (booleans) and C(mount) (a list of file system types). V({}) turns all off.
+    type: dict
+  cores:
+    description: CPU cores the container may use.
+    type: int
+  cpulimit:
+    description: CPU time limit in cores (V(0) is no limit).
+    type: float
+  cpuunits:
+    description: CPU weight.
+    type: int
+  memory:
+    description: Memory in MiB (V(1024)) or as a size (V(1G)).
+    type: raw
+  swap:
+    description: Swap in MiB.
+    type: int
+  rootfs:
+    description:
+      - The root volume - C(storage) (at creation; default O(storage)) and C(size) (grows only).
+    type: dict
+    suboptions:
+      storage:
+        description: Storage of a new container's root volume.
+        type: str
+      size:
+        description: Size, for example V(8G).
+        type: str
+  mounts:
+    description:
+      - Mount points by slot. A new one needs C(path) and one of C(storage) with C(size) (a new volume),
+        C(volume) (an existing volume) or C(host_path) (a bind mount; PVE allows those only to root@pam).
+    type: list
+    elements: dict
+    suboptions:
+      slot:
+        description: V(mp0)-V(mp255).
+        type: str
+        required: true
+      storage:
+        description: Storage of a new volume.
+        type: str
+      volume:
+        description: An existing volume to mount.
+        type: str
+      host_path:
+        description: A host directory to bind-mount.
+        type: str
+      size:
+        description: Size of a volume (grows only).
+        type: str
+      path:
+        description: Absolute path in the container.
+        type: str
+      backup:
+        description: Include the volume in backups.
+        type: bool
+      ro:
+        description: Mount read-only.
+        type: bool
+      state:
+        description: V(absent) removes the mount point (a volume stays as C(unusedN) unless O(purge_volumes)).
+        type: str
+        choices: [present, absent]
+        default: present
+  nets:
+    description:
+      - Network devices by slot. A new one needs C(bridge); its C(name) defaults to V(ethN) for V(netN). An
+        existing MAC address is kept unless C(hwaddr) is given.
+    type: list
+    elements: dict
+    suboptions:
+      slot:
+        description: V(net0)-V(net31).
+        type: str
+        required: true
+      name:
+        description: Interface name in the container.
+        type: str
+      bridge:
+        description: Bridge, for example V(vmbr0).
+        type: str
+      ip:
+        description: V(dhcp), V(manual) or an IPv4 address with prefix length.
+        type: str
+      gw:
+        description: IPv4 gateway (needs a static O(nets[].ip)).
+        type: str
+      ip6:
+        description: V(dhcp), V(auto), V(manual) or an IPv6 address with prefix length.
+        type: str
+      gw6:
+        description: IPv6 gateway.
+        type: str
+      tag:
+        description: VLAN tag; V(0) removes it.
+        type: int
+      firewall:
+        description: Use the PVE firewall on this NIC.
+        type: bool
+      link_down:
+        description: The link state - V(true) is a cable unplugged.
+        type: bool
+      mtu:
+        description: MTU.
+        type: int
+      rate:
+        description: Rate limit in MB/s.
+        type: float
+      hwaddr:
+        description: MAC address.
+        type: str
+      state:
+        description: V(absent) removes the NIC.
+        type: str
+        choices: [present, absent]
+        default: present
+  nameserver:
+    description: DNS servers for the container.
+    type: list
+    elements: str
+  searchdomain:
+    description: DNS search domain(s).
+    type: str
+  ssh_public_keys:
+    description: SSH public keys for root, installed when the container is created.
+    type: list
+    elements: str
+  password:
+    description: Root password, set when the container is created. Never shown.
+    type: str
+  onboot:
+    description: Start the container when its node boots.
+    type: bool
+  startup:
+    description: Startup order and delays, such as V(order=1,up=30).
+    type: str
+  tags:
+    description: Tags, compared as a set.
+    type: list
+    elements: str
+  description:
+    description: Notes shown in the PVE GUI.
+    type: str
+  protection:
+    description: Protect the container against removal.
+    type: bool
+  purge_volumes:
+    description: Also delete the volumes of mount points removed with C(state=absent).
+    type: bool
+    default: false
+  apply_pending:
+    description: V(reboot) restarts a running container to apply pending changes; V(never) only reports them.
+    type: str
+    choices: [never, reboot]
+    default: never
+  shutdown_timeout:
+    description: Seconds a graceful shutdown (or reboot) may take.
+    type: int
+    default: 180
+  force_stop:
+    description: Stop the container forcibly when a graceful shutdown did not finish in time.
+    type: bool
+    default: true
+  lock_timeout:
+    description: Seconds to wait for a lock held by another operation (backup, clone, migrate).
+    type: int
+    default: 60
+  timeout:
+    description: Seconds to wait for a task (create, clone, start, resize).
+    type: int
+    default: 600
+notes:
+  - Privileges - C(VM.Audit) to read; C(VM.Allocate) (and C(Datastore.AllocateTemplate)/C(Datastore.Audit) on the
+    template's storage) to create; C(VM.Clone) to clone; C(VM.Config.*) for settings; C(Datastore.AllocateSpace)
+    for volumes; C(VM.PowerMgmt) for power. Bind mounts and privileged containers need root@pam.
+seealso:
+  - module: iac.proxmox.pve_vm
+'''
+
+EXAMPLES = r'''
+- name: A small web container from the Debian template, started
+  iac.proxmox.pve_lxc:
+    name: web-ct-01
+    node: pve1
+    ostemplate: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst
+    rootfs: {storage: local-lvm, size: 8G}
+    features: {nesting: true}
+    cores: 2
+    memory: 1G
+    nets:
+      - slot: net0
+        bridge: vmbr0
+        ip: 10.0.30.11/24
+        gw: 10.0.30.1
+    mounts:
+      - slot: mp0
+        storage: local-lvm
+        size: 16G
+        path: /srv/data
+        backup: true
+    ssh_public_keys: ["{{ lookup('file', '~/.ssh/id_ed25519.pub') }}"]
+    state: started
+'''
+
+RETURN = r'''
+vmid:
+  description: The container's ID (null in check mode for one that would be created).
+  returned: always
+  type: int
+node:
+  description: The node the container is on.
+  returned: always
+  type: str
+name:
+  description: The container's hostname.
+  returned: always
+  type: str
+status:
+  description: The power state after the run, or V(absent).
+  returned: always
+  type: str
+template:
+  description: Whether the container is a template.
+  returned: unless absent
+  type: bool
+changed_keys:
+  description: The config keys (and volumes resized) that changed.
+  returned: unless absent
+  type: list
+  elements: str
+pending:
+  description: Config keys whose change waits for a restart of the running container.
+  returned: unless absent
+  type: list
+  elements: str
+reboot_required:
+  description: Whether changes are pending until a restart.
+  returned: unless absent
+  type: bool
+config:
+  description: The container's config after the run.
+  returned: unless absent
+  type: dict
+plan:
+  description: The ordered write actions made, or in check mode the ones that would be made.
+  returned: when something changed or would change
+  type: list
+  elements: str
+stopped:
+  description: With O(state=absent), how a running container was stopped - V(graceful) or V(forced).
+  returned: when state is absent and the container existed
+  type: str
+'''
+
+from ansible_collections.iac.proxmox.plugins.module_utils._lxc import run
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+
+PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
+
+
+def main():
+    module = PveModule(
+        argument_spec=dict(
+            vmid=dict(type='int'),
+            name=dict(type='str'),
+            node=dict(type='str'),
+            ostemplate=dict(type='str'),
+            clone=dict(type='str'),
+            full=dict(type='bool', default=True),
+            storage=dict(type='str'),
+            pool=dict(type='str'),
+            snapname=dict(type='str'),
+            state=dict(type='str', default='present',
+                       choices=['present', 'started', 'stopped', 'restarted', 'absent', 'template']),
+            unprivileged=dict(type='bool'),
+            features=dict(type='dict'),
+            cores=dict(type='int'),
+            cpulimit=dict(type='float'),
+            cpuunits=dict(type='int'),
+            memory=dict(type='raw'),
+            swap=dict(type='int'),
+            rootfs=dict(type='dict', options=dict(storage=dict(type='str'), size=dict(type='str'))),
+            mounts=dict(type='list', elements='dict', options=dict(
+                slot=dict(type='str', required=True),
+                storage=dict(type='str'),
+                volume=dict(type='str'),
+                host_path=dict(type='str'),
+                size=dict(type='str'),
+                path=dict(type='str'),
+                backup=dict(type='bool'),
+                ro=dict(type='bool'),
+                state=PRESENT_ABSENT,
+            )),
+            nets=dict(type='list', elements='dict', options=dict(
+                slot=dict(type='str', required=True),
+                name=dict(type='str'),
+                bridge=dict(type='str'),
+                ip=dict(type='str'),
+                gw=dict(type='str'),
+                ip6=dict(type='str'),
+                gw6=dict(type='str'),
+                tag=dict(type='int'),
+                firewall=dict(type='bool'),
+                link_down=dict(type='bool'),
+                mtu=dict(type='int'),
+                rate=dict(type='float'),
+                hwaddr=dict(type='str'),
+                state=PRESENT_ABSENT,
+            )),
+            nameserver=dict(type='list', elements='str'),
+            searchdomain=dict(type='str'),
+            ssh_public_keys=dict(type='list', elements='str', no_log=False),
+            password=dict(type='str', no_log=True),
+            onboot=dict(type='bool'),
+            startup=dict(type='str'),
+            tags=dict(type='list', elements='str'),
+            description=dict(type='str'),
+            protection=dict(type='bool'),
+            purge_volumes=dict(type='bool', default=False),
+            apply_pending=dict(type='str', choices=['never', 'reboot'], default='never'),
+            shutdown_timeout=dict(type='int', default=180),
+            force_stop=dict(type='bool', default=True),
+            lock_timeout=dict(type='int', default=60),
+            timeout=dict(type='int', default=600),
+        ),
+        mutually_exclusive=[('ostemplate', 'clone')],
+    )
+    module.run(run)
+
+
+if __name__ == '__main__':
+    main()
