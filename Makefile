@@ -16,10 +16,11 @@ PYTEST_WORKERS ?= 2
 
 help:
 	@echo "make demo   - set up, start the PVE lab, run playbooks/site.yml twice against it, stop the lab"
-	@echo "make test   - unit + integration tests against the lab, ansible-test sanity, ansible-lint"
+	@echo "make test   - unit + integration tests against the lab, ansible-test sanity, ansible-lint, the demo"
 	@echo "make lab    - run the PVE lab in the foreground (writes .lab/connection.json)"
 
 $(STAMP): requirements/dev.in requirements/constraints.txt
+	@echo "==> installing the pinned dependencies into $(VENV) (first run only, about a minute)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c requirements/constraints.txt -r requirements/dev.in
 	touch $(STAMP)
@@ -39,7 +40,7 @@ demo: collection
 lab: $(STAMP)
 	$(PY) tests/lab/serve.py --state-dir .lab
 
-test: unit integration sanity lint
+test: unit integration sanity lint demo
 
 unit: collection
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/unit
@@ -51,7 +52,8 @@ integration: collection
 sanity: $(STAMP)
 	rm -rf $(BUILD)/sanity
 	mkdir -p $(SANITY_ROOT)
-	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(SANITY_ROOT)
+	git ls-files --cached --others --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done \
+		| tr '\n' '\0' | xargs -0 cp --parents -t $(SANITY_ROOT)
 	# The copy is its own git repository, so ansible-test lists its files (build/ is ignored by ours).
 	cd $(SANITY_ROOT) && git init -q && git add -A
 	$(PY) tests/tools/pip_bootstrap.py install $(CURDIR)/$(BUILD)/home

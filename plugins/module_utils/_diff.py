@@ -276,5 +276,6 @@ def compare(desired, current, fields, creating=False):
             delta.set[key] = field.render(want) if field.render else want
             delta.changed_keys.append(key)
         delta.before[key] = _shown(field, have, changed)
-        delta.after[key] = _shown(field, want, changed)
+        # An unchanged key shows as it is on both sides, so a diff lists only what changes.
+        delta.after[key] = _shown(field, want if changed else have, changed)
     return delta

@@ -85,9 +85,10 @@ def find_guest(client, kind, vmid=None, name=None, node=None, guests=None):
     """The guest addressed by vmid (and node) or by name, or None if it does not exist.
 
     With vmid and node known, one status read answers and no cluster listing is made. A name must be
-    unique among all guests; a VMID or name held by the other kind of guest is an error.
+    unique among all guests; a VMID or name held by the other kind of guest is an error. kind None
+    accepts either kind (it is then known only from a listing).
     """
-    if vmid is not None and node is not None and guests is None:
+    if vmid is not None and node is not None and guests is None and kind is not None:
         try:
             status = client.get('/nodes/{0}/{1}/{2}/status/current'.format(node, kind.api, vmid)) or {}
         except PveApiError as exc:
@@ -110,7 +111,7 @@ def find_guest(client, kind, vmid=None, name=None, node=None, guests=None):
     if not found:
         return None
     item = found[0]
-    if item['type'] != kind.api:
+    if kind is not None and item['type'] != kind.api:
         other = KINDS[item['type']]
         why = 'belongs to {0} {1} on {2}, not a {3}'.format(other.label, item['vmid'], item['node'], kind.label)
         raise ValidationError('vmid' if vmid is not None else 'name', vmid if vmid is not None else name, why)
@@ -185,6 +186,27 @@ def wait_until(check, timeout, what, sleep=time.sleep, clock=time.monotonic):
         if remaining <= 0:
             raise PveTimeoutError('{0} (waited {1}s)'.format(what, timeout))
         sleep(min(next(delays), remaining))
+
+
+def guest_addresses(client, guest):
+    """The guest's IP addresses as it reports them (QEMU guest agent, or the container's interfaces):
+    loopback and link-local left out, IPv4 first. [] when the guest does not say."""
+    try:
+        if guest.kind is QEMU:
+            answer = client.get(guest.path + '/agent/network-get-interfaces') or {}
+            interfaces = answer.get('result') or []
+        else:
+            interfaces = client.get(guest.path + '/interfaces') or []
+    except PveApiError:
+        return []
+    found = []
+    for iface in interfaces:
+        for item in iface.get('ip-addresses') or []:
+            address = item.get('ip-address')
+            if not address or address.startswith(('127.', 'fe80:')) or address == '::1':
+                continue
+            found.append((0 if ':' not in address else 1, address))
+    return [address for _family, address in sorted(found, key=lambda f: f[0])]
 
 
 # ---------------------------------------------------------------------- locks

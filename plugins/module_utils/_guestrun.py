@@ -109,6 +109,7 @@ class GuestRun(object):
         self.stopped_how = None
         self._guests = None
         self._node_storages = {}
+        self.extra_result = {}
 
     def node_storages(self, node):
         """The storages of a node by ID (read once per node and run)."""
@@ -434,4 +435,4 @@ class GuestRun(object):
                          name=config.get(self.kind.name_key, guest.name),
                          status=guest.status, template=guest.template, changed_keys=self.changed_keys,
                          pending=sorted(self.pending), reboot_required=bool(self.pending), config=config,
-                         diff={'before': self.before, 'after': self.after})
+                         diff={'before': self.before, 'after': self.after}, **self.extra_result)

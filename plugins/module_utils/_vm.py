@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._diff import compare
 from ._errors import ValidationError
-from ._guest import QEMU, Guest, allocate_vmid, read_config, wait_for_agent, write_guest
+from ._guest import QEMU, Guest, allocate_vmid, guest_addresses, read_config, wait_for_agent, write_guest
 from ._guestrun import GuestRun, clean
 from ._vmspec import VmSpec, clone_preview, drive_slots, is_drive_key
 
@@ -53,8 +53,14 @@ class VmRun(GuestRun):
             self.changed = True
 
     def after_power(self):
-        if self.params['wait_for_agent'] and self.power_done and self.guest.status == 'running':
-            wait_for_agent(self.module, self.guest, self.params['agent_timeout'])
+        """With wait_for_agent: after a power change wait until the agent answers; report the guest's IP."""
+        guest = self.guest
+        if not self.params['wait_for_agent'] or guest.status != 'running' or self.module.check_mode:
+            return
+        if self.power_done:
+            wait_for_agent(self.module, guest, self.params['agent_timeout'])
+        addresses = guest_addresses(self.client, guest)
+        self.extra_result.update(ip=addresses[0] if addresses else None, ip_addresses=addresses)
 
     def result_config(self, config):
         if 'cipassword' in config:

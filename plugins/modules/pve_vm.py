@@ -322,7 +322,9 @@ options:
     choices: [never, reboot]
     default: never
   wait_for_agent:
-    description: After starting or rebooting the VM, wait until its guest agent answers.
+    description:
+      - After starting or rebooting the VM, wait until its guest agent answers; then report the guest's IP
+        addresses (RV(ip), RV(ip_addresses)) as the agent tells them.
     type: bool
     default: false
   agent_timeout:
@@ -451,6 +453,16 @@ plan:
   type: list
   elements: str
   sample: ["clone VM 9000 (debian-12-golden) to new VM web-01 on pve1", "set config of VM 101 (web-01): cores", "start VM 101 (web-01)"]
+ip:
+  description: The VM's first IP address (IPv4 preferred) from its guest agent; null when unknown.
+  returned: with O(wait_for_agent=true) and the VM running
+  type: str
+  sample: 10.0.20.11
+ip_addresses:
+  description: All the VM's addresses from its guest agent (loopback and link-local left out).
+  returned: with O(wait_for_agent=true) and the VM running
+  type: list
+  elements: str
 stopped:
   description: With O(state=absent), how a running VM was stopped - V(graceful) or V(forced) (null if it was not running).
   returned: when state is absent and the VM existed

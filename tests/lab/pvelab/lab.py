@@ -14,6 +14,7 @@ from aiohttp import web
 from fakepve import FakePve
 from fakepve.server import error
 
+from .backup import BackupApi
 from .hardware import HardwareApi
 from .mapping import MappingApi
 from .passthrough import PassthroughChecks
@@ -33,7 +34,7 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 

@@ -17,7 +17,7 @@ import time
 from aiohttp import web
 
 from fakepve.model import FakeVm, PveError, TaskError
-from fakepve.qemu import DRIVE_KEY, NEW_DISK, is_cdrom, join_drive, split_drive, volume_ref
+from fakepve.qemu import DRIVE_KEY, NET_MODELS, NEW_DISK, is_cdrom, join_drive, split_drive, volume_ref
 from fakepve.lxc import SIZE_UNITS, format_size
 from fakepve.routing import die, param_error
 
@@ -69,7 +69,23 @@ class LabVm(FakeVm):
         scale = self.lab.time_scale or 0
         if time.time() - self.started_at < self.agent_boot_secs * scale:
             return None
-        return {}
+        return {'interfaces': self.agent_interfaces()}
+
+    def agent_interfaces(self):
+        """What network-get-interfaces reports: eth0 with the cloud-init static IP, else a DHCP-like lease
+        derived from the VMID (192.0.2.0/24 style addresses from TEST-NET ranges)."""
+        address, prefix = '198.18.{0}.{1}'.format(self.vmid // 250 % 256, self.vmid % 250 + 2), 15
+        for part in str(self.config.get('ipconfig0', '')).split(','):
+            if part.startswith('ip=') and '/' in part:
+                address, prefix = part[3:].split('/', 1)
+        mac = 'bc:24:11:00:00:01'
+        for part in str(self.config.get('net0', '')).split(','):
+            if '=' in part and part.split('=', 1)[0] in NET_MODELS:
+                mac = part.split('=', 1)[1].lower()
+        return [{'name': 'lo', 'hardware-address': '00:00:00:00:00:00',
+                 'ip-addresses': [{'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', 'prefix': 8}]},
+                {'name': 'eth0', 'hardware-address': mac,
+                 'ip-addresses': [{'ip-address': address, 'ip-address-type': 'ipv4', 'prefix': int(prefix)}]}]
 
     @agent.setter
     def agent(self, value):
