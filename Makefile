@@ -12,7 +12,7 @@ export ANSIBLE_HOME := $(CURDIR)/$(BUILD)/ansible-home
 # Tests run on 2 cores; more workers only queue behind each other.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv collection demo lab test unit integration sanity lint clean
+.PHONY: help venv collection demo lab test unit integration sanity lint molecule clean
 
 help:
 	@echo "make demo   - set up, start the PVE lab, run playbooks/site.yml twice against it, stop the lab"
@@ -40,7 +40,7 @@ demo: collection
 lab: $(STAMP)
 	$(PY) tests/lab/serve.py --state-dir .lab
 
-test: unit integration sanity lint demo
+test: unit integration sanity lint molecule demo
 
 unit: collection
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/unit
@@ -62,6 +62,10 @@ sanity: $(STAMP)
 
 lint: $(STAMP)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --profile production --offline
+
+# The molecule scenarios (extensions/molecule/) start their own lab; molecule needs the venv on PATH.
+molecule: collection
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH NO_COLOR=1 molecule test --all
 
 clean:
 	rm -rf $(BUILD) .lab .pytest_cache
