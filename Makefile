@@ -5,14 +5,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BUILD := build
 COLLECTIONS := $(BUILD)/collections
-SANITY_ROOT := $(BUILD)/sanity/ansible_collections/iac/proxmox
+TREE := $(BUILD)/tree/ansible_collections/iac/proxmox
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_LOCAL_TEMP := $(CURDIR)/$(BUILD)/ansible-tmp
 export ANSIBLE_HOME := $(CURDIR)/$(BUILD)/ansible-home
 # Tests run on 2 cores; more workers only queue behind each other.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv collection demo lab test unit integration sanity lint molecule clean
+.PHONY: help venv collection demo lab test unit integration tree sanity docs docs-check changelog-lint ee lint molecule \
+	clean
 
 help:
 	@echo "make demo   - set up, start the PVE lab, run playbooks/site.yml twice against it, stop the lab"
@@ -40,7 +41,7 @@ demo: collection
 lab: $(STAMP)
 	$(PY) tests/lab/serve.py --state-dir .lab
 
-test: unit integration sanity lint molecule demo
+test: unit integration sanity lint docs-check changelog-lint ee molecule demo
 
 unit: collection
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/unit
@@ -48,17 +49,47 @@ unit: collection
 integration: collection
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/integration
 
-# ansible-test wants the collection at .../ansible_collections/iac/proxmox: copy the tracked tree there.
-sanity: $(STAMP)
-	rm -rf $(BUILD)/sanity
-	mkdir -p $(SANITY_ROOT)
+# ansible-test and antsibull-docs want the collection at .../ansible_collections/iac/proxmox: copy the tracked
+# tree there. The copy is its own git repository, so ansible-test lists its files (build/ is ignored by ours).
+tree: $(STAMP)
+	rm -rf $(BUILD)/tree
+	mkdir -p $(TREE)
 	git ls-files --cached --others --exclude-standard | while read -r f; do [ -e "$$f" ] && echo "$$f"; done \
-		| tr '\n' '\0' | xargs -0 cp --parents -t $(SANITY_ROOT)
-	# The copy is its own git repository, so ansible-test lists its files (build/ is ignored by ours).
-	cd $(SANITY_ROOT) && git init -q && git add -A
+		| tr '\n' '\0' | xargs -0 cp --parents -t $(TREE)
+	cd $(TREE) && git init -q && git add -A
+
+sanity: tree
 	$(PY) tests/tools/pip_bootstrap.py install $(CURDIR)/$(BUILD)/home
-	cd $(SANITY_ROOT) && HOME=$(CURDIR)/$(BUILD)/home $(CURDIR)/$(VENV)/bin/ansible-test sanity --venv \
+	cd $(TREE) && HOME=$(CURDIR)/$(BUILD)/home $(CURDIR)/$(VENV)/bin/ansible-test sanity --venv \
 		--python 3.11 --color no
+
+# The reference docs in docs/reference are generated from the plugins' own documentation.
+docs: collection
+	rm -rf docs/reference
+	mkdir -p docs/reference
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH antsibull-docs collection --use-current --dest-dir docs/reference \
+		iac.proxmox >/dev/null
+
+# The committed reference docs are what the current sources generate, and the docs lint clean.
+docs-check: collection tree
+	rm -rf $(BUILD)/docs-check
+	mkdir -p $(BUILD)/docs-check
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH antsibull-docs collection --use-current --dest-dir $(BUILD)/docs-check \
+		iac.proxmox >/dev/null
+	diff -r docs/reference $(BUILD)/docs-check || (echo "docs/reference is stale: run make docs" && exit 1)
+	cd $(TREE) && PATH=$(CURDIR)/$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/tree \
+		antsibull-docs lint-collection-docs --plugin-docs .
+
+# The execution environment definition builds a context (no container engine needed for create).
+ee: $(STAMP)
+	rm -rf $(BUILD)/ee
+	$(VENV)/bin/ansible-builder create -f meta/execution-environment.yml --context $(BUILD)/ee \
+		--output-filename Containerfile >/dev/null
+	test -f $(BUILD)/ee/Containerfile && grep -q proxmoxer $(BUILD)/ee/_build/requirements.txt
+	@echo "ansible-builder create: $(BUILD)/ee/Containerfile"
+
+changelog-lint: $(STAMP)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH antsibull-changelog lint
 
 lint: $(STAMP)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --profile production --offline

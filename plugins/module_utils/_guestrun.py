@@ -240,6 +240,11 @@ class GuestRun(object):
         guest = self.guest
         p = self.params
         if p['vmid'] is not None and p['name'] is not None and guest.name != p['name']:
+            if p.get('clone') is not None:
+                # Other tools take vmid as the clone source; here it is the new guest's ID. Never rename then.
+                raise ValidationError('vmid', p['vmid'], 'is {0} already; with clone, vmid is the ID for the new '
+                                                         '{1} {2}, so nothing was renamed or cloned'.format(
+                                                             guest.label, self.noun, p['name']))
             self._check_name_free(p['name'], vmid=guest.vmid)
         config = read_config(self.client, guest)
         running = guest.status == 'running'

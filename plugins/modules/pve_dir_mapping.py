@@ -58,7 +58,7 @@ options:
         required: true
       path:
         description:
-          - Absolute path of the directory on that node. Must not contain C(;), C(,), C(=), C(() or C()),
+          - Absolute path of the directory on that node. Must not contain the characters C(;,=) or parentheses,
             which PVE does not allow in mapping paths, nor C(..) segments.
         type: str
         required: true

@@ -120,6 +120,13 @@ def test_parallel_forks_create_distinct_vms(lab, play):
     assert sorted(r['vmid'] for r in results) == sorted(vm.vmid for vm in made)
 
 
+def test_vmid_of_the_clone_source_is_not_renamed(lab, play):
+    run = play([vm_task(name='web-09', vmid=9000, clone=GOLDEN)])
+    assert run.task('vm')['msg'].startswith("vmid: 9000 is invalid: is VM 9000 (debian-12-golden) already; with "
+                                            'clone, vmid is the ID for the new VM web-09')
+    assert run.writes == [] and lab.pve.vm(9000).name == GOLDEN
+
+
 def test_ambiguous_name_lists_the_vmids(lab, play):
     add_vm(lab, 130, 'twin')
     add_vm(lab, 131, 'twin', node='pve2')

@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: pve
+short_description: Proxmox VE guests as inventory hosts
+version_added: 0.1.0
+author:
+  - iac.proxmox maintainers (@iac-proxmox)
+description:
+  - Makes every VM and container of a Proxmox VE cluster an inventory host, from one C(/cluster/resources)
+    read, grouped by node, pool, tag, type and status.
+  - With O(addresses), C(ansible_host) comes from the QEMU guest agent (VMs) or the container's interfaces,
+    read for the running guests concurrently by at most O(address_workers) workers.
+  - The inventory file's name must end in C(pve.yml) or C(pve.yaml).
+  - Uses the same connection options, environment variables and client as the modules.
+extends_documentation_fragment:
+  - ansible.builtin.constructed
+  - ansible.builtin.inventory_cache
+options:
+  plugin:
+    description: The name of this plugin.
+    type: str
+    required: true
+    choices: [iac.proxmox.pve]
+  api_host:
+    description: Host name or address of a PVE node that serves the API.
+    type: str
+    env:
+      - name: PROXMOX_HOST
+  api_port:
+    description: Port of the PVE API.
+    type: int
+    default: 8006
+    env:
+      - name: PROXMOX_PORT
+  api_user:
+    description: The PVE user, with realm (V(automation@pve)); with O(api_token_id), the token's owner.
+    type: str
+    env:
+      - name: PROXMOX_USER
+  api_password:
+    description: Password of O(api_user); not needed with an API token.
+    type: str
+    env:
+      - name: PROXMOX_PASSWORD
+  api_token_id:
+    description: Name of an API token of O(api_user), or the full token ID.
+    type: str
+    env:
+      - name: PROXMOX_TOKEN_ID
+  api_token_secret:
+    description: Secret of the API token.
+    type: str
+    env:
+      - name: PROXMOX_TOKEN_SECRET
+  validate_certs:
+    description: Verify the API's TLS certificate. Leave it on; give O(ca_path) for an internal CA.
+    type: bool
+    default: true
+    env:
+      - name: PROXMOX_VALIDATE_CERTS
+  ca_path:
+    description: PEM file of the CA to verify the API's certificate against; wins over E(REQUESTS_CA_BUNDLE).
+    type: path
+    env:
+      - name: PROXMOX_CA_PATH
+  api_timeout:
+    description: Seconds to wait for an answer to one API request.
+    type: int
+    default: 30
+  nodes:
+    description: Only guests on these nodes.
+    type: list
+    elements: str
+    default: []
+  pools:
+    description: Only guests in these pools.
+    type: list
+    elements: str
+    default: []
+  tags:
+    description: Only guests carrying all these tags.
+    type: list
+    elements: str
+    default: []
+  types:
+    description: Which kinds of guest.
+    type: list
+    elements: str
+    choices: [qemu, lxc]
+    default: [qemu, lxc]
+  running_only:
+    description: Only running guests.
+    type: bool
+    default: false
+  include_templates:
+    description: Include templates (left out by default).
+    type: bool
+    default: false
+  hostname:
+    description: What names a host - the guest's V(name), or V(vmid).
+    type: str
+    choices: [name, vmid]
+    default: name
+  addresses:
+    description:
+      - Set C(ansible_host) from the address each running guest reports (one more request per running guest).
+    type: bool
+    default: false
+  address_workers:
+    description: How many address reads run at once.
+    type: int
+    default: 8
+  group_prefix:
+    description: Prefix of the groups this plugin makes.
+    type: str
+    default: pve_
+'''
+
+EXAMPLES = r'''
+# inventory/cluster.pve.yml - every running guest, grouped, with its address from the agent
+plugin: iac.proxmox.pve
+api_host: pve1.example.com
+api_user: automation@pve
+api_token_id: inventory
+# api_token_secret from the environment: PROXMOX_TOKEN_SECRET
+ca_path: /etc/ssl/certs/pve-root-ca.pem
+running_only: true
+addresses: true
+keyed_groups:
+  - key: pve_tags
+    prefix: tag
+compose:
+  ansible_user: "'debian' if pve_type == 'qemu' else 'root'"
+'''
+
+import concurrent.futures
+import threading
+
+from ansible.errors import AnsibleError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.iac.proxmox.plugins.module_utils._client import HAS_CLIENT_LIBS, PveClient
+from ansible_collections.iac.proxmox.plugins.module_utils._diff import as_tags
+from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveError
+from ansible_collections.iac.proxmox.plugins.module_utils._guest import Guest, guest_addresses, list_guests
+from ansible_collections.iac.proxmox.plugins.module_utils._info import select_guests
+from ansible_collections.iac.proxmox.plugins.module_utils._module import connection_settings
+
+CONNECTION_OPTIONS = ('api_host', 'api_port', 'api_user', 'api_password', 'api_token_id', 'api_token_secret',
+                      'validate_certs', 'ca_path', 'api_timeout')
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    NAME = 'iac.proxmox.pve'
+
+    def verify_file(self, path):
+        return super().verify_file(path) and path.endswith(('pve.yml', 'pve.yaml'))
+
+    def _client(self):
+        params = dict((name, self.get_option(name)) for name in CONNECTION_OPTIONS)
+        return PveClient(**connection_settings(params))
+
+    def _read(self):
+        """What the cluster says: the guests (one request) and, if asked, the running guests' addresses."""
+        client = self._client()
+        kinds = self.get_option('types')
+        guests = select_guests(list_guests(client), tags=self.get_option('tags'), templates=self.get_option(
+            'include_templates'))
+        nodes, pools = set(self.get_option('nodes')), set(self.get_option('pools'))
+        guests = [g for g in guests if g['type'] in kinds and (not nodes or g.get('node') in nodes)
+                  and (not pools or g.get('pool') in pools)
+                  and (not self.get_option('running_only') or g.get('status') == 'running')]
+        addresses = {}
+        if self.get_option('addresses'):
+            addresses = self._addresses([g for g in guests if g.get('status') == 'running'])
+        return {'guests': guests, 'addresses': addresses}
+
+    def _addresses(self, guests):
+        """Each running guest's addresses, read by a bounded pool of workers (one client per worker thread:
+        a requests session is not shared between threads)."""
+        local = threading.local()
+
+        def worker_client():
+            if not hasattr(local, 'client'):
+                local.client = self._client()
+            return local.client
+
+        def read(item):
+            return str(item['vmid']), guest_addresses(worker_client(), Guest.from_resource(item))
+        workers = max(1, int(self.get_option('address_workers')))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            return dict(pool.map(read, guests))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        if not HAS_CLIENT_LIBS:
+            raise AnsibleError('the iac.proxmox.pve inventory needs the Python libraries proxmoxer and requests')
+        self._read_config_data(path)
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option('cache') and cache
+        data = None
+        if use_cache:
+            try:
+                data = self._cache[cache_key]
+            except KeyError:
+                data = None
+        if data is None:
+            try:
+                data = self._read()
+            except PveError as exc:
+                raise AnsibleError('iac.proxmox.pve inventory: {0}'.format(exc))
+            if self.get_option('cache'):
+                self._cache[cache_key] = data
+        self._populate(data)
+
+    def _group(self, *parts):
+        name = self._sanitize_group_name(self.get_option('group_prefix') + '_'.join(str(p) for p in parts))
+        return self.inventory.add_group(name)
+
+    def _populate(self, data):
+        strict = self.get_option('strict')
+        for item in data['guests']:
+            vmid = str(item['vmid'])
+            host = item.get('name') if self.get_option('hostname') == 'name' and item.get('name') else vmid
+            host = self.inventory.add_host(host)
+            tags = sorted(as_tags(item.get('tags') or ''))
+            facts = {'pve_vmid': int(vmid), 'pve_name': item.get('name'), 'pve_node': item.get('node'),
+                     'pve_type': item['type'], 'pve_status': item.get('status'), 'pve_tags': tags,
+                     'pve_pool': item.get('pool'), 'pve_template': bool(int(item.get('template') or 0)),
+                     'pve_lock': item.get('lock')}
+            found = data['addresses'].get(vmid)
+            if found:
+                facts['ansible_host'] = found[0]
+                facts['pve_ip_addresses'] = found
+            for key, value in facts.items():
+                self.inventory.set_variable(host, key, value)
+            for group in (self._group('node', item.get('node')), self._group('type', item['type']),
+                          self._group('status', item.get('status'))):
+                self.inventory.add_child(group, host)
+            if item.get('pool'):
+                self.inventory.add_child(self._group('pool', item['pool']), host)
+            for tag in tags:
+                self.inventory.add_child(self._group('tag', tag), host)
+            variables = self.inventory.get_host(host).get_vars()
+            self._set_composite_vars(self.get_option('compose'), variables, host, strict=strict)
+            self._add_host_to_composed_groups(self.get_option('groups'), variables, host, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option('keyed_groups'), variables, host, strict=strict)

@@ -1,0 +1,30 @@
+"""What ships: the tarball's contents, the execution-environment metadata as ansible-builder reads it."""
+
+import glob
+import os
+import tarfile
+
+from ansible_builder._target_scripts import introspect
+
+from labtools import INSTALLED, ROOT
+
+
+def test_tarball_holds_no_lab_venv_or_caches():
+    [tarball] = glob.glob(os.path.join(ROOT, 'build', 'dist', 'iac-proxmox-*.tar.gz'))
+    with tarfile.open(tarball) as tar:
+        names = tar.getnames()
+    assert 'plugins/modules/pve_vm.py' in names and 'roles/golden_image/tasks/main.yml' in names
+    assert 'meta/execution-environment.yml' in names and 'playbooks/site.yml' in names
+    forbidden = ('tests/', '.venv/', 'build/', '.lab/', 'extensions/molecule', '.git/', 'requirements/')
+    assert [n for n in names if n.startswith(forbidden) or '__pycache__' in n or n.endswith('.pyc')] == []
+
+
+def test_ansible_builder_introspection_finds_the_dependencies():
+    pip_lines, bindep_lines = introspect.process_collection(INSTALLED)
+    assert [line.split('>=')[0] for line in pip_lines] == ['proxmoxer', 'requests']
+    assert bindep_lines == ['ca-certificates [platform:rpm platform:dpkg]']
+
+
+def test_bindep_copies_agree():
+    with open(os.path.join(ROOT, 'bindep.txt')) as root, open(os.path.join(ROOT, 'meta', 'bindep.txt')) as meta:
+        assert root.read() == meta.read()
