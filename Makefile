@@ -12,13 +12,14 @@ export ANSIBLE_HOME := $(CURDIR)/$(BUILD)/ansible-home
 # Tests run on 2 cores; more workers only queue behind each other.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv collection demo lab test unit integration tree sanity docs docs-check changelog-lint ee lint molecule \
+.PHONY: help venv collection demo lab bench test unit integration tree sanity docs docs-check changelog-lint ee lint molecule \
 	clean
 
 help:
 	@echo "make demo   - set up, start the PVE lab, run playbooks/site.yml twice against it, stop the lab"
 	@echo "make test   - unit + integration tests against the lab, ansible-test sanity, ansible-lint, the demo"
 	@echo "make lab    - run the PVE lab in the foreground (writes .lab/connection.json)"
+	@echo "make bench  - the fleet benchmark against community.proxmox (results in bench/results/)"
 
 $(STAMP): requirements/dev.in requirements/constraints.txt
 	@echo "==> installing the pinned dependencies into $(VENV) (first run only, about a minute)"
@@ -85,7 +86,7 @@ ee: $(STAMP)
 	rm -rf $(BUILD)/ee
 	$(VENV)/bin/ansible-builder create -f meta/execution-environment.yml --context $(BUILD)/ee \
 		--output-filename Containerfile >/dev/null
-	test -f $(BUILD)/ee/Containerfile && grep -q proxmoxer $(BUILD)/ee/_build/requirements.txt
+	test -f $(BUILD)/ee/Containerfile && grep -q ca-certificates $(BUILD)/ee/_build/bindep.txt
 	@echo "ansible-builder create: $(BUILD)/ee/Containerfile"
 
 changelog-lint: $(STAMP)
@@ -97,6 +98,20 @@ lint: $(STAMP)
 # The molecule scenarios (extensions/molecule/) start their own lab; molecule needs the venv on PATH.
 molecule: collection
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH NO_COLOR=1 molecule test --all
+
+# The benchmark (not part of make test): its own venv with community.proxmox to compare against.
+BENCH_VENV := $(BUILD)/bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): requirements/bench.in requirements/dev.in requirements/constraints.txt
+	@echo "==> installing the benchmark environment into $(BENCH_VENV) (first run only)"
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c requirements/constraints.txt -r requirements/bench.in
+	touch $(BENCH_STAMP)
+
+bench: collection $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) .lab .pytest_cache

@@ -55,9 +55,10 @@ options:
     default: true
   ca_path:
     description:
-      - PEM file of the CA certificate(s) to verify the API's certificate against.
-      - Takes precedence over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE).
-      - If not set, the environment variable E(PROXMOX_CA_PATH) is used, else the system trust store.
+      - PEM file of the CA certificate(s) to verify the API's certificate against; only these are trusted then.
+      - If not set, the environment variable E(PROXMOX_CA_PATH) is used, else the system trust store
+        (OpenSSL's, which also reads E(SSL_CERT_FILE) and E(SSL_CERT_DIR)).
+      - E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) play no part.
     type: path
   api_timeout:
     description:
@@ -68,9 +69,6 @@ options:
 notes:
   - All modules of this collection are in the action group C(iac.proxmox.pve), so the connection options
     can be set once with C(module_defaults) and C(group/iac.proxmox.pve).
-  - "Run the modules on a host with C(proxmoxer) and C(requests) installed, usually the controller
-    (C(delegate_to: localhost))."
-requirements:
-  - proxmoxer >= 2.0
-  - requests
+  - "Run the modules on the controller (C(delegate_to: localhost)) or any host with Python 3.8 or later; they
+    need no Python library beyond the standard library."
 '''

@@ -144,7 +144,7 @@ import threading
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.iac.proxmox.plugins.module_utils._client import HAS_CLIENT_LIBS, PveClient
+from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
 from ansible_collections.iac.proxmox.plugins.module_utils._diff import as_tags
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveError
 from ansible_collections.iac.proxmox.plugins.module_utils._guest import Guest, guest_addresses, list_guests
@@ -182,7 +182,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _addresses(self, guests):
         """Each running guest's addresses, read by a bounded pool of workers (one client per worker thread:
-        a requests session is not shared between threads)."""
+        a connection is not shared between threads)."""
         local = threading.local()
 
         def worker_client():
@@ -198,8 +198,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        if not HAS_CLIENT_LIBS:
-            raise AnsibleError('the iac.proxmox.pve inventory needs the Python libraries proxmoxer and requests')
         self._read_config_data(path)
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option('cache') and cache

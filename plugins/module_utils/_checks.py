@@ -22,6 +22,13 @@ BRIDGE = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,14}$')
 MAC = re.compile(r'^[0-9A-Fa-f][02468ACEace](?::[0-9A-Fa-f]{2}){5}$')
 TAG = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_+.-]*$')
 PATH_CHARS = re.compile(r'[,;=\x00-\x1f\x7f]')
+NODE_NAME = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+
+
+def check_node_name(option, value):
+    if not isinstance(value, str) or not NODE_NAME.match(value):
+        raise ValidationError(option, value, 'is not a valid node name (letters, digits and "-")')
+    return value
 
 
 def as_memory(value):

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The PVE API client. Private to the collection: not a public API.
 
-One object per module run. proxmoxer provides the login (ticket and CSRF token, or an API token
-header) and the HTTP session; this layer adds what a module needs on top:
+One object per module run, on the standard library's HTTPS (see _transport). It logs in (a ticket and
+CSRF token for a password, nothing for an API token, whose header goes with every request) and adds
+what a module needs on top:
 
 * every failure becomes one error type (`PveApiError` and its subclasses) with the HTTP status, PVE's
   message and its per-field errors, never a library traceback;
@@ -13,30 +14,19 @@ header) and the HTTP session; this layer adds what a module needs on top:
 * one re-login when a ticket expires mid-run;
 * task waiting by adaptive polling: the first poll at once, then back-off capped at 2 s, no sleep once
   the task has ended; a failed task raises with the tail of its log;
-* TLS verified by default; `ca_path` is passed with every request, so REQUESTS_CA_BUNDLE and friends can
-  never override it.
+* TLS verified by default against the system CAs, or only against `ca_path` when given; environment
+  variables such as REQUESTS_CA_BUNDLE play no part.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
+import threading
 import time
-import traceback
-
-try:
-    import requests
-    from proxmoxer.backends.https import Backend
-    from proxmoxer.core import AuthenticationError
-except ImportError:  # reported by the module base with missing_required_lib
-    HAS_CLIENT_LIBS = False
-    CLIENT_LIBS_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_CLIENT_LIBS = True
-    CLIENT_LIBS_IMPORT_ERROR = None
 
 from ._errors import PveApiError, PveConnectionError, PveTaskError, PveTimeoutError
+from ._transport import HttpsTransport, TransportError
 
 DEFAULT_PORT = 8006
 DEFAULT_TIMEOUT = 30
@@ -100,15 +90,14 @@ class PveClient(object):
         self.password = password
         self.token_id = token_id
         self.token_secret = token_secret
-        # requests' `verify`: a CA bundle path, True (system CAs) or False (only if the user turned it off).
-        self.verify = (ca_path or True) if validate_certs else False
         self.timeout = timeout
         self.attempts = max(1, int(attempts))
         self.sleep = sleep
         self.clock = clock
         self.stats = {'requests': 0, 'logins': 0, 'retries': 0, 'polls': 0}
-        self._backend = None
-        self._session = None
+        self.transport = HttpsTransport(host, self.port, verify=validate_certs, ca_path=ca_path, timeout=timeout)
+        self._spare = []  # more connections, for get_all
+        self._ticket = None
 
     # ------------------------------------------------------------ connection
 
@@ -119,59 +108,77 @@ class PveClient(object):
             host = '[{0}]'.format(host)
         return 'https://{0}:{1}/api2/json'.format(host, self.port)
 
-    def _connect(self):
-        """Build the proxmoxer backend: for a password this logs in (one request), for a token nothing."""
+    def close(self):
+        for transport in [self.transport] + self._spare:
+            transport.close()
+
+    def _auth_headers(self, method):
+        """The credentials for one request: the token header, or the ticket cookie (and the CSRF token
+        for writes), logging in first when there is no ticket yet."""
         if self.token_id:
-            backend = Backend(self.host, user=self.user, port=self.port, verify_ssl=self.verify,
-                              timeout=self.timeout, token_name=self.token_id, token_value=self.token_secret)
-        else:
+            return {'Authorization': 'PVEAPIToken={0}!{1}={2}'.format(self.user, self.token_id, self.token_secret)}
+        if self._ticket is None:
+            self._login()
+        headers = {'Cookie': 'PVEAuthCookie=' + self._ticket['ticket']}
+        if method not in ('GET', 'HEAD'):
+            headers['CSRFPreventionToken'] = self._ticket['CSRFPreventionToken']
+        return headers
+
+    def _login(self):
+        """POST /access/ticket (retried like an idempotent request: a login changes nothing)."""
+        path = '/access/ticket'
+        attempt = 0
+        while True:
+            attempt += 1
             self.stats['logins'] += 1
             self.stats['requests'] += 1
-            backend = Backend(self.host, user=self.user, password=self.password, port=self.port,
-                              verify_ssl=self.verify, timeout=self.timeout)
-        self._backend = backend
-        self._session = backend.get_session()
-
-    def _ensure_session(self, method, path):
-        attempt = 0
-        while self._session is None:
-            attempt += 1
             try:
-                self._connect()
-            except AuthenticationError as exc:
-                status = 401 if 'code: 401' in str(exc) else None
-                raise PveApiError('authentication failed for {0}: check api_user and api_password ({1})'.format(
-                    self.user, exc), status=status, method='POST', path='/access/ticket')
-            except requests.exceptions.RequestException as exc:
-                error = self._connection_error(exc, 'POST', '/access/ticket')
+                answer = self.transport.request('POST', '/api2/json' + path,
+                                                body={'username': self.user, 'password': self.password or ''})
+            except TransportError as exc:
                 if attempt < self.attempts:
                     self._backoff(attempt)
                     continue
-                raise error
-            except ValueError as exc:  # e.g. a login answer that is not JSON (a proxy page)
-                raise PveApiError('login to {0} failed: {1}'.format(self.base_url, exc), method='POST',
-                                  path='/access/ticket')
-        return self._session
+                raise self._connection_error(exc, 'POST', path)
+            if answer.status in TRANSIENT_STATUS and attempt < self.attempts:
+                self._backoff(attempt)
+                continue
+            break
+        if answer.status == 401:
+            raise PveApiError('authentication failed for {0}: check api_user and api_password (PVE answered: '
+                              '{1})'.format(self.user, _message(answer) or 'authentication failure'), status=401,
+                              method='POST', path=path)
+        if answer.status >= 400:
+            raise self._api_error(answer, 'POST', path)
+        try:
+            data = answer.json().get('data') or {}
+        except (ValueError, AttributeError):
+            raise PveApiError('login to {0} failed: the answer is not PVE\'s JSON: {1}'.format(
+                self.base_url, answer.text[:200]), status=answer.status, method='POST', path=path)
+        if data.get('NeedTFA'):
+            raise PveApiError('{0} has two-factor authentication, which a module cannot answer; use an API token '
+                              '(api_token_id and api_token_secret)'.format(self.user), status=401, method='POST',
+                              path=path)
+        if not data.get('ticket'):
+            raise PveApiError('login to {0} gave no ticket'.format(self.base_url), status=answer.status,
+                              method='POST', path=path)
+        self._ticket = data
 
     def _connection_error(self, exc, method, path):
-        """A requests exception as a PveConnectionError, with whether the request can have reached PVE."""
-        if isinstance(exc, requests.exceptions.SSLError):
+        """A TransportError as a PveConnectionError, keeping whether the request can have reached PVE."""
+        if exc.kind == 'tls':
             return PveConnectionError(
                 'TLS verification of {0} failed ({1}). Give ca_path the CA certificate that signed the '
                 "cluster's certificate (or install it in the system trust store); verification stays "
-                'on.'.format(self.base_url, _reason(exc)), method=method, path=path, sent=False)
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
+                'on.'.format(self.base_url, exc.reason), method=method, path=path, sent=False)
+        if exc.kind == 'connect-timeout':
             return PveConnectionError('connecting to {0} timed out after {1}s'.format(self.base_url, self.timeout),
                                       method=method, path=path, sent=False)
-        if isinstance(exc, requests.exceptions.ReadTimeout):
+        if exc.kind == 'read-timeout':
             return PveConnectionError('no answer from {0} within {1}s (api_timeout)'.format(
                 self.base_url, self.timeout), method=method, path=path, sent=None)
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            refused = 'NewConnectionError' in repr(exc) or 'Connection refused' in str(exc)
-            return PveConnectionError('cannot reach {0}: {1}'.format(self.base_url, _reason(exc)), method=method,
-                                      path=path, sent=False if refused else None)
-        return PveConnectionError('request to {0} failed: {1}'.format(self.base_url, _reason(exc)), method=method,
-                                  path=path, sent=None)
+        return PveConnectionError('cannot reach {0}: {1}'.format(self.base_url, exc.reason), method=method,
+                                  path=path, sent=exc.sent)
 
     def _backoff(self, attempt):
         self.stats['retries'] += 1
@@ -179,67 +186,98 @@ class PveClient(object):
 
     # --------------------------------------------------------------- requests
 
-    def request(self, method, path, params=None, data=None, idempotent=None):
+    def request(self, method, path, params=None, data=None, idempotent=None, transport=None):
         """Send one API request and return its `data`. Raises PveApiError (or a subclass) on failure.
 
         `idempotent` (default: true for GET) allows retrying after an answer was lost; a request known
         not to have reached PVE is retried whatever its method.
         """
+        transport = transport or self.transport
         method = method.upper()
         if idempotent is None:
             idempotent = method in ('GET', 'HEAD')
-        url = self.base_url + path
         body = encode(data)
+        if body is None and method in ('POST', 'PUT'):
+            body = {}
         query = encode(params)
         attempt = 0
         relogged = False
         while True:
             attempt += 1
-            session = self._ensure_session(method, path)
+            headers = self._auth_headers(method)
             try:
                 self.stats['requests'] += 1
-                resp = session.request(method, url, params=query, data=dict(body) if body else None)
-            except requests.exceptions.RequestException as exc:
+                answer = transport.request(method, '/api2/json' + path, query=query, body=body, headers=headers)
+            except TransportError as exc:
                 error = self._connection_error(exc, method, path)
                 if attempt < self.attempts and (idempotent or error.sent is False):
                     self._backoff(attempt)
                     continue
                 raise error
-            status = resp.status_code
+            status = answer.status
             if status == 401 and self.password and not self.token_id and not relogged:
                 # The ticket expired or was revoked: nothing was done; log in again and repeat once.
                 relogged = True
-                self._session = None
+                self._ticket = None
                 continue
             if status in TRANSIENT_STATUS and idempotent and attempt < self.attempts:
                 self._backoff(attempt)
                 continue
             if status >= 400:
-                raise self._api_error(resp, method, path)
+                raise self._api_error(answer, method, path)
             try:
-                return resp.json().get('data')
-            except ValueError:
-                raise PveApiError('answer is not JSON: {0}'.format(resp.text[:200]), status=status, method=method,
+                return answer.json().get('data')
+            except (ValueError, AttributeError):
+                raise PveApiError('answer is not JSON: {0}'.format(answer.text[:200]), status=status, method=method,
                                   path=path)
 
     @staticmethod
-    def _api_error(resp, method, path):
+    def _api_error(answer, method, path):
         message, errors = None, None
         try:
-            payload = resp.json()
+            payload = answer.json()
         except ValueError:
             payload = None
         if isinstance(payload, dict):
             message = payload.get('message')
             errors = payload.get('errors')
         if not message:
-            message = resp.reason or (resp.text or '')[:200]
+            message = answer.reason or answer.text[:200]
         if errors is not None and not isinstance(errors, dict):
             errors = {'errors': json.dumps(errors)}
-        return PveApiError(message, status=resp.status_code, errors=errors, method=method, path=path)
+        return PveApiError(message, status=answer.status, errors=errors, method=method, path=path)
 
     def get(self, path, **params):
         return self.request('GET', path, params=params)
+
+    def get_all(self, paths):
+        """GET several paths at once, each on its own connection: the wall time of one round trip.
+
+        Returns, in order, each answer's data or the exception its request raised (the caller decides
+        which failures matter). Each request is retried as get() would be.
+        """
+        if not self.token_id and self._ticket is None:
+            try:
+                self._login()  # once, before fanning out
+            except PveApiError as exc:
+                return [exc for _path in paths]
+        while len(self._spare) < len(paths) - 1:
+            self._spare.append(self.transport.sibling())
+        results = [None] * len(paths)
+
+        def fetch(index, transport):
+            try:
+                results[index] = self.request('GET', paths[index], transport=transport)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller, raised there
+                results[index] = exc
+        threads = [threading.Thread(target=fetch, args=(index, self._spare[index - 1]))
+                   for index in range(1, len(paths))]
+        for thread in threads:
+            thread.start()
+        fetch(0, self.transport)
+        for thread in threads:
+            thread.join()
+        return results
 
     def post(self, path, **data):
         return self.request('POST', path, data=data)
@@ -285,20 +323,12 @@ class PveClient(object):
         return [str(e.get('t', '')) for e in entries][-lines:]
 
 
-REASONS = (
-    re.compile(r'\[SSL: [A-Z_]+\] ([^(]+?)\s*\(_ssl'),
-    re.compile(r'(certificate verify failed[^\'"(]*)'),
-    re.compile(r'(Connection refused|Connection reset by peer|Name or service not known|'
-               r'Temporary failure in name resolution|No route to host|Remote end closed connection without response'
-               r'|Connection aborted)'),
-)
-
-
-def _reason(exc):
-    """The useful part of a requests exception's text (requests nests urllib3's and ssl's messages)."""
-    text = str(exc)
-    for pattern in REASONS:
-        found = pattern.search(text)
-        if found:
-            return found.group(1).strip()
-    return text[:300]
+def _message(answer):
+    """PVE's message in an error answer (its JSON `message`, else the HTTP reason)."""
+    try:
+        payload = answer.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and payload.get('message'):
+        return str(payload['message']).strip()
+    return answer.reason

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 
+from ._checks import check_node_name
 from ._diff import compare
 from ._errors import ValidationError
-from ._guest import QEMU, check_guest_name, find_guest, read_config, read_pending, wait_unlocked, write_guest
-from ._mapping import check_node_name
+from ._guest import (QEMU, check_guest_name, find_guest, find_guest_state, read_config, read_state, wait_unlocked,
+                     write_guest)
 
 VM_IDENTITY_ARGSPEC = dict(
     vmid=dict(type='int'),
@@ -54,7 +55,8 @@ class DeviceKind(object):
 
 
 def find_vm(module):
-    """The existing VM the device module's vmid/name/node address (a ValidationError if there is none)."""
+    """The existing VM the device module's vmid/name/node address (a ValidationError if there is none) and its
+    GuestState when it came with the lookup (vmid and node given: both read at once), else None."""
     p = module.params
     if p.get('vmid') is None and p.get('name') is None:
         raise ValidationError('name', None, 'give the VM by name or vmid')
@@ -62,12 +64,16 @@ def find_vm(module):
         check_guest_name('name', p['name'])
     if p.get('node') is not None:
         check_node_name('node', p['node'])
-    guest = find_guest(module.client, QEMU, vmid=p.get('vmid'), name=p.get('name') if p.get('vmid') is None else None,
-                       node=p.get('node'))
+    guest, state = None, None
+    if p.get('vmid') is not None and p.get('node') is not None:
+        guest, state = find_guest_state(module.client, QEMU, p['vmid'], p['node'])
+    if guest is None:
+        guest = find_guest(module.client, QEMU, vmid=p.get('vmid'),
+                           name=p.get('name') if p.get('vmid') is None else None)
     if guest is None:
         what = 'vmid' if p.get('vmid') is not None else 'name'
         raise ValidationError(what, p.get(what), 'no such VM in the cluster')
-    return guest
+    return guest, state
 
 
 class DeviceRun(object):
@@ -80,15 +86,13 @@ class DeviceRun(object):
         self.lock_timeout = module.params.get('lock_timeout') or 60
 
     def read(self):
-        self.guest = guest = find_vm(self.module)
-        self.config = read_config(self.client, guest)
-        running = guest.status == 'running'
-        if running:
-            self.effective, self.pending = read_pending(self.client, guest)
-        else:
-            self.effective = dict((k, v) for k, v in self.config.items() if k != 'digest')
-            self.pending = {}
-        return guest
+        self.guest, state = find_vm(self.module)
+        self._state(state or read_state(self.client, self.guest))
+        return self.guest
+
+    def _state(self, state):
+        self.effective, self.digest, self.lock = state.effective, state.digest, state.lock
+        self.pending = state.pending if self.guest.status == 'running' else {}
 
     def holding(self, identity):
         """The slot whose device is `identity`, or None."""
@@ -152,13 +156,15 @@ class DeviceRun(object):
         return self._exit(delta.changed, slot, merged, delta.before, delta.after)
 
     def _write(self, params, action, explain):
-        lock = self.config.get('lock') or self.guest.lock
+        lock = self.lock or self.guest.lock
         if lock:
             wait_unlocked(self.module, self.guest, lock, self.lock_timeout)
-            self.config = read_config(self.client, self.guest)
+            self._state(read_state(self.client, self.guest))
         params = dict(params)
-        if self.config.get('digest'):
-            params['digest'] = self.config['digest']
+        if self.digest is None and not self.module.check_mode:
+            self.digest = read_config(self.client, self.guest).get('digest')
+        if self.digest:
+            params['digest'] = self.digest
         try:
             write_guest(self.module, self.guest, 'PUT', self.guest.path + '/config', params, action=action,
                         lock_timeout=self.lock_timeout)
@@ -167,7 +173,7 @@ class DeviceRun(object):
                 explain(exc)
             raise
         if self.guest.status == 'running' and not self.module.check_mode:
-            self.effective, self.pending = read_pending(self.client, self.guest)
+            self._state(read_state(self.client, self.guest))
 
     def _exit(self, changed, slot, device, before, after):
         pending = sorted(k for k in self.pending if k.startswith(self.kind.prefix)) if self.pending else []

@@ -95,8 +95,7 @@ def find_guest(client, kind, vmid=None, name=None, node=None, guests=None):
             if not MISSING.search(exc.message or ''):
                 raise
         else:
-            return Guest(kind, vmid, node, name=status.get('name'), status=status.get('status'),
-                         template=status.get('template'), lock=status.get('lock'))
+            return _from_status(kind, vmid, node, status)
     if guests is None:
         guests = list_guests(client)
     if vmid is not None:
@@ -119,6 +118,25 @@ def find_guest(client, kind, vmid=None, name=None, node=None, guests=None):
         raise PveApiError('{0} {1} is on node {2}, which is offline or unreachable; nothing was changed'.format(
             kind.label, item['vmid'], item['node']), status=595)
     return Guest.from_resource(item)
+
+
+def _from_status(kind, vmid, node, status):
+    status = status or {}
+    return Guest(kind, vmid, node, name=status.get('name'), status=status.get('status'),
+                 template=status.get('template'), lock=status.get('lock'))
+
+
+def find_guest_state(client, kind, vmid, node):
+    """The guest with this vmid on this node and its GuestState, read at once (two requests in the time of
+    one); (None, None) when no such guest is on that node (it may be elsewhere: see find_guest)."""
+    path = '/nodes/{0}/{1}/{2}'.format(node, kind.api, vmid)
+    status, items = client.get_all([path + '/status/current', path + '/pending'])
+    if isinstance(status, PveApiError) and MISSING.search(status.message or ''):
+        return None, None
+    for answer in (status, items):
+        if isinstance(answer, Exception):
+            raise answer
+    return _from_status(kind, vmid, node, status), state_from(items)
 
 
 def is_vmid_collision(exc):
@@ -151,12 +169,38 @@ def read_config(client, guest):
     return client.get(guest.path + '/config') or {}
 
 
-def read_pending(client, guest):
-    """(effective config, pending) from one read: the values the next start will use, and the keys whose
-    change waits for it ({key: new value or None for a pending delete})."""
-    effective, pending = {}, {}
-    for item in client.get(guest.path + '/pending') or []:
+class GuestState(object):
+    """A guest's config as one read of PVE's pending view gives it.
+
+    `effective`: the values the guest runs with after its next start (pending values applied);
+    `pending`: the keys whose change waits for that start ({key: new value or None for a delete});
+    `digest`: the config file's digest, for writing without reading the config again (None if PVE did
+    not list it).
+    """
+
+    def __init__(self, effective, pending, digest):
+        self.effective = effective
+        self.pending = pending
+        self.digest = digest
+
+    @property
+    def lock(self):
+        return self.effective.get('lock') or None
+
+
+def read_state(client, guest):
+    """The guest's GuestState (one request)."""
+    return state_from(client.get(guest.path + '/pending'))
+
+
+def state_from(items):
+    """A GuestState from PVE's pending view (a list of {key, value, pending, delete})."""
+    effective, pending, digest = {}, {}, None
+    for item in items or []:
         key = item.get('key')
+        if key == 'digest':
+            digest = item.get('value')
+            continue
         if item.get('delete'):
             pending[key] = None
             continue
@@ -165,7 +209,13 @@ def read_pending(client, guest):
             effective[key] = item['pending']
         elif 'value' in item:
             effective[key] = item['value']
-    return effective, pending
+    return GuestState(effective, pending, digest)
+
+
+def read_pending(client, guest):
+    """(effective config, pending) from one read (see GuestState)."""
+    state = read_state(client, guest)
+    return state.effective, state.pending
 
 
 def read_status(client, guest):

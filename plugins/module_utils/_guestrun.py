@@ -12,11 +12,11 @@ subclass per guest kind (_vm.VmRun, _lxc.CtRun) supplies the spec and what diffe
 
 from __future__ import annotations
 
+from ._checks import check_node_name
 from ._diff import compare
 from ._errors import ValidationError
-from ._guest import (Guest, allocate_vmid, check_guest_name, destroy, find_guest, list_guests, read_config,
-                     read_pending, reboot, shutdown, start, wait_unlocked, write_guest)
-from ._mapping import check_node_name
+from ._guest import (Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, list_guests,
+                     read_config, read_pending, read_state, reboot, shutdown, start, wait_unlocked, write_guest)
 from ._propstring import DRIVE, format_size
 
 CONFIG_ONLY = ('digest',)
@@ -108,6 +108,7 @@ class GuestRun(object):
         self.pending = {}
         self.stopped_how = None
         self._guests = None
+        self.state = None  # the guest's GuestState when it was read together with the guest
         self._node_storages = {}
         self.extra_result = {}
 
@@ -136,7 +137,12 @@ class GuestRun(object):
             check_node_name('node', p['node'])
         if p['vmid'] is not None and not 100 <= p['vmid'] <= 999999999:
             raise ValidationError('vmid', p['vmid'], 'must be 100-999999999')
-        if p['vmid'] is not None:
+        if p['vmid'] is not None and p['node'] is not None and p['state'] != 'absent':
+            # The common case of a fleet: the guest and its config in one round trip, no cluster listing.
+            self.guest, self.state = find_guest_state(self.client, self.kind, p['vmid'], p['node'])
+            if self.guest is None:  # not there: elsewhere in the cluster, or new (the listing serves both)
+                self.guest = find_guest(self.client, self.kind, vmid=p['vmid'], guests=self.guests())
+        elif p['vmid'] is not None:
             self.guest = find_guest(self.client, self.kind, vmid=p['vmid'], node=p['node'])
         else:
             self.guest = find_guest(self.client, self.kind, name=p['name'], guests=self.guests())
@@ -221,7 +227,7 @@ class GuestRun(object):
         if self.module.check_mode:
             do_clone(p['vmid'])
             self.guest = Guest(self.kind, p['vmid'], node, name=p['name'], status='stopped')
-            return self.converge(preview, {}, new=True)
+            return self.converge(preview, None, new=True)
         if p['vmid'] is not None:
             do_clone(p['vmid'])
             vmid = p['vmid']
@@ -229,7 +235,7 @@ class GuestRun(object):
             vmid, _answer = allocate_vmid(self.module, do_clone)
         self.guest = Guest(self.kind, vmid, node, name=p['name'], status='stopped')
         config = read_config(self.client, self.guest)
-        return self.converge(clean(config), config, new=True)
+        return self.converge(clean(config), config.get('digest'), new=True)
 
     def _snapshots(self, guest):
         return [s.get('name') for s in self.client.get(guest.path + '/snapshot') or [] if s.get('name') != 'current']
@@ -239,6 +245,8 @@ class GuestRun(object):
     def converge_existing(self):
         guest = self.guest
         p = self.params
+        if p['state'] in ('started', 'restarted') and guest.template:
+            raise ValidationError('state', p['state'], '{0} is a template; templates cannot run'.format(guest.label))
         if p['vmid'] is not None and p['name'] is not None and guest.name != p['name']:
             if p.get('clone') is not None:
                 # Other tools take vmid as the clone source; here it is the new guest's ID. Never rename then.
@@ -246,19 +254,16 @@ class GuestRun(object):
                                                          '{1} {2}, so nothing was renamed or cloned'.format(
                                                              guest.label, self.noun, p['name']))
             self._check_name_free(p['name'], vmid=guest.vmid)
-        config = read_config(self.client, guest)
-        running = guest.status == 'running'
-        effective, pending = read_pending(self.client, guest) if running else (clean(config), {})
-        lock = config.get('lock') or guest.lock
-        if lock and self._has_work(effective):
+        state = self.state or read_state(self.client, guest)
+        lock = state.lock or guest.lock
+        if lock and self._has_work(state.effective):
             wait_unlocked(self.module, guest, lock, self.lock_timeout)
             if lock == 'migrate':
                 self.guest = guest = find_guest(self.client, self.kind, vmid=guest.vmid)
-            config = read_config(self.client, guest)
-            running = guest.status == 'running'
-            effective, pending = read_pending(self.client, guest) if running else (clean(config), {})
-        self.pending = pending
-        return self.converge(effective, config, new=False)
+            state = read_state(self.client, guest)
+        # A stopped guest takes its pending values with the next write or start: nothing waits on a reboot.
+        self.pending = state.pending if guest.status == 'running' else {}
+        return self.converge(state.effective, state.digest, new=False)
 
     def _has_work(self, effective):
         try:
@@ -273,8 +278,9 @@ class GuestRun(object):
         return (state == 'started' and status != 'running') or (state == 'stopped' and status == 'running') or \
             state == 'restarted' or (state == 'template' and not self.guest.template)
 
-    def converge(self, current, config, new):
-        """Converge the config of an existing (or just cloned) VM from `current` (its effective config)."""
+    def converge(self, current, digest, new):
+        """Converge the config of an existing (or just cloned) guest from `current` (its effective config);
+        `digest` is the config digest `current` was read with (None: read it when writing)."""
         p = self.params
         guest = self.guest
         plan = self.spec.plan(current, creating=new)
@@ -290,8 +296,10 @@ class GuestRun(object):
         self.changed_keys.extend(delta.changed_keys)
         if delta.changed:
             params = delta.params()
-            if config.get('digest'):
-                params['digest'] = config['digest']
+            if digest is None and not self.module.check_mode:
+                digest = read_config(self.client, guest).get('digest')
+            if digest:
+                params['digest'] = digest
             write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
                         action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
                         lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
@@ -325,11 +333,13 @@ class GuestRun(object):
         return merged
 
     def after_write(self, config, plan):
-        """The effective config after the writes (one read)."""
+        """The effective config after the writes (one read, or none when the start that follows reads it)."""
         guest = self.guest
         if guest.status == 'running':
             effective, self.pending = read_pending(self.client, guest)
             return effective
+        if config is None and self.params['state'] in ('started', 'restarted') and not guest.template:
+            return {}  # finish() reads the config once the guest runs
         return config if config is not None else clean(read_config(self.client, guest))
 
     def purge(self, detached):

@@ -18,7 +18,6 @@ from ._diff import ABSENT, Field, as_text, compare, list_normalizer, props_norma
 from ._errors import ValidationError
 
 CONFIG_ID = re.compile(r'^[A-Za-z][A-Za-z0-9_-]+$')
-NODE_NAME = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
 
 
 def check_config_id(option, value):
@@ -26,12 +25,6 @@ def check_config_id(option, value):
     if not isinstance(value, str) or not CONFIG_ID.match(value):
         raise ValidationError(option, value, 'must start with a letter and contain only letters, digits, "_" '
                                              'and "-" (at least two characters)')
-    return value
-
-
-def check_node_name(option, value):
-    if not isinstance(value, str) or not NODE_NAME.match(value):
-        raise ValidationError(option, value, 'is not a valid node name (letters, digits and "-")')
     return value
 
 

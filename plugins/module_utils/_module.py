@@ -11,9 +11,9 @@ errors into `fail_json` with a message that names what failed.
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ._client import CLIENT_LIBS_IMPORT_ERROR, DEFAULT_PORT, DEFAULT_TIMEOUT, HAS_CLIENT_LIBS, PveClient, is_upid
+from ._client import DEFAULT_PORT, DEFAULT_TIMEOUT, PveClient, is_upid
 from ._diff import DiffError
 from ._errors import PveApiError, PveError, PveTaskError, ValidationError
 
@@ -79,9 +79,6 @@ class PveModule(object):
         self.diff_mode = self.ansible._diff
         self.plan = []
         self._client = None
-        if not HAS_CLIENT_LIBS:
-            self.ansible.fail_json(msg=missing_required_lib('proxmoxer and requests'),
-                                   exception=CLIENT_LIBS_IMPORT_ERROR)
 
     @property
     def client(self):

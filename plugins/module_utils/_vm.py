@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._diff import compare
 from ._errors import ValidationError
-from ._guest import QEMU, Guest, allocate_vmid, guest_addresses, read_config, wait_for_agent, write_guest
+from ._guest import QEMU, Guest, allocate_vmid, guest_addresses, wait_for_agent, write_guest
 from ._guestrun import GuestRun, clean
 from ._vmspec import VmSpec, clone_preview, drive_slots, is_drive_key
 
@@ -99,7 +99,7 @@ class VmRun(GuestRun):
         else:
             vmid, _answer = allocate_vmid(self.module, do_create)
         self.guest = Guest(self.kind, vmid, node, name=p['name'], status='stopped')
-        return self.after_write(clean(read_config(self.client, self.guest)), plan)
+        return self.after_write(None, plan)
 
 
 def run(module):

@@ -138,10 +138,11 @@ plan:
 import posixpath
 import re
 
+from ansible_collections.iac.proxmox.plugins.module_utils._checks import check_node_name
 from ansible_collections.iac.proxmox.plugins.module_utils._diff import ABSENT
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
 from ansible_collections.iac.proxmox.plugins.module_utils._mapping import (
-    MappingKind, check_config_id, check_node_name, converge)
+    MappingKind, check_config_id, converge)
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 from ansible_collections.iac.proxmox.plugins.module_utils._propstring import DIR_MAP
 

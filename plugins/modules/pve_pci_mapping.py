@@ -122,10 +122,11 @@ plan:
 
 import re
 
+from ansible_collections.iac.proxmox.plugins.module_utils._checks import check_node_name
 from ansible_collections.iac.proxmox.plugins.module_utils._diff import ABSENT, Field, as_bool, as_int
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
 from ansible_collections.iac.proxmox.plugins.module_utils._mapping import (
-    MappingKind, check_config_id, check_node_name, converge, read_mapping)
+    MappingKind, check_config_id, converge, read_mapping)
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 from ansible_collections.iac.proxmox.plugins.module_utils._pci import (
     check_address, device_names, hardware_ids, node_devices, normalize_address, select)

@@ -270,8 +270,8 @@ def test_lock_held_past_lock_timeout_fails_naming_the_lock(lab, play):
     assert lab.pve.vm(211).config['cores'] == 2
 
 
-def test_started_on_a_template_is_refused(lab, play):
-    run = play([vm_task(name=GOLDEN, state='started')])
+def test_started_on_a_template_is_refused_before_any_write(lab, play):
+    run = play([vm_task(name=GOLDEN, state='started', cores=3)])  # the config change is not made either
     assert 'is a template; templates cannot run' in run.task('vm')['msg']
     assert run.writes == []
 

@@ -2,6 +2,7 @@
 
 import itertools
 import os
+import socket
 import time
 
 import certifi
@@ -11,6 +12,7 @@ from ansible_collections.iac.proxmox.plugins.module_utils._client import (
     PveClient, parse_upid, poll_delays, retry_delay)
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import (
     PveApiError, PveConnectionError, PveTaskError, PveTimeoutError)
+from ansible_collections.iac.proxmox.plugins.module_utils._transport import _dropped, form
 from pvelab import LabServer
 
 
@@ -193,6 +195,54 @@ def test_task_wait_timeout(lab):
     upid = client.post('/nodes/pve1/qemu/303/status/start')
     with pytest.raises(PveTimeoutError):
         client.wait_task(upid, timeout=0.3)
+
+
+# ---------------------------------------------------------------------- round trips
+
+def test_requests_share_one_connection_and_are_counted(lab):
+    client = client_for(lab)
+    for _attempt in range(5):
+        client.get('/version')
+    assert client.stats['requests'] == 5 and client.transport.connections == 1
+    assert len(lab.pve.api_requests()) == 5
+
+
+def test_get_all_answers_in_order_with_each_failure_in_its_place(lab):
+    lab.pve.add_vm(310, 'pair', node='pve1')
+    client = client_for(lab)
+    status, pending, missing = client.get_all(['/nodes/pve1/qemu/310/status/current', '/nodes/pve1/qemu/310/pending',
+                                               '/nodes/pve1/qemu/311/status/current'])
+    assert status['name'] == 'pair' and status['status'] == 'stopped'
+    assert {'key': 'name', 'value': 'pair'} in pending
+    assert isinstance(missing, PveApiError) and 'does not exist' in missing.message
+    assert client.stats['requests'] == 3 and client.stats['logins'] == 0
+    # Its extra connections stay open for the next get_all; the first one carries on as before.
+    client.get_all(['/version', '/version'])
+    client.get('/version')
+    assert client.transport.connections == 1 and [t.connections for t in client._spare] == [1, 1]
+
+
+def test_get_all_with_a_password_logs_in_once(lab):
+    client = client_for(lab, auth='password')
+    assert [bool(r) for r in client.get_all(['/version', '/nodes'])] == [True, True]
+    assert client.stats['logins'] == 1
+    assert sorted(r[1] for r in lab.pve.api_requests()) == ['/access/ticket', '/nodes', '/version']
+
+
+def test_a_connection_the_server_closed_is_noticed_before_a_request():
+    ours, theirs = socket.socketpair()
+    try:
+        assert _dropped(ours) is False
+        theirs.close()
+        assert _dropped(ours) is True
+    finally:
+        ours.close()
+    assert _dropped(None) is True
+
+
+def test_form_values_cannot_add_fields():
+    # A value with & and = stays one value: the encoding is PVE's form encoding, key by key.
+    assert form({'name': 'a&cores=64', 'tags': ['x', 'y z']}) == 'name=a%26cores%3D64&tags=x&tags=y+z'
 
 
 def test_poll_schedule_starts_short_and_is_capped():

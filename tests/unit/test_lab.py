@@ -144,6 +144,17 @@ def test_pending_disk_delete_detaches_on_start(lab, api):
     assert 'scsi1' not in config and config['unused0'].startswith('local-lvm:vm-102-disk-')
 
 
+def test_pending_lists_the_config_digest_as_pve_does(lab, api):
+    clone_golden(api, 104)
+    lab.pve.add_ct(300, 'ct-300', node='pve1', config={'rootfs': 'local-lvm:subvol-300-disk-0,size=8G'})
+    for path in ('/nodes/pve1/qemu/104', '/nodes/pve1/lxc/300'):
+        digest = api.get(path + '/config')['digest']
+        assert {'key': 'digest', 'value': digest} in api.get(path + '/pending')
+    api.put('/nodes/pve1/qemu/104/config', cores=3)
+    items = dict((p['key'], p.get('value')) for p in api.get('/nodes/pve1/qemu/104/pending'))
+    assert items['digest'] == api.get('/nodes/pve1/qemu/104/config')['digest'] != digest
+
+
 def test_resize_as_pve(lab, api):
     clone_golden(api, 103)
     api.wait_task(api.put('/nodes/pve1/qemu/103/resize', disk='scsi0', size='+2G'))

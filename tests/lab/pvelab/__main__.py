@@ -30,6 +30,7 @@ def parse_args(argv=None):
     parser.add_argument('--offline-node', action='append', default=[], help='a node that is offline (repeatable)')
     parser.add_argument('--no-quorum', action='store_true', help='the cluster has lost quorum')
     parser.add_argument('--ticket-ttl', type=float, default=None, help='login ticket lifetime in real seconds')
+    parser.add_argument('--task-secs', default='', help='extra PVE seconds per task type, e.g. qmclone=10,qmstart=3')
     parser.add_argument('--request-log', default=None,
                         help='append every request as a JSON line to this file (default <state-dir>/requests.jsonl)')
     return parser.parse_args(argv)
@@ -45,6 +46,11 @@ def main(argv=None):
     pve.real_latency = args.latency_ms / 1000.0
     pve.request_log_path = os.path.abspath(args.request_log or os.path.join(state, 'requests.jsonl'))
     open(pve.request_log_path, 'w').close()
+    pve.task_log_path = os.path.join(state, 'tasks.jsonl')
+    open(pve.task_log_path, 'w').close()
+    for item in filter(None, args.task_secs.split(',')):
+        kind, _sep, secs = item.partition('=')
+        pve.task_secs[kind] = float(secs)
     if args.drop_rate or args.hang_rate:
         pve.flaky_network(drop_rate=args.drop_rate, hang_rate=args.hang_rate, hang_secs=args.hang_secs,
                           seed=args.seed)

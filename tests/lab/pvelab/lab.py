@@ -49,6 +49,10 @@ class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, 
         self.request_log_path = None
         # (method, path suffix) -> a 400 with per-field errors to answer with (see fail_fields).
         self.field_failures = {}
+        # PVE seconds each task type takes (qmclone, qmstart, ...), on top of what fakepve models.
+        self.task_secs = {}
+        # When set, every finished task is appended here as a JSON line: upid, type, start and end times.
+        self.task_log_path = None
         if seeded:
             seed(self)
 
@@ -82,6 +86,54 @@ class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, 
     def mark(self):
         """An index into the request log; pass it to writes()/api_requests() to see what came after."""
         return len(self.requests)
+
+    # ------------------------------------------------------------ pending
+
+    # PVE's GET .../pending lists every key of the parsed config, and parsing adds the file's digest
+    # (PVE::GuestHelpers::config_with_pending_array over load_config; `qm pending` skips the `digest`
+    # item when it prints). fakepve leaves it out; clients use it to write without reading the config.
+
+    async def _pending(self, request):
+        response = await super()._pending(request)
+        body = json.loads(response.text)
+        body['data'].append({'key': 'digest', 'value': self._vm(request).digest()})
+        return web.json_response(body)
+
+    async def _lxc_pending(self, user, v):
+        data = await super()._lxc_pending(user, v)
+        data.append({'key': 'digest', 'value': self._find_ct(v['node'], v['vmid']).digest()})
+        return data
+
+    # ------------------------------------------------------------ tasks
+
+    async def task(self, node, ttype, tid, user, body, vm=None, lock=True, log=()):
+        """fakepve's task, taking task_secs[ttype] PVE seconds longer, its end time logged when asked."""
+        extra = self.task_secs.get(ttype, 0)
+        holder = {}
+
+        async def timed():
+            started = time.time()
+            try:
+                if extra:
+                    await self.pause(extra)
+                return await body()
+            finally:
+                if self.task_log_path:
+                    entry = {'upid': holder.get('upid'), 'type': ttype, 'start': round(started, 4),
+                             'end': round(time.time(), 4)}
+                    holder['entry'] = entry
+                    if holder.get('upid'):
+                        self._log_task(entry)
+        upid = await super().task(node, ttype, tid, user, timed, vm=vm, lock=lock, log=log)
+        holder['upid'] = upid
+        if 'entry' in holder:  # the body ran before the UPID was known (time_scale 0)
+            holder['entry']['upid'] = upid
+            self._log_task(holder['entry'])
+        return upid
+
+    def _log_task(self, entry):
+        with open(self.task_log_path, 'a', encoding='utf-8') as out:
+            out.write(json.dumps(entry) + '\n')
 
     # ------------------------------------------------------------ faults
 
