@@ -220,7 +220,8 @@ def chart(rows, path):
     for index, (flavour, run) in enumerate(series):
         values = [next(r['wall'] for r in rows if r['size'] == s and r['flavour'] == flavour and r['run'] == run)
                   for s in sizes]
-        ax.bar([i + index * width for i in range(len(sizes))], values, width, label='{0} {1}'.format(flavour, run))
+        label = 'ping floor' if flavour == 'floor' else '{0} {1}'.format(flavour, run)
+        ax.bar([i + index * width for i in range(len(sizes))], values, width, label=label)
     ax.set_xticks([i + 2 * width for i in range(len(sizes))])
     ax.set_xticklabels(['N = {0}'.format(s) for s in sizes])
     ax.set_ylabel('wall seconds')
