@@ -9,6 +9,12 @@ one `fail_json` with a message that names what failed and why.
 
 from __future__ import annotations
 
+import re
+
+# The config changed since the digest sent with a write was read: qemu-server's and pve-container's update
+# (`checksum mismatch`, spelt `missmatch` before PVE 8) and PVE::Tools::assert_if_modified (mappings).
+DIGEST_CONFLICT = re.compile(r'checksum mis+match|detected modified configuration')
+
 
 class PveError(Exception):
     """Base of the collection's errors."""
@@ -58,9 +64,12 @@ class PveTaskError(PveApiError):
         self.upid = upid
         self.exitstatus = exitstatus
         self.log = list(log or [])
+        self.hint = None  # what the failure left behind, when known
 
     def __str__(self):
         text = 'task {0} failed: {1}'.format(self.upid, self.exitstatus)
+        if self.hint:
+            text += '\n' + self.hint
         if self.log:
             text += '\ntask log (last {0} lines):\n{1}'.format(len(self.log), '\n'.join(self.log))
         return text
@@ -86,3 +95,13 @@ class ValidationError(PveError):
         if self.value is None:
             return '{0}: {1}'.format(self.option, self.reason)
         return '{0}: {1!r} is invalid: {2}'.format(self.option, self.value, self.reason)
+
+
+def is_lost_answer(exc):
+    """A request that may or may not have been processed: sent, but no answer came."""
+    return isinstance(exc, PveConnectionError) and exc.sent is None
+
+
+def is_digest_conflict(exc):
+    """PVE refused a write because someone else changed the config after it was read."""
+    return isinstance(exc, PveApiError) and bool(DIGEST_CONFLICT.search(exc.message or ''))

@@ -23,6 +23,8 @@ GUEST_NAME = re.compile(r'^(?=.{1,63}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?'
 LOCK_FILE_TIMEOUT = re.compile(r"can't lock file '[^']*' - got timeout")
 LOCKED = re.compile(r'(?:VM|CT) is locked \((\w[\w-]*)\)')
 VMID_TAKEN = re.compile(r'already exists|config file already exists|VMID \d+ is already in use')
+# A config write is sent again (after reading the config anew) at most this often: see write_config.
+CONFIG_ATTEMPTS = 8
 MISSING = re.compile(r"Configuration file '[^']*' does not exist|does not exist|no such VM|not found")
 MAX_VMID_ATTEMPTS = 20
 
@@ -115,8 +117,9 @@ def find_guest(client, kind, vmid=None, name=None, node=None, guests=None):
         why = 'belongs to {0} {1} on {2}, not a {3}'.format(other.label, item['vmid'], item['node'], kind.label)
         raise ValidationError('vmid' if vmid is not None else 'name', vmid if vmid is not None else name, why)
     if item.get('status') == 'unknown':
-        raise PveApiError('{0} {1} is on node {2}, which is offline or unreachable; nothing was changed'.format(
-            kind.label, item['vmid'], item['node']), status=595)
+        raise PveError('{0} {1} is on node {2}, which is offline or unreachable, so it cannot be managed until the '
+                       'node is back; nothing was changed'.format((kind or KINDS[item['type']]).label, item['vmid'],
+                                                                  item['node']))
     return Guest.from_resource(item)
 
 
@@ -280,14 +283,16 @@ def wait_unlocked(module, guest, lock, timeout):
                            guest.label, guest.lock or lock, timeout))
 
 
-def write_guest(module, guest, method, path, data=None, action=None, lock_timeout=60, task_timeout=None):
+def write_guest(module, guest, method, path, data=None, action=None, lock_timeout=60, task_timeout=None,
+                settle=None, idempotent=None):
     """module.write() for a guest, riding out its config lock: PVE's `can't lock file` and `VM is locked`
-    answers are retried until lock_timeout."""
+    answers are retried until lock_timeout. `settle`: see PveModule.write."""
     start = time.monotonic()
     delays = poll_delays()
     while True:
         try:
-            return module.write(method, path, data, action=action, timeout=task_timeout)
+            return module.write(method, path, data, action=action, timeout=task_timeout, settle=settle,
+                                idempotent=idempotent)
         except (PveApiError, PveTaskError) as exc:
             text = exc.message if not isinstance(exc, PveTaskError) else str(exc.exitstatus)
             held = LOCKED.search(text or '')
@@ -303,6 +308,63 @@ def write_guest(module, guest, method, path, data=None, action=None, lock_timeou
                 wait_unlocked(module, guest, held.group(1), remaining)
             else:
                 time.sleep(min(next(delays), remaining))
+
+
+def settled_status(module, guest, wanted):
+    """settle() for a power request whose answer was lost: done once the guest is `wanted`."""
+    def settle():
+        read_status(module.client, guest)
+        return guest.status == wanted
+    return settle
+
+
+def settled_template(module, guest):
+    """settle() for a template conversion whose answer was lost."""
+    def settle():
+        status = read_status(module.client, guest)
+        return bool(int(status.get('template') or 0))
+    return settle
+
+
+def settled_created(module, kind, vmid, name, timeout):
+    """settle() for a create or clone whose answer was lost: done if a guest with this VMID and our name
+    exists once its create task has ended (PVE removes a guest whose create failed); not done if there is
+    none, so the request can be sent again with the same VMID - PVE itself then refuses a second guest."""
+    def settle():
+        found = [g for g in list_guests(module.client) if int(g['vmid']) == int(vmid)]
+        if not found or found[0]['type'] != kind.api or found[0].get('name') != name:
+            return False
+        guest = Guest.from_resource(found[0])
+
+        def task_ended():
+            try:
+                read_status(module.client, guest)
+            except PveApiError as exc:
+                if MISSING.search(exc.message or ''):
+                    guest.status = 'absent'
+                    return True
+                raise
+            return not guest.lock
+        wait_until(task_ended, timeout, 'the create task of {0} did not end'.format(guest.label))
+        return guest.status != 'absent'
+    return settle
+
+
+def settled_gone(module, guest, timeout):
+    """settle() for a destroy whose answer was lost: done once the guest is gone (waiting while its destroy
+    task still holds it)."""
+    def settle():
+        try:
+            status = module.client.get(guest.path + '/status/current') or {}
+        except PveApiError as exc:
+            if MISSING.search(exc.message or ''):
+                return True
+            raise
+        if status.get('lock') == 'destroyed':
+            wait_gone(module, guest, timeout)
+            return True
+        return False
+    return settle
 
 
 # ---------------------------------------------------------------------- power
@@ -321,14 +383,14 @@ def wait_status(module, guest, wanted, timeout):
 
 def start(module, guest, timeout=300, lock_timeout=60):
     write_guest(module, guest, 'POST', guest.path + '/status/start', action='start {0}'.format(guest.label),
-                lock_timeout=lock_timeout, task_timeout=timeout)
+                lock_timeout=lock_timeout, task_timeout=timeout, settle=settled_status(module, guest, 'running'))
     wait_status(module, guest, 'running', timeout)
 
 
 def stop(module, guest, timeout=300, lock_timeout=60, overrule_shutdown=False):
     data = {'overrule-shutdown': 1} if overrule_shutdown else None
     write_guest(module, guest, 'POST', guest.path + '/status/stop', data, action='stop {0} (forced)'.format(
-        guest.label), lock_timeout=lock_timeout, task_timeout=timeout)
+        guest.label), lock_timeout=lock_timeout, task_timeout=timeout, settle=settled_status(module, guest, 'stopped'))
     wait_status(module, guest, 'stopped', timeout)
 
 
@@ -340,7 +402,7 @@ def shutdown(module, guest, timeout, force_stop=True, lock_timeout=60):
     try:
         write_guest(module, guest, 'POST', guest.path + '/status/shutdown', {'timeout': int(timeout)},
                     action='shut down {0} (up to {1}s)'.format(guest.label, int(timeout)), lock_timeout=lock_timeout,
-                    task_timeout=timeout + 60)
+                    task_timeout=timeout + 60, settle=settled_status(module, guest, 'stopped'))
     except (PveTaskError, PveTimeoutError) as exc:
         if module.check_mode:
             raise
@@ -369,7 +431,7 @@ def wait_for_agent(module, guest, timeout):
 
     def answers():
         try:
-            module.client.post(guest.path + '/agent/ping')
+            module.client.request('POST', guest.path + '/agent/ping', idempotent=True)  # a ping changes nothing
             return True
         except PveApiError as exc:
             if exc.status in (500, 596) or 'agent' in (exc.message or ''):
@@ -396,7 +458,7 @@ def destroy(module, guest, config, shutdown_timeout, force_stop=True, lock_timeo
         how = shutdown(module, guest, shutdown_timeout, force_stop=force_stop, lock_timeout=lock_timeout)
     params = {'purge': 1, 'destroy-unreferenced-disks': 1} if purge else None
     write_guest(module, guest, 'DELETE', guest.path, params, action='destroy {0}'.format(guest.label),
-                lock_timeout=lock_timeout, task_timeout=600)
+                lock_timeout=lock_timeout, task_timeout=600, settle=settled_gone(module, guest, 600))
     if not module.check_mode:
         wait_gone(module, guest, 60)
     guest.status = 'absent'

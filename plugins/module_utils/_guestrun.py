@@ -12,11 +12,14 @@ subclass per guest kind (_vm.VmRun, _lxc.CtRun) supplies the spec and what diffe
 
 from __future__ import annotations
 
-from ._checks import check_node_name
+import contextlib
+
+from ._checks import check_node_name, check_storage
 from ._diff import compare
-from ._errors import ValidationError
-from ._guest import (Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, list_guests,
-                     read_config, read_pending, read_state, reboot, shutdown, start, wait_unlocked, write_guest)
+from ._errors import PveApiError, PveTaskError, ValidationError, is_digest_conflict, is_lost_answer
+from ._guest import (CONFIG_ATTEMPTS, Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_vmid_collision,
+                     list_guests, read_config, read_pending, read_state, read_status, reboot, settled_created,
+                     settled_template, shutdown, start, wait_unlocked, write_guest)
 from ._propstring import DRIVE, format_size
 
 CONFIG_ONLY = ('digest',)
@@ -137,6 +140,7 @@ class GuestRun(object):
             check_node_name('node', p['node'])
         if p['vmid'] is not None and not 100 <= p['vmid'] <= 999999999:
             raise ValidationError('vmid', p['vmid'], 'must be 100-999999999')
+        check_storage('storage', p['storage'])
         if p['vmid'] is not None and p['node'] is not None and p['state'] != 'absent':
             # The common case of a fleet: the guest and its config in one round trip, no cluster listing.
             self.guest, self.state = find_guest_state(self.client, self.kind, p['vmid'], p['node'])
@@ -220,8 +224,10 @@ class GuestRun(object):
         action = 'clone {0} to new {1} {2} on {3}{4}'.format(source.label, self.kind.label, p['name'], node, where)
 
         def do_clone(newid):
-            return write_guest(self.module, source, 'POST', source.path + '/clone', dict(data, newid=newid),
-                               action=action, lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
+            with self.creating(newid):
+                return write_guest(self.module, source, 'POST', source.path + '/clone', dict(data, newid=newid),
+                                   action=action, lock_timeout=self.lock_timeout, task_timeout=p['timeout'],
+                                   settle=self.settled_create(newid))
         self.changed = True
         self.before = {}
         if self.module.check_mode:
@@ -236,6 +242,29 @@ class GuestRun(object):
         self.guest = Guest(self.kind, vmid, node, name=p['name'], status='stopped')
         config = read_config(self.client, self.guest)
         return self.converge(clean(config), config.get('digest'), new=True)
+
+    def settled_create(self, vmid):
+        """settle() for this run's create or clone of `vmid` (see _guest.settled_created)."""
+        if vmid is None:
+            return None
+        return settled_created(self.module, self.kind, vmid, self.params['name'], self.params['timeout'])
+
+    @contextlib.contextmanager
+    def creating(self, vmid):
+        """Around a create or clone: if its task fails, say whether PVE left a guest behind."""
+        try:
+            yield
+        except PveTaskError as exc:
+            if vmid is not None and not is_vmid_collision(exc):
+                left = [g for g in list_guests(self.client) if int(g['vmid']) == int(vmid)]
+                if left:
+                    guest = Guest.from_resource(left[0])
+                    exc.hint = ('{0} was left behind ({1}{2}); remove it (state: absent) before trying '
+                                'again.'.format(guest.label, guest.status, ', locked: {0}'.format(guest.lock)
+                                                if guest.lock else ''))
+                else:
+                    exc.hint = 'PVE removed what it had made: nothing was left behind with VMID {0}.'.format(vmid)
+            raise
 
     def _snapshots(self, guest):
         return [s.get('name') for s in self.client.get(guest.path + '/snapshot') or [] if s.get('name') != 'current']
@@ -295,27 +324,22 @@ class GuestRun(object):
             self.after.update(delta.after)
         self.changed_keys.extend(delta.changed_keys)
         if delta.changed:
-            params = delta.params()
-            if digest is None and not self.module.check_mode:
-                digest = read_config(self.client, guest).get('digest')
-            if digest:
-                params['digest'] = digest
-            write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
-                        action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
-                        lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
+            self.write_config(plan, delta, digest, new)
             self.changed = True
         for slot, storage in plan.moves:
             suffix, data = self.move_request(slot, storage)
             write_guest(self.module, guest, 'POST', guest.path + suffix, data,
                         action='move {0} of {1} to storage {2}'.format(slot, guest.label, storage),
-                        lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
+                        lock_timeout=self.lock_timeout, task_timeout=p['timeout'],
+                        settle=self.settled_move(slot, storage))
             self.changed = True
             self.changed_keys.append(slot)
         for slot, size, have in plan.resizes:
+            # An absolute size: sending it twice is harmless (PVE skips a resize to the current size).
             write_guest(self.module, guest, 'PUT', guest.path + '/resize', {'disk': slot, 'size': format_size(size)},
                         action='resize {0} of {1} from {2} to {3}'.format(
                             slot, guest.label, format_size(have) if have else '?', format_size(size)),
-                        lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
+                        lock_timeout=self.lock_timeout, task_timeout=p['timeout'], idempotent=True)
             self.changed = True
             if slot not in self.changed_keys:
                 self.changed_keys.append(slot)
@@ -331,6 +355,43 @@ class GuestRun(object):
         for key in delta.delete:
             merged.pop(key, None)
         return merged
+
+    def write_config(self, plan, delta, digest, new):
+        """One config write, made safe against a lost answer and against another writer: if the answer is
+        lost, or PVE reports the config changed since it was read (digest), the config is read again and
+        only what is still missing is written, with the new digest."""
+        guest = self.guest
+        p = self.params
+        for attempt in range(1, CONFIG_ATTEMPTS + 1):
+            params = delta.params()
+            if digest is None and not self.module.check_mode:
+                digest = read_config(self.client, guest).get('digest')
+            if digest:
+                params['digest'] = digest
+            try:
+                write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
+                            action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
+                            lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
+                return
+            except PveApiError as exc:
+                if attempt == CONFIG_ATTEMPTS or not (is_lost_answer(exc) or is_digest_conflict(exc)):
+                    raise
+            self.module.plan.pop()  # planned once, however often sent
+            state = read_state(self.client, guest)
+            plan = self.spec.plan(state.effective, creating=new)
+            delta = compare(plan.desired, state.effective, plan.fields())
+            if not delta.changed:
+                return  # the lost write took effect, or the other writer wrote the same
+            digest = state.digest
+
+    def settled_move(self, slot, storage):
+        """settle() for a disk move whose answer was lost: done once the disk is on the target storage."""
+        def settle():
+            wait_unlocked(self.module, self.guest, read_status(self.client, self.guest).get('lock'),
+                          self.lock_timeout)
+            volume = DRIVE.parse(read_config(self.client, self.guest).get(slot) or '').get('file') or ''
+            return volume.split(':', 1)[0] == storage
+        return settle
 
     def after_write(self, config, plan):
         """The effective config after the writes (one read, or none when the start that follows reads it)."""
@@ -409,6 +470,7 @@ class GuestRun(object):
         elif state == 'stopped' and guest.status == 'running':
             self.stopped_how = shutdown(self.module, guest, p['shutdown_timeout'], force_stop=p['force_stop'],
                                         lock_timeout=self.lock_timeout)
+            self.extra_result['stopped'] = self.stopped_how
             self.power_done = True
         elif state == 'restarted':
             if guest.status == 'running':
@@ -422,7 +484,7 @@ class GuestRun(object):
                          lock_timeout=self.lock_timeout)
             write_guest(self.module, guest, 'POST', guest.path + '/template',
                         action='convert {0} to a template'.format(guest.label), lock_timeout=self.lock_timeout,
-                        task_timeout=timeout)
+                        task_timeout=timeout, settle=settled_template(self.module, guest))
             guest.template = True
             self.power_done = True
         if self.power_done:

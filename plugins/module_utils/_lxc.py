@@ -78,8 +78,9 @@ class CtRun(GuestRun):
         action = 'create CT {0} on {1} from {2}: {3}'.format(p['name'], node, p['ostemplate'], ', '.join(keys))
 
         def do_create(newid):
-            return self.module.write('POST', '/nodes/{0}/lxc'.format(node), dict(params, vmid=newid), action=action,
-                                     timeout=p['timeout'])
+            with self.creating(newid):
+                return self.module.write('POST', '/nodes/{0}/lxc'.format(node), dict(params, vmid=newid),
+                                         action=action, timeout=p['timeout'], settle=self.settled_create(newid))
         self.changed = True
         self.changed_keys = list(delta.changed_keys)
         self.before, self.after = {}, dict(delta.after)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import re
 
 from ._diff import ABSENT, Field, as_text, compare, list_normalizer, props_normalizer
-from ._errors import ValidationError
+from ._errors import PveApiError, ValidationError, is_digest_conflict, is_lost_answer
 
 CONFIG_ID = re.compile(r'^[A-Za-z][A-Za-z0-9_-]+$')
+# A mapping write is sent again (after reading the mapping anew) at most this often.
+WRITE_ATTEMPTS = 8
 
 
 def check_config_id(option, value):
@@ -107,31 +109,46 @@ def converge(module, kind, mapping_id, state, desired, current=None, validate=No
     before = kind.view(mapping_id, current)
     if state == 'absent':
         if current is not None:
-            module.write('DELETE', path, action='delete {0} mapping {1}'.format(kind.name, mapping_id))
+            module.write('DELETE', path, action='delete {0} mapping {1}'.format(kind.name, mapping_id),
+                         settle=lambda: read_mapping(client, kind, mapping_id)[0] is None)
         module.exit(changed=current is not None, id=mapping_id, mapping={},
                     diff={'before': before, 'after': {}})
         return
     if current is None and not desired.get('map'):
         raise ValidationError('map', None, '{0} mapping {1!r} does not exist yet; give its map entries to create '
                                            'it'.format(kind.name, mapping_id))
-    delta = compare(desired, current or {}, kind.fields(), creating=current is None)
+    first = delta = compare(desired, current or {}, kind.fields(), creating=current is None)
     if delta.changed:
         if desired.get('map'):
             check_nodes_exist(client, desired['map'])
         if validate:
             validate(delta)
-        if current is None:
-            params = dict(delta.set, id=mapping_id)
-            module.write('POST', kind.path, params, action='create {0} mapping {1}'.format(kind.name, mapping_id))
-        else:
-            params = delta.params()
-            if digest:
-                params['digest'] = digest
-            module.write('PUT', path, params, action='update {0} mapping {1}: {2}'.format(
-                kind.name, mapping_id, ', '.join(delta.changed_keys)))
+    # A lost answer or another writer's change (digest) is met by reading the mapping again and writing
+    # what is still missing.
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        if not delta.changed:
+            break
+        try:
+            if current is None:
+                params = dict(delta.set, id=mapping_id)
+                module.write('POST', kind.path, params, action='create {0} mapping {1}'.format(kind.name, mapping_id),
+                             settle=lambda: read_mapping(client, kind, mapping_id)[0] is not None)
+            else:
+                params = delta.params()
+                if digest:
+                    params['digest'] = digest
+                module.write('PUT', path, params, action='update {0} mapping {1}: {2}'.format(
+                    kind.name, mapping_id, ', '.join(delta.changed_keys)))
+            break
+        except PveApiError as exc:
+            if attempt == WRITE_ATTEMPTS or not (is_lost_answer(exc) or is_digest_conflict(exc)):
+                raise
+        module.plan.pop()
+        current, digest = read_mapping(client, kind, mapping_id)
+        delta = compare(desired, current or {}, kind.fields(), creating=current is None)
     after_entry = dict(current or {})
     for key in delta.delete:
         after_entry.pop(key, None)
     after_entry.update((k, v) for k, v in desired.items() if v is not None and v is not ABSENT)
     after = kind.view(mapping_id, after_entry)
-    module.exit(changed=delta.changed, id=mapping_id, mapping=after, diff={'before': before, 'after': after})
+    module.exit(changed=first.changed, id=mapping_id, mapping=after, diff={'before': before, 'after': after})

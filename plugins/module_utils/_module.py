@@ -11,11 +11,18 @@ errors into `fail_json` with a message that names what failed.
 
 from __future__ import annotations
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ._client import DEFAULT_PORT, DEFAULT_TIMEOUT, PveClient, is_upid
 from ._diff import DiffError
-from ._errors import PveApiError, PveError, PveTaskError, ValidationError
+from ._errors import PveApiError, PveConnectionError, PveError, PveTaskError, ValidationError
+
+# A write whose answer was lost is settled (re-read, then sent again if it did not happen) this many times.
+LOST_ANSWER_RETRIES = 6
+NO_QUORUM = re.compile(r'no quorum', re.I)
+NODE_IN_PATH = re.compile(r'^/nodes/([^/]+)')
 
 CONNECTION_ARGSPEC = dict(
     api_host=dict(type='str', fallback=(env_fallback, ['PROXMOX_HOST'])),
@@ -78,6 +85,7 @@ class PveModule(object):
         self.check_mode = self.ansible.check_mode
         self.diff_mode = self.ansible._diff
         self.plan = []
+        self.done = []  # the plan's steps that took effect
         self._client = None
 
     @property
@@ -86,11 +94,16 @@ class PveModule(object):
             self._client = PveClient(**connection_settings(self.params))
         return self._client
 
-    def write(self, method, path, data=None, action=None, wait=True, timeout=None, idempotent=None):
+    def write(self, method, path, data=None, action=None, wait=True, timeout=None, idempotent=None, settle=None):
         """Send a write request, or in check mode only record it in the plan (`action` says what it does).
 
         If PVE answers with a task ID and `wait` is set, waits for the task (raising if it fails).
-        Returns the answer's data (None in check mode).
+        Returns the answer's data (None in check mode, and when `settle` found the work done).
+
+        `settle` makes a write that cannot simply be repeated safe on a flaky network: when the answer is
+        lost (the request may or may not have been processed), settle() re-reads the state and returns True
+        if the write took effect (its task, if any, finished) or False if it did not, and only then is the
+        request sent again. If that repeat fails (say "already exists"), settle() is asked once more.
         """
         step = {'method': method, 'path': path}
         if action:
@@ -98,12 +111,30 @@ class PveModule(object):
         self.plan.append(step)
         if self.check_mode:
             return None
-        if method == 'DELETE':
-            answer = self.client.request(method, path, params=data, idempotent=idempotent)
-        else:
-            answer = self.client.request(method, path, data=data, idempotent=idempotent)
+        lost = 0
+        while True:
+            try:
+                if method == 'DELETE':
+                    answer = self.client.request(method, path, params=data, idempotent=idempotent)
+                else:
+                    answer = self.client.request(method, path, data=data, idempotent=idempotent)
+            except PveConnectionError as exc:
+                if exc.sent is not None or settle is None or lost >= LOST_ANSWER_RETRIES:
+                    raise
+                lost += 1
+                if settle():
+                    self.done.append(step)
+                    return None
+                continue
+            except PveApiError:
+                if lost and settle():
+                    self.done.append(step)
+                    return None
+                raise
+            break
         if wait and is_upid(answer):
             self.client.wait_task(answer, timeout=timeout)
+        self.done.append(step)
         return answer
 
     def exit(self, changed=False, **result):
@@ -127,6 +158,25 @@ class PveModule(object):
         except PveTaskError as exc:
             self.fail(str(exc), **exc.to_result())
         except PveApiError as exc:
-            self.fail(str(exc), **exc.to_result())
+            self.fail(self.explain(exc), **exc.to_result())
         except PveError as exc:
             self.fail(str(exc))
+
+    def explain(self, exc):
+        """The failure message for an API error, with what it means where PVE's own words are terse, and
+        what this run changed before it."""
+        text = str(exc)
+        if NO_QUORUM.search(exc.message or ''):
+            text = ('the cluster has lost quorum, so PVE refuses every change until it is back (PVE: {0}). '
+                    '{1}'.format(exc.message, self.changes_so_far()))
+        elif exc.status == 595 and not isinstance(exc, PveConnectionError) and NODE_IN_PATH.search(exc.path or ''):
+            text = ('node {0} is offline or unreachable, so nothing on it can be managed until it is back (PVE: '
+                    '{1}; {2} {3}). {4}'.format(NODE_IN_PATH.search(exc.path).group(1), exc.message, exc.method,
+                                                exc.path, self.changes_so_far()))
+        return text
+
+    def changes_so_far(self):
+        if not self.done:
+            return 'Nothing was changed.'
+        return 'Done before it: {0}.'.format('; '.join(step.get('action') or '{0} {1}'.format(
+            step['method'], step['path']) for step in self.done))

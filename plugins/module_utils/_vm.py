@@ -49,7 +49,7 @@ class VmRun(GuestRun):
         if plan.cloudinit_keys and any(k in delta.changed_keys for k in plan.cloudinit_keys):
             write_guest(self.module, guest, 'PUT', guest.path + '/cloudinit',
                         action='regenerate the cloud-init drive of {0}'.format(guest.label),
-                        lock_timeout=self.lock_timeout)
+                        lock_timeout=self.lock_timeout, idempotent=True)  # regenerating twice is harmless
             self.changed = True
 
     def after_power(self):
@@ -84,8 +84,9 @@ class VmRun(GuestRun):
         action = 'create VM {0} on {1}: {2}'.format(p['name'], node, ', '.join(keys))
 
         def do_create(newid):
-            return self.module.write('POST', '/nodes/{0}/qemu'.format(node), dict(params, vmid=newid), action=action,
-                                     timeout=p['timeout'])
+            with self.creating(newid):
+                return self.module.write('POST', '/nodes/{0}/qemu'.format(node), dict(params, vmid=newid),
+                                         action=action, timeout=p['timeout'], settle=self.settled_create(newid))
         self.changed = True
         self.changed_keys = list(delta.changed_keys)
         self.before, self.after = {}, dict(delta.after)

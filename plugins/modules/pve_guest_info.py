@@ -142,12 +142,19 @@ guests:
       returned: with O(addresses)
 '''
 
+from ansible_collections.iac.proxmox.plugins.module_utils._checks import check_node_name, check_tags
+from ansible_collections.iac.proxmox.plugins.module_utils._guest import check_guest_name
 from ansible_collections.iac.proxmox.plugins.module_utils._info import gather
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 
 
 def run(module):
     p = module.params
+    if p['name'] is not None:
+        check_guest_name('name', p['name'])
+    if p['node'] is not None:
+        check_node_name('node', p['node'])
+    check_tags('tags', p['tags'] or [])
     filters = dict(vmid=p['vmid'], name=p['name'], node=p['node'], pool=p['pool'], tags=p['tags'], kind=p['type'],
                    templates=p['templates'])
     guests = gather(module.client, filters, config=p['config'], pending=p['pending'], addresses=p['addresses'])

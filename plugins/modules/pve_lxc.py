@@ -337,8 +337,9 @@ plan:
   type: list
   elements: str
 stopped:
-  description: With O(state=absent), how a running container was stopped - V(graceful) or V(forced).
-  returned: when state is absent and the container existed
+  description: How a running container was stopped with O(state=stopped) or O(state=absent) - V(graceful) or V(forced)
+    (null if it was not running).
+  returned: when state is stopped or absent and the container was running
   type: str
 '''
 

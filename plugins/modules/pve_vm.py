@@ -464,8 +464,9 @@ ip_addresses:
   type: list
   elements: str
 stopped:
-  description: With O(state=absent), how a running VM was stopped - V(graceful) or V(forced) (null if it was not running).
-  returned: when state is absent and the VM existed
+  description: How a running VM was stopped with O(state=stopped) or O(state=absent) - V(graceful) or V(forced)
+    (null if it was not running).
+  returned: when state is stopped or absent and the VM was running
   type: str
 '''
 

@@ -254,9 +254,11 @@ def test_poll_schedule_starts_short_and_is_capped():
 
 
 def test_retry_delay_is_bounded_with_jitter():
-    assert retry_delay(1, rand=lambda: 0.0) == 0.125
-    assert retry_delay(1, rand=lambda: 1.0) == 0.25
-    assert retry_delay(10, rand=lambda: 1.0) == 2.0
+    assert retry_delay(1, rand=lambda: 0.0) == 0.05
+    assert retry_delay(1, rand=lambda: 1.0) == 0.1
+    assert retry_delay(10, rand=lambda: 1.0) == 1.0
+    # Eight tries wait at most about 5 s in all: a network blip is ridden out, an outage reported soon.
+    assert sum(retry_delay(n, rand=lambda: 1.0) for n in range(1, 8)) < 5
 
 
 def test_parse_upid():

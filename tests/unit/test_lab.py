@@ -253,3 +253,24 @@ def test_pci_mapping_check_node(lab, api):
                                                                 "'stale' (10de:2204 != 10de:9999)"}]
     [entry] = api.get('/cluster/mapping/pci', **{'check-node': 'pve2'})
     assert entry['checks'] == [{'severity': 'warning', 'message': 'No mapping for node pve2.'}]
+
+
+# ---------------------------------------------------------------------- faults the lab adds
+
+def test_a_lost_answer_is_processed_but_never_arrives(lab, api):
+    from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveConnectionError
+    lab.pve.lose_answers('PUT', '/qemu/9000/config')
+    with pytest.raises(PveConnectionError) as err:
+        api.put('/nodes/pve1/qemu/9000/config', description='changed')
+    assert err.value.sent is None  # sent, answer lost: the client cannot know
+    assert lab.pve.vm(9000).config['description'] == 'changed'
+    api.put('/nodes/pve1/qemu/9000/config', description='again')  # only the next one was lost
+    assert lab.pve.vm(9000).config['description'] == 'again'
+
+
+def test_before_next_runs_between_a_read_and_a_write(lab, api):
+    digest = api.get('/nodes/pve1/qemu/9000/config')['digest']
+    lab.pve.before_next('PUT', '/qemu/9000/config', lambda: lab.pve.vm(9000).config.update(cores='3'))
+    err = error_of(api.put, '/nodes/pve1/qemu/9000/config', memory='4096', digest=digest)
+    assert err.message == 'checksum mismatch (file change by other user?)'
+    assert lab.pve.vm(9000).config['cores'] == '3' and lab.pve.vm(9000).config['memory'] != '4096'

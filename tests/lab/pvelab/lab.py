@@ -49,6 +49,9 @@ class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, 
         self.request_log_path = None
         # (method, path suffix) -> a 400 with per-field errors to answer with (see fail_fields).
         self.field_failures = {}
+        # Requests answered by dropping the connection after processing them, and hooks run before a request.
+        self.lost_answers = []
+        self.before_rules = []
         # PVE seconds each task type takes (qmclone, qmstart, ...), on top of what fakepve models.
         self.task_secs = {}
         # When set, every finished task is appended here as a JSON line: upid, type, start and end times.
@@ -163,7 +166,35 @@ class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, 
     async def _real_latency_middleware(self, request, handler):
         if self.real_latency:
             await asyncio.sleep(self.real_latency)
-        return await handler(request)
+        before = self._take_rule(self.before_rules, request)
+        if before:
+            before['fn']()
+        response = await handler(request)
+        if self._take_rule(self.lost_answers, request):
+            # Processed (a task may be running), but the client never hears back: the connection drops.
+            request.transport.close()
+            raise ConnectionResetError('pvelab: the answer was lost')
+        return response
+
+    @staticmethod
+    def _take_rule(rules, request):
+        for rule in list(rules):
+            if request.method == rule['method'] and request.path.endswith(rule['suffix']):
+                rule['times'] -= 1
+                if rule['times'] <= 0:
+                    rules.remove(rule)
+                return rule
+        return None
+
+    def lose_answers(self, method, suffix, times=1):
+        """Process the next `times` requests whose path ends with suffix, then drop their connection before
+        the answer goes out: the request happened, the client cannot know."""
+        self.lost_answers.append({'method': method, 'suffix': suffix, 'times': times})
+
+    def before_next(self, method, suffix, fn, times=1):
+        """Call fn() just before the next `times` requests whose path ends with suffix are handled (another
+        client's change landing between a read and a write, say)."""
+        self.before_rules.append({'method': method, 'suffix': suffix, 'fn': fn, 'times': times})
 
     # ------------------------------------------------------------ connection settings
 
