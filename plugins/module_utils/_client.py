@@ -130,26 +130,12 @@ class PveClient(object):
     def _login(self):
         """POST /access/ticket (retried like an idempotent request: a login changes nothing)."""
         path = '/access/ticket'
-        attempt = 0
-        while True:
-            attempt += 1
-            self.stats['logins'] += 1
-            self.stats['requests'] += 1
-            try:
-                answer = self.transport.request('POST', '/api2/json' + path,
-                                                body={'username': self.user, 'password': self.password or ''})
-            except TransportError as exc:
-                if attempt < self.attempts and exc.kind != 'tls':
-                    self._backoff(attempt)
-                    continue
-                raise self._connection_error(exc, 'POST', path, attempt)
-            if answer.status in TRANSIENT_STATUS and attempt < self.attempts:
-                self._backoff(attempt)
-                continue
-            break
+        self.stats['logins'] += 1
+        answer = self._exchange(self.transport, 'POST', path, True,
+                                body={'username': self.user, 'password': self.password or ''})
         if answer.status == 401:
             raise PveApiError('authentication failed for {0}: check api_user and api_password (PVE answered: '
-                              '{1})'.format(self.user, _message(answer) or 'authentication failure'), status=401,
+                              '{1})'.format(self.user, self._api_error(answer, 'POST', path).message or 'authentication failure'), status=401,
                               method='POST', path=path)
         if answer.status >= 400:
             raise self._api_error(answer, 'POST', path)
@@ -209,28 +195,15 @@ class PveClient(object):
         if body is None and method in ('POST', 'PUT'):
             body = {}
         query = encode(params)
-        attempt = 0
         relogged = False
         while True:
-            attempt += 1
-            headers = self._auth_headers(method)
-            try:
-                self.stats['requests'] += 1
-                answer = transport.request(method, '/api2/json' + path, query=query, body=body, headers=headers)
-            except TransportError as exc:
-                # A TLS verification failure will not heal; other failures may, where repeating is safe.
-                if attempt < self.attempts and exc.kind != 'tls' and (idempotent or exc.sent is False):
-                    self._backoff(attempt)
-                    continue
-                raise self._connection_error(exc, method, path, attempt)
+            answer = self._exchange(transport, method, path, idempotent, query=query, body=body,
+                                    headers=self._auth_headers(method))
             status = answer.status
             if status == 401 and self.password and not self.token_id and not relogged:
                 # The ticket expired or was revoked: nothing was done; log in again and repeat once.
                 relogged = True
                 self._ticket = None
-                continue
-            if status in TRANSIENT_STATUS and idempotent and attempt < self.attempts:
-                self._backoff(attempt)
                 continue
             if status >= 400:
                 raise self._api_error(answer, method, path)
@@ -239,6 +212,26 @@ class PveClient(object):
             except (ValueError, AttributeError):
                 raise PveApiError('answer is not JSON: {0}'.format(answer.text[:200]), status=status, method=method,
                                   path=path)
+
+    def _exchange(self, transport, method, path, idempotent, query=None, body=None, headers=None):
+        """Send one request with the retries that are safe, and return PVE's answer: after a transport
+        failure when the request is idempotent or known not to have been sent (never after a TLS
+        verification failure, which will not heal), and after PVE's transient answers when idempotent."""
+        attempt = 0
+        while True:
+            attempt += 1
+            self.stats['requests'] += 1
+            try:
+                answer = transport.request(method, '/api2/json' + path, query=query, body=body, headers=headers)
+            except TransportError as exc:
+                if attempt < self.attempts and exc.kind != 'tls' and (idempotent or exc.sent is False):
+                    self._backoff(attempt)
+                    continue
+                raise self._connection_error(exc, method, path, attempt)
+            if answer.status in TRANSIENT_STATUS and idempotent and attempt < self.attempts:
+                self._backoff(attempt)
+                continue
+            return answer
 
     @staticmethod
     def _api_error(answer, method, path):
@@ -330,14 +323,3 @@ class PveClient(object):
         except PveApiError:
             return []
         return [str(e.get('t', '')) for e in entries][-lines:]
-
-
-def _message(answer):
-    """PVE's message in an error answer (its JSON `message`, else the HTTP reason)."""
-    try:
-        payload = answer.json()
-    except ValueError:
-        payload = None
-    if isinstance(payload, dict) and payload.get('message'):
-        return str(payload['message']).strip()
-    return answer.reason

@@ -15,9 +15,9 @@ import re
 
 from ._checks import check_node_name
 from ._diff import compare
-from ._errors import PveApiError, PveError, ValidationError, is_digest_conflict, is_lost_answer
-from ._guest import (CONFIG_ATTEMPTS, QEMU, check_guest_name, find_guest, find_guest_state, read_config, read_state,
-                     wait_unlocked, write_guest)
+from ._errors import PveApiError, PveError, ValidationError
+from ._guest import (QEMU, check_guest_name, find_guest, find_guest_state, read_config, read_state, wait_unlocked,
+                     write_guest)
 
 VM_IDENTITY_ARGSPEC = dict(
     vmid=dict(type='int'),
@@ -166,30 +166,32 @@ class DeviceRun(object):
         slot = params.get('delete') or next(k for k in params if k != 'delete')
         wanted = None if 'delete' in params else params[slot]
         was = self.effective.get(slot)
-        for attempt in range(1, CONFIG_ATTEMPTS + 1):
-            send = dict(params)
+
+        def send():
+            data = dict(params)
             if self.digest is None and not self.module.check_mode:
                 self.digest = read_config(self.client, self.guest).get('digest')
             if self.digest:
-                send['digest'] = self.digest
-            try:
-                write_guest(self.module, self.guest, 'PUT', self.guest.path + '/config', send, action=action,
-                            lock_timeout=self.lock_timeout)
-                break
-            except PveApiError as exc:
-                if attempt == CONFIG_ATTEMPTS or not (is_lost_answer(exc) or is_digest_conflict(exc)):
-                    if explain:
-                        explain(exc)
-                    raise
-            self.module.plan.pop()  # planned once, however often sent
+                data['digest'] = self.digest
+            write_guest(self.module, self.guest, 'PUT', self.guest.path + '/config', data, action=action,
+                        lock_timeout=self.lock_timeout)
+
+        def reread():
             self._state(read_state(self.client, self.guest))
             now = self.effective.get(slot)
             if self._same(slot, now, wanted):
-                break  # the lost write took effect (or someone wrote the same)
+                return False  # the lost write took effect (or someone wrote the same)
             if not self._same(slot, now, was):
                 raise PveError('{0} of {1} was changed by someone else while this task ran (it is now {2!r}); '
                                'nothing was overwritten. Run the task again to converge it.'.format(
                                    slot, self.guest.label, now))
+            return True
+        try:
+            self.module.write_fresh(send, reread)
+        except PveApiError as exc:
+            if explain:
+                explain(exc)
+            raise
         if self.guest.status == 'running' and not self.module.check_mode:
             self._state(read_state(self.client, self.guest))
 

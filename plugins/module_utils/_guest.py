@@ -23,8 +23,6 @@ GUEST_NAME = re.compile(r'^(?=.{1,63}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?'
 LOCK_FILE_TIMEOUT = re.compile(r"can't lock file '[^']*' - got timeout")
 LOCKED = re.compile(r'(?:VM|CT) is locked \((\w[\w-]*)\)')
 VMID_TAKEN = re.compile(r'already exists|config file already exists|VMID \d+ is already in use')
-# A config write is sent again (after reading the config anew) at most this often: see write_config.
-CONFIG_ATTEMPTS = 8
 MISSING = re.compile(r"Configuration file '[^']*' does not exist|does not exist|no such VM|not found")
 MAX_VMID_ATTEMPTS = 20
 
@@ -221,8 +219,16 @@ def read_pending(client, guest):
     return state.effective, state.pending
 
 
-def read_status(client, guest):
-    status = client.get(guest.path + '/status/current') or {}
+def read_status(client, guest, missing_ok=False):
+    """The guest's status/current, also kept on `guest`. With missing_ok, a guest that does not exist (any
+    more) gives None and guest.status 'absent' instead of an error."""
+    try:
+        status = client.get(guest.path + '/status/current') or {}
+    except PveApiError as exc:
+        if not (missing_ok and MISSING.search(exc.message or '')):
+            raise
+        guest.status, guest.lock = 'absent', None
+        return None
     guest.status = status.get('status', guest.status)
     guest.lock = status.get('lock') or None
     return status
@@ -337,13 +343,7 @@ def settled_created(module, kind, vmid, name, timeout):
         guest = Guest.from_resource(found[0])
 
         def task_ended():
-            try:
-                read_status(module.client, guest)
-            except PveApiError as exc:
-                if MISSING.search(exc.message or ''):
-                    guest.status = 'absent'
-                    return True
-                raise
+            read_status(module.client, guest, missing_ok=True)
             return not guest.lock
         wait_until(task_ended, timeout, 'the create task of {0} did not end'.format(guest.label))
         return guest.status != 'absent'
@@ -354,12 +354,9 @@ def settled_gone(module, guest, timeout):
     """settle() for a destroy whose answer was lost: done once the guest is gone (waiting while its destroy
     task still holds it)."""
     def settle():
-        try:
-            status = module.client.get(guest.path + '/status/current') or {}
-        except PveApiError as exc:
-            if MISSING.search(exc.message or ''):
-                return True
-            raise
+        status = read_status(module.client, guest, missing_ok=True)
+        if status is None:
+            return True
         if status.get('lock') == 'destroyed':
             wait_gone(module, guest, timeout)
             return True
@@ -467,11 +464,5 @@ def destroy(module, guest, config, shutdown_timeout, force_stop=True, lock_timeo
 
 def wait_gone(module, guest, timeout):
     def gone():
-        try:
-            module.client.get(guest.path + '/status/current')
-        except PveApiError as exc:
-            if MISSING.search(exc.message or ''):
-                return True
-            raise
-        return False
+        return read_status(module.client, guest, missing_ok=True) is None
     wait_until(gone, timeout, '{0} still exists after its destroy task ended'.format(guest.label))

@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 
 from ._checks import check_node_name, check_storage
-from ._diff import compare
-from ._errors import PveApiError, PveTaskError, ValidationError, is_digest_conflict, is_lost_answer
-from ._guest import (CONFIG_ATTEMPTS, Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_vmid_collision,
+from ._diff import ABSENT, compare
+from ._errors import PveTaskError, ValidationError
+from ._guest import (Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_vmid_collision,
                      list_guests, read_config, read_pending, read_state, read_status, reboot, settled_created,
                      settled_template, shutdown, start, wait_unlocked, write_guest)
 from ._propstring import DRIVE, format_size
@@ -45,6 +45,12 @@ class ConfigPlan(object):
 
     def want(self, key, value):
         self.desired[key] = value
+
+    def detach(self, slot, volume=None):
+        """Remove the slot; its volume (if any) stays as an unused volume, listed for purge_volumes."""
+        self.want(slot, ABSENT)
+        if volume:
+            self.detached.append((slot, volume))
 
     def add_volume(self, slot, storage, option):
         self.new_volumes.append(slot)
@@ -357,32 +363,29 @@ class GuestRun(object):
         return merged
 
     def write_config(self, plan, delta, digest, new):
-        """One config write, made safe against a lost answer and against another writer: if the answer is
-        lost, or PVE reports the config changed since it was read (digest), the config is read again and
-        only what is still missing is written, with the new digest."""
+        """The one config write, through module.write_fresh: after a lost answer or another writer's change
+        the config is read again and only what is still missing is written, with the new digest."""
         guest = self.guest
-        p = self.params
-        for attempt in range(1, CONFIG_ATTEMPTS + 1):
+
+        def send():
+            nonlocal digest
             params = delta.params()
             if digest is None and not self.module.check_mode:
                 digest = read_config(self.client, guest).get('digest')
             if digest:
                 params['digest'] = digest
-            try:
-                write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
-                            action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
-                            lock_timeout=self.lock_timeout, task_timeout=p['timeout'])
-                return
-            except PveApiError as exc:
-                if attempt == CONFIG_ATTEMPTS or not (is_lost_answer(exc) or is_digest_conflict(exc)):
-                    raise
-            self.module.plan.pop()  # planned once, however often sent
+            write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
+                        action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
+                        lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'])
+
+        def reread():
+            nonlocal plan, delta, digest
             state = read_state(self.client, guest)
             plan = self.spec.plan(state.effective, creating=new)
             delta = compare(plan.desired, state.effective, plan.fields())
-            if not delta.changed:
-                return  # the lost write took effect, or the other writer wrote the same
             digest = state.digest
+            return bool(delta.changed)
+        self.module.write_fresh(send, reread)
 
     def settled_move(self, slot, storage):
         """settle() for a disk move whose answer was lost: done once the disk is on the target storage."""

@@ -9,9 +9,10 @@ a pending read per running guest, an agent or interfaces read per running guest)
 
 from __future__ import annotations
 
+from ._checks import check_node_name, check_tags
 from ._diff import as_tags
 from ._errors import PveApiError
-from ._guest import Guest, guest_addresses, list_guests, read_pending
+from ._guest import Guest, check_guest_name, guest_addresses, list_guests, read_pending
 
 
 def select_guests(guests, vmid=None, name=None, node=None, pool=None, tags=None, kind=None, templates=True):
@@ -68,5 +69,11 @@ def guest_facts(client, item, config=True, pending=True, addresses=False):
 
 
 def gather(client, filters, config=True, pending=True, addresses=False):
+    """The facts of the guests the filters select (the filters are checked first)."""
+    if filters.get('name') is not None:
+        check_guest_name('name', filters['name'])
+    if filters.get('node') is not None:
+        check_node_name('node', filters['node'])
+    check_tags('tags', filters.get('tags') or [])
     return [guest_facts(client, item, config=config, pending=pending, addresses=addresses)
             for item in select_guests(list_guests(client), **filters)]

@@ -302,9 +302,8 @@ class CtSpec(object):
             value = current.get(slot)
             if mount.get('state') == 'absent':
                 if value is not None:
-                    plan.want(slot, ABSENT)
-                    if mount_source(value)[0] == 'volume':
-                        plan.detached.append((slot, LXC_MOUNT.parse(value).get('volume')))
+                    plan.detach(slot, LXC_MOUNT.parse(value).get('volume') if mount_source(value)[0] == 'volume'
+                                else None)
                 continue
             if value is None:
                 if not mount.get('path'):

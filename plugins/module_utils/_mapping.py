@@ -15,11 +15,9 @@ from __future__ import annotations
 import re
 
 from ._diff import ABSENT, Field, as_text, compare, list_normalizer, props_normalizer
-from ._errors import PveApiError, ValidationError, is_digest_conflict, is_lost_answer
+from ._errors import ValidationError
 
 CONFIG_ID = re.compile(r'^[A-Za-z][A-Za-z0-9_-]+$')
-# A mapping write is sent again (after reading the mapping anew) at most this often.
-WRITE_ATTEMPTS = 8
 
 
 def check_config_id(option, value):
@@ -123,29 +121,25 @@ def converge(module, kind, mapping_id, state, desired, current=None, validate=No
             check_nodes_exist(client, desired['map'])
         if validate:
             validate(delta)
-    # A lost answer or another writer's change (digest) is met by reading the mapping again and writing
-    # what is still missing.
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        if not delta.changed:
-            break
-        try:
-            if current is None:
-                params = dict(delta.set, id=mapping_id)
-                module.write('POST', kind.path, params, action='create {0} mapping {1}'.format(kind.name, mapping_id),
-                             settle=lambda: read_mapping(client, kind, mapping_id)[0] is not None)
-            else:
-                params = delta.params()
-                if digest:
-                    params['digest'] = digest
-                module.write('PUT', path, params, action='update {0} mapping {1}: {2}'.format(
-                    kind.name, mapping_id, ', '.join(delta.changed_keys)))
-            break
-        except PveApiError as exc:
-            if attempt == WRITE_ATTEMPTS or not (is_lost_answer(exc) or is_digest_conflict(exc)):
-                raise
-        module.plan.pop()
+
+    def send():
+        if current is None:
+            module.write('POST', kind.path, dict(delta.set, id=mapping_id), settle=lambda: read_mapping(
+                client, kind, mapping_id)[0] is not None, action='create {0} mapping {1}'.format(kind.name, mapping_id))
+        else:
+            params = delta.params()
+            if digest:
+                params['digest'] = digest
+            module.write('PUT', path, params, action='update {0} mapping {1}: {2}'.format(
+                kind.name, mapping_id, ', '.join(delta.changed_keys)))
+
+    def reread():
+        nonlocal current, digest, delta
         current, digest = read_mapping(client, kind, mapping_id)
         delta = compare(desired, current or {}, kind.fields(), creating=current is None)
+        return bool(delta.changed)
+    if delta.changed:
+        module.write_fresh(send, reread)
     after_entry = dict(current or {})
     for key in delta.delete:
         after_entry.pop(key, None)

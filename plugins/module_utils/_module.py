@@ -17,10 +17,13 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ._client import DEFAULT_PORT, DEFAULT_TIMEOUT, PveClient, is_upid
 from ._diff import DiffError
-from ._errors import PveApiError, PveConnectionError, PveError, PveTaskError, ValidationError
+from ._errors import (PveApiError, PveConnectionError, PveError, PveTaskError, ValidationError, is_digest_conflict,
+                      is_lost_answer)
 
 # A write whose answer was lost is settled (re-read, then sent again if it did not happen) this many times.
 LOST_ANSWER_RETRIES = 6
+# A digest-guarded write is sent again (after reading the state anew) at most this often in all: see write_fresh.
+WRITE_ATTEMPTS = 8
 NO_QUORUM = re.compile(r'no quorum', re.I)
 NODE_IN_PATH = re.compile(r'^/nodes/([^/]+)')
 
@@ -136,6 +139,24 @@ class PveModule(object):
             self.client.wait_task(answer, timeout=timeout)
         self.done.append(step)
         return answer
+
+    def write_fresh(self, send, reread, attempts=WRITE_ATTEMPTS):
+        """A write guarded by a digest, made safe against a lost answer and against another writer.
+
+        send() makes the write from the state last read. If its answer is lost, or PVE refuses it because the
+        config changed since it was read (digest), reread() reads the state anew and recomputes what is still
+        missing: it returns False when nothing is (the lost write took effect, or the other writer wrote the
+        same), else send() goes again with the new digest. The write is planned once however often it is sent.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return send()
+            except PveApiError as exc:
+                if attempt == attempts or not (is_lost_answer(exc) or is_digest_conflict(exc)):
+                    raise
+            self.plan.pop()
+            if not reread():
+                return None
 
     def exit(self, changed=False, **result):
         result['changed'] = bool(changed)

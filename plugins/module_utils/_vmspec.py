@@ -366,9 +366,7 @@ class VmSpec(object):
             value = current.get(slot)
             if disk.get('state') == 'absent':
                 if value is not None:
-                    plan.want(slot, ABSENT)
-                    if not is_cdrom(value):
-                        plan.detached.append((slot, DRIVE.parse(value).get('file')))
+                    plan.detach(slot, None if is_cdrom(value) else DRIVE.parse(value).get('file'))
                 continue
             if value is None:
                 if not disk['storage'] or not disk['size']:
@@ -459,8 +457,7 @@ class VmSpec(object):
         value = current.get('efidisk0')
         if entry.get('state', 'present') == 'absent':
             if value is not None:
-                plan.want('efidisk0', ABSENT)
-                plan.detached.append(('efidisk0', DRIVE.parse(value).get('file')))
+                plan.detach('efidisk0', DRIVE.parse(value).get('file'))
             return
         bios = self.settings.get('bios', current.get('bios', 'seabios'))
         if bios != 'ovmf':
@@ -496,8 +493,7 @@ class VmSpec(object):
         value = current.get('tpmstate0')
         if entry.get('state', 'present') == 'absent':
             if value is not None:
-                plan.want('tpmstate0', ABSENT)
-                plan.detached.append(('tpmstate0', DRIVE.parse(value).get('file')))
+                plan.detach('tpmstate0', DRIVE.parse(value).get('file'))
             return
         if value is None:
             if not entry.get('storage'):

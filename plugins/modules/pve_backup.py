@@ -18,6 +18,7 @@ description:
 author:
   - iac.proxmox maintainers (@iac-proxmox)
 extends_documentation_fragment:
+  - iac.proxmox.attributes
   - iac.proxmox.connection
 attributes:
   check_mode:
@@ -26,11 +27,6 @@ attributes:
   diff_mode:
     description: Not applicable.
     support: none
-  action_group:
-    description: Part of the C(iac.proxmox.pve) action group.
-    support: full
-    membership:
-      - iac.proxmox.pve
 options:
   vmid:
     description: ID of the guest. Either O(vmid) or O(name) is required.

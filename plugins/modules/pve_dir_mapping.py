@@ -20,6 +20,7 @@ description:
 author:
   - iac.proxmox maintainers (@iac-proxmox)
 extends_documentation_fragment:
+  - iac.proxmox.attributes
   - iac.proxmox.connection
 attributes:
   check_mode:
@@ -28,11 +29,6 @@ attributes:
   diff_mode:
     description: Supported; shows the mapping before and after.
     support: full
-  action_group:
-    description: Part of the C(iac.proxmox.pve) action group.
-    support: full
-    membership:
-      - iac.proxmox.pve
 options:
   id:
     description:

@@ -18,6 +18,7 @@ description:
 author:
   - iac.proxmox maintainers (@iac-proxmox)
 extends_documentation_fragment:
+  - iac.proxmox.attributes
   - iac.proxmox.connection
 attributes:
   check_mode:
@@ -26,11 +27,6 @@ attributes:
   diff_mode:
     description: Not applicable; nothing changes.
     support: none
-  action_group:
-    description: Part of the C(iac.proxmox.pve) action group.
-    support: full
-    membership:
-      - iac.proxmox.pve
 options:
   vmid:
     description: Only the guest with this ID.
@@ -142,19 +138,12 @@ guests:
       returned: with O(addresses)
 '''
 
-from ansible_collections.iac.proxmox.plugins.module_utils._checks import check_node_name, check_tags
-from ansible_collections.iac.proxmox.plugins.module_utils._guest import check_guest_name
 from ansible_collections.iac.proxmox.plugins.module_utils._info import gather
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 
 
 def run(module):
     p = module.params
-    if p['name'] is not None:
-        check_guest_name('name', p['name'])
-    if p['node'] is not None:
-        check_node_name('node', p['node'])
-    check_tags('tags', p['tags'] or [])
     filters = dict(vmid=p['vmid'], name=p['name'], node=p['node'], pool=p['pool'], tags=p['tags'], kind=p['type'],
                    templates=p['templates'])
     guests = gather(module.client, filters, config=p['config'], pending=p['pending'], addresses=p['addresses'])

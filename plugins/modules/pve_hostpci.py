@@ -27,6 +27,7 @@ description:
 author:
   - iac.proxmox maintainers (@iac-proxmox)
 extends_documentation_fragment:
+  - iac.proxmox.attributes
   - iac.proxmox.connection
   - iac.proxmox.vm
 attributes:
@@ -36,11 +37,6 @@ attributes:
   diff_mode:
     description: Supported.
     support: full
-  action_group:
-    description: Part of the C(iac.proxmox.pve) action group.
-    support: full
-    membership:
-      - iac.proxmox.pve
 options:
   host:
     description:

@@ -26,6 +26,7 @@ description:
 author:
   - iac.proxmox maintainers (@iac-proxmox)
 extends_documentation_fragment:
+  - iac.proxmox.attributes
   - iac.proxmox.connection
 attributes:
   check_mode:
@@ -34,11 +35,6 @@ attributes:
   diff_mode:
     description: Supported; before and after of every changed key.
     support: full
-  action_group:
-    description: Part of the C(iac.proxmox.pve) action group.
-    support: full
-    membership:
-      - iac.proxmox.pve
 options:
   vmid:
     description: The container's ID. A new container without one gets the cluster's next free ID.

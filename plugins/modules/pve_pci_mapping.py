@@ -23,6 +23,7 @@ description:
 author:
   - iac.proxmox maintainers (@iac-proxmox)
 extends_documentation_fragment:
+  - iac.proxmox.attributes
   - iac.proxmox.connection
 attributes:
   check_mode:
@@ -31,11 +32,6 @@ attributes:
   diff_mode:
     description: Supported.
     support: full
-  action_group:
-    description: Part of the C(iac.proxmox.pve) action group.
-    support: full
-    membership:
-      - iac.proxmox.pve
 options:
   id:
     description: The mapping ID (letters, digits, C(_) and C(-); starts with a letter).

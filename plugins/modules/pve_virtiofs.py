@@ -21,6 +21,7 @@ description:
 author:
   - iac.proxmox maintainers (@iac-proxmox)
 extends_documentation_fragment:
+  - iac.proxmox.attributes
   - iac.proxmox.connection
   - iac.proxmox.vm
 attributes:
@@ -30,11 +31,6 @@ attributes:
   diff_mode:
     description: Supported.
     support: full
-  action_group:
-    description: Part of the C(iac.proxmox.pve) action group.
-    support: full
-    membership:
-      - iac.proxmox.pve
 options:
   mapping:
     description: ID of the directory mapping to share (see M(iac.proxmox.pve_dir_mapping)).

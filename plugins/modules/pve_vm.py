@@ -25,6 +25,7 @@ description:
 author:
   - iac.proxmox maintainers (@iac-proxmox)
 extends_documentation_fragment:
+  - iac.proxmox.attributes
   - iac.proxmox.connection
 attributes:
   check_mode:
@@ -33,11 +34,6 @@ attributes:
   diff_mode:
     description: Supported; before and after of every changed key (secrets masked).
     support: full
-  action_group:
-    description: Part of the C(iac.proxmox.pve) action group.
-    support: full
-    membership:
-      - iac.proxmox.pve
 options:
   vmid:
     description:
