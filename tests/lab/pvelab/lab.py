@@ -56,6 +56,8 @@ class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, 
         self.task_secs = {}
         # When set, every finished task is appended here as a JSON line: upid, type, start and end times.
         self.task_log_path = None
+        # Requests received and not yet answered (a hung request counts until its late answer goes out).
+        self.in_flight = 0
         if seeded:
             seed(self)
 
@@ -164,17 +166,21 @@ class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, 
 
     @web.middleware
     async def _real_latency_middleware(self, request, handler):
-        if self.real_latency:
-            await asyncio.sleep(self.real_latency)
-        before = self._take_rule(self.before_rules, request)
-        if before:
-            before['fn']()
-        response = await handler(request)
-        if self._take_rule(self.lost_answers, request):
-            # Processed (a task may be running), but the client never hears back: the connection drops.
-            request.transport.close()
-            raise ConnectionResetError('pvelab: the answer was lost')
-        return response
+        self.in_flight += 1
+        try:
+            if self.real_latency:
+                await asyncio.sleep(self.real_latency)
+            before = self._take_rule(self.before_rules, request)
+            if before:
+                before['fn']()
+            response = await handler(request)
+            if self._take_rule(self.lost_answers, request):
+                # Processed (a task may be running), but the client never hears back: the connection drops.
+                request.transport.close()
+                raise ConnectionResetError('pvelab: the answer was lost')
+            return response
+        finally:
+            self.in_flight -= 1
 
     @staticmethod
     def _take_rule(rules, request):
