@@ -9,6 +9,10 @@ class ModuleDocFragment(object):
     """The connection options every iac.proxmox module takes."""
 
     DOCUMENTATION = r'''
+requirements:
+  - proxmoxer >= 2.3.0
+  - requests >= 2.34.2
+  - urllib3 >= 2.8.0
 options:
   api_host:
     description:
@@ -50,18 +54,29 @@ options:
   validate_certs:
     description:
       - Verify the API's TLS certificate. Leave this on; to trust a cluster whose certificates come from an
-        internal CA, set O(ca_path).
+        internal CA, set O(ca_path); for PVE's self-signed certificates, set O(tls_fingerprint).
+      - Turned off (without O(tls_fingerprint)), the task warns that the connection is not verified.
       - If not set, the environment variable E(PROXMOX_VALIDATE_CERTS) is used.
     type: bool
     default: true
   ca_path:
     description:
       - PEM file of the CA certificate(s) to verify the API's certificate against; only these are trusted then.
-      - If not set, the environment variable E(PROXMOX_CA_PATH) is used, else the system trust store
-        (OpenSSL's, which also reads E(SSL_CERT_FILE) and E(SSL_CERT_DIR)).
-      - E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) play no part.
+      - If not set, the environment variable E(PROXMOX_CA_PATH) is used, else what any requests-based tool uses,
+        E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) when set, else the CA bundle of the C(certifi) package.
+      - When set, it wins over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE).
       - A file that does not exist or holds no PEM certificate fails the task before any request is sent.
     type: path
+  tls_fingerprint:
+    description:
+      - SHA-256 fingerprint of the PVE node's certificate, the value C(pvenode cert info) shows
+        (V(AB:CD:...:EF), 32 hex byte pairs; without colons works too).
+      - The connection is accepted only when the certificate has this fingerprint, checked right after the TLS
+        handshake and before anything is sent. So a cluster with PVE's self-signed certificates is used securely
+        without a CA. With O(ca_path) as well, both are checked.
+      - A wrong fingerprint fails the task before any request, naming this option.
+      - If not set, the environment variable E(PROXMOX_TLS_FINGERPRINT) is used.
+    type: str
   api_timeout:
     description:
       - Seconds to wait for an answer to one API request. Requests that can safely be repeated are retried
@@ -71,6 +86,8 @@ options:
 notes:
   - All modules of this collection are in the action group C(iac.proxmox.pve), so the connection options
     can be set once with C(module_defaults) and C(group/iac.proxmox.pve).
-  - "Run the modules on the controller (C(delegate_to: localhost)) or any host with Python 3.8 or later; they
-    need no Python library beyond the standard library."
+  - "Run the modules on the controller (C(delegate_to: localhost)) or any host with Python 3.8 or later and the
+    Python libraries C(proxmoxer) and C(requests) (C(pip install proxmoxer requests)); the collection's execution
+    environment definition installs them."
+  - E(HTTPS_PROXY), E(https_proxy) and E(NO_PROXY) are honoured as by any requests-based tool.
 '''

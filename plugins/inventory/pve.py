@@ -17,6 +17,10 @@ description:
     read for the running guests concurrently by at most O(address_workers) workers.
   - The inventory file's name must end in C(pve.yml) or C(pve.yaml).
   - Uses the same connection options, environment variables and client as the modules.
+requirements:
+  - proxmoxer >= 2.3.0
+  - requests >= 2.34.2
+  - urllib3 >= 2.8.0
 extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
@@ -64,10 +68,19 @@ options:
     env:
       - name: PROXMOX_VALIDATE_CERTS
   ca_path:
-    description: PEM file of the CA to verify the API's certificate against; wins over E(REQUESTS_CA_BUNDLE).
+    description: PEM file of the CA to verify the API's certificate against; wins over E(REQUESTS_CA_BUNDLE) and
+      E(CURL_CA_BUNDLE).
     type: path
     env:
       - name: PROXMOX_CA_PATH
+  tls_fingerprint:
+    description:
+      - SHA-256 fingerprint of the PVE node's certificate, as C(pvenode cert info) shows it (V(AB:CD:...)).
+      - The connection is accepted only when the certificate matches, so a self-signed cluster is used securely
+        without a CA.
+    type: str
+    env:
+      - name: PROXMOX_TLS_FINGERPRINT
   api_timeout:
     description: Seconds to wait for an answer to one API request.
     type: int
@@ -144,15 +157,18 @@ import threading
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.iac.proxmox.plugins.module_utils._client import (HAS_PROXMOXER, HAS_REQUESTS, LIBRARIES_URL,
+                                                                          PveClient)
 from ansible_collections.iac.proxmox.plugins.module_utils._diff import as_tags
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveError
 from ansible_collections.iac.proxmox.plugins.module_utils._guest import Guest, guest_addresses, list_guests
 from ansible_collections.iac.proxmox.plugins.module_utils._info import select_guests
-from ansible_collections.iac.proxmox.plugins.module_utils._module import connection_settings
+from ansible_collections.iac.proxmox.plugins.module_utils._module import connection_settings, unverified_warning
 
 CONNECTION_OPTIONS = ('api_host', 'api_port', 'api_user', 'api_password', 'api_token_id', 'api_token_secret',
-                      'validate_certs', 'ca_path', 'api_timeout')
+                      'validate_certs', 'ca_path', 'tls_fingerprint', 'api_timeout')
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -162,8 +178,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return super().verify_file(path) and path.endswith(('pve.yml', 'pve.yaml'))
 
     def _client(self):
+        if not (HAS_REQUESTS and HAS_PROXMOXER):
+            raise AnsibleError(missing_required_lib('requests' if not HAS_REQUESTS else 'proxmoxer', url=LIBRARIES_URL,
+                                                    reason='the PVE API client of iac.proxmox'))
         params = dict((name, self.get_option(name)) for name in CONNECTION_OPTIONS)
-        return PveClient(**connection_settings(params))
+        settings = connection_settings(params)
+        warning = unverified_warning(settings)
+        if warning and not getattr(self, '_warned', False):
+            self._warned = True
+            self.display.warning('iac.proxmox.pve inventory: ' + warning)
+        return PveClient(**settings)
 
     def _read(self):
         """What the cluster says: the guests (one request) and, if asked, the running guests' addresses."""

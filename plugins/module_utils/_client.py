@@ -3,30 +3,65 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The PVE API client. Private to the collection: not a public API.
 
-One object per module run, on the standard library's HTTPS (see _transport). It logs in (a ticket and
-CSRF token for a password, nothing for an API token, whose header goes with every request) and adds
-what a module needs on top:
+One object per module run. Its HTTP layer is proxmoxer's https backend on a requests Session:
 
-* every failure becomes one error type (`PveApiError` and its subclasses) with the HTTP status, PVE's
-  message and its per-field errors, never a library traceback;
-* retries with backoff, only where repeating cannot do harm: idempotent requests, and any request known
-  not to have reached PVE (connection refused, TLS handshake);
-* one re-login when a ticket expires mid-run;
-* task waiting by adaptive polling: the first poll at once, then back-off capped at 2 s, no sleep once
-  the task has ended; a failed task raises with the tail of its log;
-* TLS verified by default against the system CAs, or only against `ca_path` when given; environment
-  variables such as REQUESTS_CA_BUNDLE play no part.
+* authentication by proxmoxer: the API token header, or a ticket with its CSRF token and renewal (the
+  login itself goes through the client's session, so it gets the same TLS checks and retries);
+* safe retries by urllib3's `Retry` mounted on the session: a connection that failed before the request
+  went out is retried whatever the method; a lost answer and PVE's transient statuses (502, 503, 504, 596,
+  599) only for idempotent requests; with backoff and a cap;
+* TLS verified by default against the system CAs (or REQUESTS_CA_BUNDLE, as with any requests-based tool),
+  only against `ca_path` when it is given (it is passed with every request, so the environment cannot
+  override it), and against a pinned SHA-256 certificate fingerprint with `tls_fingerprint`;
+* HTTPS_PROXY / NO_PROXY from the environment, as requests reads them.
+
+On top the client adds what a module needs: every failure is one error type (`PveApiError` and its
+subclasses) with the HTTP status, PVE's message and its per-field errors, and for a request that got no
+answer whether it can have reached PVE (`sent`); one re-login when a ticket expires mid-run; task waiting by
+adaptive polling; `get_all` for parallel reads.
 """
 
 from __future__ import annotations
 
 import json
-import random
+import re
 import threading
 import time
+import traceback
+from urllib.parse import quote
 
 from ._errors import PveApiError, PveConnectionError, PveTaskError, PveTimeoutError
-from ._transport import HttpsTransport, TransportError
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import MaxRetryError, NewConnectionError, ReadTimeoutError
+    from urllib3.util.retry import Retry
+except ImportError:
+    HAS_REQUESTS = False
+    LIBRARY_IMPORT_ERROR = traceback.format_exc()
+    HTTPAdapter = Retry = object
+else:
+    HAS_REQUESTS = True
+    LIBRARY_IMPORT_ERROR = None
+
+# proxmoxer's https backend exits the process when requests is missing: import it only when requests is there.
+HAS_PROXMOXER = False
+if HAS_REQUESTS:
+    try:
+        from proxmoxer.backends.https import ProxmoxHttpSession, ProxmoxHTTPApiTokenAuth, ProxmoxHTTPAuth, \
+            ProxmoxHTTPAuthBase
+    except ImportError:
+        LIBRARY_IMPORT_ERROR = traceback.format_exc()
+        ProxmoxHTTPAuth = object
+    else:
+        HAS_PROXMOXER = True
+else:
+    ProxmoxHTTPAuth = object
+
+# What a module run needs, and where to get it (for Ansible's missing_required_lib message).
+LIBRARIES = 'proxmoxer and requests'
+LIBRARIES_URL = 'https://pypi.org/project/proxmoxer/'
 
 DEFAULT_PORT = 8006
 DEFAULT_TIMEOUT = 30
@@ -36,6 +71,15 @@ TASK_LOG_TAIL = 20
 # Tries per request where a retry is safe: with 20 % of requests lost, 8 tries fail once in 390,000
 # requests; with the backoff below they give up after about 5 s of silence.
 ATTEMPTS = 8
+BACKOFF_FACTOR = 0.1  # seconds: 0.2, 0.4, 0.8, then BACKOFF_MAX, plus up to BACKOFF_JITTER
+BACKOFF_MAX = 1.0
+BACKOFF_JITTER = 0.05
+USER_AGENT = 'iac.proxmox'
+# Characters left as they are in a request path: those PVE's own clients send unescaped (UPIDs carry
+# ':', '@' and '!'). Everything else, '%', '?' and '#' included, is percent-encoded.
+PATH_SAFE = "/:@!$&'()*+,;=~"
+# A SHA-256 fingerprint as `pvenode cert info` shows it (AB:CD:...), or the same 64 hex digits without colons.
+FINGERPRINT = re.compile(r'^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$')
 
 
 def poll_delays(first=0.05, factor=1.5, cap=2.0):
@@ -45,12 +89,6 @@ def poll_delays(first=0.05, factor=1.5, cap=2.0):
     while True:
         yield delay
         delay = min(cap, delay * factor)
-
-
-def retry_delay(attempt, base=0.1, cap=1.0, rand=random.random):
-    """Backoff before retry number `attempt` (1-based): exponential with jitter, capped."""
-    ceiling = min(cap, base * (2 ** (attempt - 1)))
-    return ceiling * (0.5 + rand() / 2)
 
 
 def parse_upid(upid):
@@ -63,6 +101,15 @@ def parse_upid(upid):
 
 def is_upid(value):
     return isinstance(value, str) and value.startswith('UPID:')
+
+
+def normalize_fingerprint(value):
+    """A SHA-256 certificate fingerprint as urllib3 compares it (64 lower-case hex digits), or None when
+    `value` is not one (the caller names the option)."""
+    text = str(value or '').strip()
+    if not FINGERPRINT.match(text):
+        return None
+    return text.replace(':', '').lower()
 
 
 def encode(data):
@@ -81,12 +128,100 @@ def encode(data):
     return out
 
 
+class CountingRetry(Retry):
+    """urllib3's Retry, reporting each retry to the client (its stats, and its sleep for the backoff, so
+    tests need not wait)."""
+
+    client = None
+
+    def new(self, **kw):
+        retry = super().new(**kw)
+        retry.client = self.client
+        return retry
+
+    def increment(self, *args, **kwargs):
+        retry = super().increment(*args, **kwargs)  # raises once the tries are used up
+        if self.client is not None:
+            self.client.stats['retries'] += 1
+            self.client.stats['requests'] += 1
+        return retry
+
+    def _sleep_backoff(self):
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            (self.client.sleep if self.client is not None else time.sleep)(backoff)
+
+
+def retry_policy(client, idempotent):
+    """The Retry for one request: a connection that failed before the request went out is retried for any
+    method; a lost answer (read timeout, reset) and PVE's transient statuses only when repeating is harmless.
+    A TLS failure is never retried: it will not heal."""
+    tries = client.attempts - 1
+    # allowed_methods=None: any method may be retried when the caller says repeating is harmless (a login is a
+    # POST); read=False / status=0: a request that went out is never repeated otherwise.
+    retry = CountingRetry(total=tries, connect=tries, read=tries if idempotent else False,
+                          status=tries if idempotent else 0, other=0, redirect=0, allowed_methods=None,
+                          status_forcelist=TRANSIENT_STATUS, raise_on_status=False, raise_on_redirect=False,
+                          respect_retry_after_header=False, backoff_factor=BACKOFF_FACTOR, backoff_max=BACKOFF_MAX,
+                          backoff_jitter=BACKOFF_JITTER)
+    retry.client = client
+    return retry
+
+
+class PveAdapter(HTTPAdapter):
+    """requests' HTTPS adapter, pinning the server certificate's SHA-256 fingerprint when one is given
+    (urllib3's assert_fingerprint, checked right after the TLS handshake, before the request is sent)."""
+
+    def __init__(self, fingerprint=None, **kwargs):
+        self.fingerprint = fingerprint
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        if self.fingerprint:
+            kwargs['assert_fingerprint'] = self.fingerprint
+        return super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        if self.fingerprint:
+            proxy_kwargs['assert_fingerprint'] = self.fingerprint
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+
+class TicketAuth(ProxmoxHTTPAuth):
+    """proxmoxer's ticket authentication (the PVEAuthCookie, the CSRF token on writes, renewal once the
+    ticket is an hour old), logging in through the client's own session: proxmoxer's login would go out
+    on a bare connection without the client's certificate pinning and retries."""
+
+    def __init__(self, client):  # pylint: disable=super-init-not-called - proxmoxer's logs in at once
+        ProxmoxHTTPAuthBase.__init__(self, timeout=client.timeout, verify_ssl=client.verify)
+        self.client = client
+        self.username = client.user
+        self.base_url = client.base_url
+        self.pve_auth_ticket = ''
+        self.csrf_prevention_token = None
+        self.birth_time = None
+
+    def _get_new_tokens(self, password=None, otp=None, otptype=None):
+        """Log in with the password, or renew with the current ticket (what proxmoxer does by age)."""
+        data = self.client.login(password if password is not None else self.pve_auth_ticket)
+        self.pve_auth_ticket = data['ticket']
+        self.csrf_prevention_token = data['CSRFPreventionToken']
+        self.birth_time = time.monotonic()
+
+    def __call__(self, request):
+        if self.birth_time is None:
+            self._get_new_tokens(password=self.client.password)
+        return super().__call__(request)
+
+
 class PveClient(object):
     """A session to one PVE API endpoint."""
 
     def __init__(self, host, user, password=None, token_id=None, token_secret=None, port=DEFAULT_PORT,
-                 validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, attempts=ATTEMPTS, sleep=time.sleep,
-                 clock=time.monotonic):
+                 validate_certs=True, ca_path=None, tls_fingerprint=None, timeout=DEFAULT_TIMEOUT, attempts=ATTEMPTS,
+                 sleep=time.sleep, clock=time.monotonic):
+        if not (HAS_REQUESTS and HAS_PROXMOXER):
+            raise ImportError('iac.proxmox needs the Python libraries {0}: {1}'.format(LIBRARIES, LIBRARY_IMPORT_ERROR))
         self.host = host
         self.port = int(port or DEFAULT_PORT)
         self.user = user
@@ -97,10 +232,24 @@ class PveClient(object):
         self.attempts = max(1, int(attempts))
         self.sleep = sleep
         self.clock = clock
+        self.fingerprint = normalize_fingerprint(tls_fingerprint) if tls_fingerprint else None
+        # What requests verifies the chain against, passed with every request so that REQUESTS_CA_BUNDLE and
+        # CURL_CA_BUNDLE cannot override ca_path: the CA file, the system store (True), or nothing (False),
+        # as with a pinned fingerprint alone, which then is the check.
+        if ca_path and (validate_certs or self.fingerprint):
+            self.verify = ca_path
+        elif self.fingerprint:
+            self.verify = False
+        else:
+            self.verify = bool(validate_certs)
         self.stats = {'requests': 0, 'logins': 0, 'retries': 0, 'polls': 0}
-        self.transport = HttpsTransport(host, self.port, verify=validate_certs, ca_path=ca_path, timeout=timeout)
-        self._spare = []  # more connections, for get_all
-        self._ticket = None
+        if token_id:
+            self.auth = ProxmoxHTTPApiTokenAuth(user, token_id, token_secret, verify_ssl=self.verify, timeout=timeout)
+        else:
+            self.auth = TicketAuth(self)
+        self.session = self._new_session()
+        self._spare = []  # more sessions, for get_all
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------ connection
 
@@ -111,83 +260,75 @@ class PveClient(object):
             host = '[{0}]'.format(host)
         return 'https://{0}:{1}/api2/json'.format(host, self.port)
 
+    @property
+    def logged_in(self):
+        return bool(self.token_id) or self.auth.birth_time is not None
+
+    def _new_session(self):
+        session = ProxmoxHttpSession()
+        session.auth = self.auth
+        session.headers['User-Agent'] = USER_AGENT
+        session.headers['Accept'] = 'application/json'
+        adapter = PveAdapter(fingerprint=self.fingerprint, pool_connections=1, pool_maxsize=1,
+                             max_retries=retry_policy(self, True))
+        session.mount('https://', adapter)
+        return session
+
+    def connections(self):
+        """How many HTTPS connections the client has opened, per session (the first is the main one)."""
+        counts = []
+        for session in [self.session] + self._spare:
+            adapter = session.get_adapter(self.base_url)
+            pools = adapter.poolmanager.pools
+            counts.append(sum(pools[key].num_connections for key in pools.keys()))
+        return counts
+
     def close(self):
-        for transport in [self.transport] + self._spare:
-            transport.close()
+        for session in [self.session] + self._spare:
+            session.close()
 
-    def _auth_headers(self, method):
-        """The credentials for one request: the token header, or the ticket cookie (and the CSRF token
-        for writes), logging in first when there is no ticket yet."""
-        if self.token_id:
-            return {'Authorization': 'PVEAPIToken={0}!{1}={2}'.format(self.user, self.token_id, self.token_secret)}
-        if self._ticket is None:
-            self._login()
-        headers = {'Cookie': 'PVEAuthCookie=' + self._ticket['ticket']}
-        if method not in ('GET', 'HEAD'):
-            headers['CSRFPreventionToken'] = self._ticket['CSRFPreventionToken']
-        return headers
-
-    def _login(self):
-        """POST /access/ticket (retried like an idempotent request: a login changes nothing)."""
+    def login(self, password):
+        """POST /access/ticket (retried like an idempotent request: a login changes nothing); returns PVE's
+        ticket data. Raises PveApiError with what to do on a wrong password or two-factor accounts."""
         path = '/access/ticket'
         self.stats['logins'] += 1
-        answer = self._exchange(self.transport, 'POST', path, True,
-                                body={'username': self.user, 'password': self.password or ''})
-        if answer.status == 401:
+        answer = self._send(self.session, 'POST', path, True, data={'username': self.user, 'password': password or ''},
+                            auth=ProxmoxHTTPAuthBase())
+        if answer.status_code == 401:
             raise PveApiError('authentication failed for {0}: check api_user and api_password (PVE answered: '
-                              '{1})'.format(self.user, self._api_error(answer, 'POST', path).message or 'authentication failure'), status=401,
-                              method='POST', path=path)
-        if answer.status >= 400:
+                              '{1})'.format(self.user, self._api_error(answer, 'POST', path).message or
+                                            'authentication failure'), status=401, method='POST', path=path)
+        if answer.status_code >= 400:
             raise self._api_error(answer, 'POST', path)
         try:
             data = answer.json().get('data') or {}
         except (ValueError, AttributeError):
             raise PveApiError('login to {0} failed: the answer is not PVE\'s JSON: {1}'.format(
-                self.base_url, answer.text[:200]), status=answer.status, method='POST', path=path)
+                self.base_url, answer.text[:200]), status=answer.status_code, method='POST', path=path)
         if data.get('NeedTFA'):
             raise PveApiError('{0} has two-factor authentication, which a module cannot answer; use an API token '
                               '(api_token_id and api_token_secret)'.format(self.user), status=401, method='POST',
                               path=path)
         if not data.get('ticket'):
-            raise PveApiError('login to {0} gave no ticket'.format(self.base_url), status=answer.status,
+            raise PveApiError('login to {0} gave no ticket'.format(self.base_url), status=answer.status_code,
                               method='POST', path=path)
-        self._ticket = data
+        return data
 
-    def _connection_error(self, exc, method, path, attempts=1):
-        """A TransportError as a PveConnectionError, keeping whether the request can have reached PVE."""
-        error = self._describe(exc, method, path)
-        if attempts > 1:
-            error.message += ' (tried {0} times)'.format(attempts)
-        return error
-
-    def _describe(self, exc, method, path):
-        if exc.kind == 'tls':
-            return PveConnectionError(
-                'TLS verification of {0} failed ({1}). Give ca_path the CA certificate that signed the '
-                "cluster's certificate (or install it in the system trust store); verification stays "
-                'on.'.format(self.base_url, exc.reason), method=method, path=path, sent=False)
-        if exc.kind == 'connect-timeout':
-            return PveConnectionError('connecting to {0} timed out after {1}s'.format(self.base_url, self.timeout),
-                                      method=method, path=path, sent=False)
-        if exc.kind == 'read-timeout':
-            return PveConnectionError('no answer from {0} within {1}s (api_timeout)'.format(
-                self.base_url, self.timeout), method=method, path=path, sent=None)
-        return PveConnectionError('cannot reach {0}: {1}'.format(self.base_url, exc.reason), method=method,
-                                  path=path, sent=exc.sent)
-
-    def _backoff(self, attempt):
-        self.stats['retries'] += 1
-        self.sleep(retry_delay(attempt))
+    def _ensure_login(self):
+        if not self.logged_in:
+            with self._lock:
+                if not self.logged_in:
+                    self.auth._get_new_tokens(password=self.password)
 
     # --------------------------------------------------------------- requests
 
-    def request(self, method, path, params=None, data=None, idempotent=None, transport=None):
+    def request(self, method, path, params=None, data=None, idempotent=None, session=None):
         """Send one API request and return its `data`. Raises PveApiError (or a subclass) on failure.
 
         `idempotent` (default: true for GET) allows retrying after an answer was lost; a request known
         not to have reached PVE is retried whatever its method.
         """
-        transport = transport or self.transport
+        session = session or self.session
         method = method.upper()
         if idempotent is None:
             idempotent = method in ('GET', 'HEAD')
@@ -197,13 +338,13 @@ class PveClient(object):
         query = encode(params)
         relogged = False
         while True:
-            answer = self._exchange(transport, method, path, idempotent, query=query, body=body,
-                                    headers=self._auth_headers(method))
-            status = answer.status
+            self._ensure_login()
+            answer = self._send(session, method, path, idempotent, params=query, data=body)
+            status = answer.status_code
             if status == 401 and self.password and not self.token_id and not relogged:
                 # The ticket expired or was revoked: nothing was done; log in again and repeat once.
                 relogged = True
-                self._ticket = None
+                self.auth.birth_time = None
                 continue
             if status >= 400:
                 raise self._api_error(answer, method, path)
@@ -213,25 +354,48 @@ class PveClient(object):
                 raise PveApiError('answer is not JSON: {0}'.format(answer.text[:200]), status=status, method=method,
                                   path=path)
 
-    def _exchange(self, transport, method, path, idempotent, query=None, body=None, headers=None):
-        """Send one request with the retries that are safe, and return PVE's answer: after a transport
-        failure when the request is idempotent or known not to have been sent (never after a TLS
-        verification failure, which will not heal), and after PVE's transient answers when idempotent."""
-        attempt = 0
-        while True:
-            attempt += 1
-            self.stats['requests'] += 1
-            try:
-                answer = transport.request(method, '/api2/json' + path, query=query, body=body, headers=headers)
-            except TransportError as exc:
-                if attempt < self.attempts and exc.kind != 'tls' and (idempotent or exc.sent is False):
-                    self._backoff(attempt)
-                    continue
-                raise self._connection_error(exc, method, path, attempt)
-            if answer.status in TRANSIENT_STATUS and idempotent and attempt < self.attempts:
-                self._backoff(attempt)
-                continue
-            return answer
+    def _send(self, session, method, path, idempotent, params=None, data=None, auth=None):
+        """One request through the session and its retry policy; a requests exception becomes a
+        PveConnectionError that says whether the request can have reached PVE."""
+        session.get_adapter(self.base_url).max_retries = retry_policy(self, idempotent)
+        self.stats['requests'] += 1
+        try:
+            return session.request(method, self.base_url + quote(path, safe=PATH_SAFE), params=params, data=data,
+                                   auth=auth, verify=self.verify, timeout=self.timeout)
+        except requests.exceptions.RequestException as exc:
+            raise self._connection_error(exc, method, path)
+
+    def _connection_error(self, exc, method, path):
+        """A requests exception as a PveConnectionError. `sent` False: the connection, the proxy tunnel or the
+        TLS handshake failed, so nothing can have happened; None: the request went out and may have been
+        processed (read timeout, connection reset or cut-off answer)."""
+        tries = ' (tried {0} times)'.format(self.attempts) if self.attempts > 1 else ''
+        reason = _reason(exc)
+        if isinstance(exc, requests.exceptions.SSLError):
+            if 'Fingerprints did not match' in reason:
+                return PveConnectionError(
+                    "the certificate of {0} does not have the SHA-256 fingerprint given in tls_fingerprint ({1}); "
+                    'check the value `pvenode cert info` shows on the node; nothing was sent'.format(
+                        self.base_url, reason), method=method, path=path, sent=False)
+            return PveConnectionError(
+                'TLS verification of {0} failed ({1}). Give ca_path the CA certificate that signed the '
+                "cluster's certificate, or tls_fingerprint the certificate's SHA-256 fingerprint (pvenode cert "
+                'info); verification stays on.'.format(self.base_url, reason), method=method, path=path, sent=False)
+        if isinstance(exc, requests.exceptions.ProxyError):
+            return PveConnectionError('cannot reach {0} through the proxy (HTTPS_PROXY): {1}{2}'.format(
+                self.base_url, reason, tries), method=method, path=path, sent=False)
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return PveConnectionError('connecting to {0} timed out after {1}s{2}'.format(
+                self.base_url, self.timeout, tries), method=method, path=path, sent=False)
+        if isinstance(exc, requests.exceptions.ReadTimeout) or _caused_by(exc, ReadTimeoutError):
+            return PveConnectionError('no answer from {0} within {1}s (api_timeout){2}'.format(
+                self.base_url, self.timeout, tries if _caused_by(exc, MaxRetryError) else ''), method=method,
+                path=path, sent=None)
+        if isinstance(exc, requests.exceptions.ConnectionError) and _caused_by(exc, NewConnectionError):
+            return PveConnectionError('cannot reach {0}: {1}{2}'.format(self.base_url, reason, tries), method=method,
+                                      path=path, sent=False)
+        return PveConnectionError('cannot reach {0}: {1}'.format(self.base_url, reason), method=method, path=path,
+                                  sent=None)
 
     @staticmethod
     def _api_error(answer, method, path):
@@ -247,36 +411,35 @@ class PveClient(object):
             message = answer.reason or answer.text[:200]
         if errors is not None and not isinstance(errors, dict):
             errors = {'errors': json.dumps(errors)}
-        return PveApiError(message, status=answer.status, errors=errors, method=method, path=path)
+        return PveApiError(message, status=answer.status_code, errors=errors, method=method, path=path)
 
     def get(self, path, **params):
         return self.request('GET', path, params=params)
 
     def get_all(self, paths):
-        """GET several paths at once, each on its own connection: the wall time of one round trip.
+        """GET several paths at once, each on its own session and connection: the wall time of one round trip.
 
         Returns, in order, each answer's data or the exception its request raised (the caller decides
         which failures matter). Each request is retried as get() would be.
         """
-        if not self.token_id and self._ticket is None:
-            try:
-                self._login()  # once, before fanning out
-            except PveApiError as exc:
-                return [exc for _path in paths]
+        try:
+            self._ensure_login()  # once, before fanning out
+        except PveApiError as exc:
+            return [exc for _path in paths]
         while len(self._spare) < len(paths) - 1:
-            self._spare.append(self.transport.sibling())
+            self._spare.append(self._new_session())
         results = [None] * len(paths)
 
-        def fetch(index, transport):
+        def fetch(index, session):
             try:
-                results[index] = self.request('GET', paths[index], transport=transport)
+                results[index] = self.request('GET', paths[index], session=session)
             except Exception as exc:  # noqa: BLE001 - handed to the caller, raised there
                 results[index] = exc
         threads = [threading.Thread(target=fetch, args=(index, self._spare[index - 1]))
                    for index in range(1, len(paths))]
         for thread in threads:
             thread.start()
-        fetch(0, self.transport)
+        fetch(0, self.session)
         for thread in threads:
             thread.join()
         return results
@@ -323,3 +486,36 @@ class PveClient(object):
         except PveApiError:
             return []
         return [str(e.get('t', '')) for e in entries][-lines:]
+
+
+def _root_causes(exc):
+    """The chain of causes inside a requests exception: urllib3's MaxRetryError and its reason, the OS error."""
+    seen = []
+    current = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        nxt = getattr(current, 'reason', None)
+        if nxt is None and current.args and isinstance(current.args[0], BaseException):
+            nxt = current.args[0]
+        if nxt is None:
+            nxt = current.__cause__ or current.__context__
+        current = nxt if isinstance(nxt, BaseException) else None
+    return seen
+
+
+def _caused_by(exc, kind):
+    """True when `kind` is among the causes of a requests exception (NewConnectionError: no connection was made,
+    so the request never went out; ReadTimeoutError: it went out and no answer came; MaxRetryError: retried)."""
+    return any(isinstance(cause, kind) for cause in _root_causes(exc))
+
+
+def _reason(exc):
+    """The most telling words of a requests exception: the innermost cause's text, without object reprs."""
+    causes = _root_causes(exc)
+    for cause in reversed(causes):
+        text = str(cause)
+        if isinstance(cause, OSError) and getattr(cause, 'strerror', None):
+            return cause.strerror
+        if text and 'object at 0x' not in text:
+            return re.sub(r'<[^>]+object at 0x[0-9a-f]+>: ', '', text)
+    return type(exc).__name__

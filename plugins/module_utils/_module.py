@@ -14,9 +14,10 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ._client import DEFAULT_PORT, DEFAULT_TIMEOUT, PveClient, is_upid
+from ._client import (DEFAULT_PORT, DEFAULT_TIMEOUT, HAS_PROXMOXER, HAS_REQUESTS, LIBRARIES_URL, LIBRARY_IMPORT_ERROR,
+                      PveClient, is_upid, normalize_fingerprint)
 from ._diff import DiffError
 from ._errors import (PveApiError, PveConnectionError, PveError, PveTaskError, ValidationError, is_digest_conflict,
                       is_lost_answer)
@@ -41,6 +42,7 @@ CONNECTION_ARGSPEC = dict(
     api_token_secret=dict(type='str', no_log=True, fallback=(env_fallback, ['PROXMOX_TOKEN_SECRET'])),
     validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['PROXMOX_VALIDATE_CERTS'])),
     ca_path=dict(type='path', fallback=(env_fallback, ['PROXMOX_CA_PATH'])),
+    tls_fingerprint=dict(type='str', fallback=(env_fallback, ['PROXMOX_TLS_FINGERPRINT'])),
     api_timeout=dict(type='int', default=DEFAULT_TIMEOUT),
 )
 
@@ -77,11 +79,26 @@ def connection_settings(params):
         raise ValidationError('api_timeout', params['api_timeout'], 'must be at least 1 second')
     if params.get('ca_path'):
         check_ca_path(params['ca_path'])
+    fingerprint = params.get('tls_fingerprint')
+    if fingerprint and not normalize_fingerprint(fingerprint):
+        raise ValidationError('tls_fingerprint', fingerprint, "is not a SHA-256 certificate fingerprint: give the "
+                                                              "value `pvenode cert info` shows on the node, 32 "
+                                                              "hex byte pairs separated by colons (AB:CD:...)")
     return dict(host=host, port=params.get('api_port') or DEFAULT_PORT, user=user,
                 password=None if token_id else params.get('api_password'), token_id=token_id or None,
                 token_secret=params.get('api_token_secret') if token_id else None,
                 validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'),
-                timeout=params.get('api_timeout') or DEFAULT_TIMEOUT)
+                tls_fingerprint=fingerprint or None, timeout=params.get('api_timeout') or DEFAULT_TIMEOUT)
+
+
+def unverified_warning(settings):
+    """The warning for a connection whose server certificate nothing checks, or None."""
+    if settings.get('validate_certs', True) or settings.get('tls_fingerprint'):
+        return None
+    return ('validate_certs is false: the certificate of {0} is not verified, so anyone on the path can read the '
+            'credentials and change what is sent. Give ca_path (the CA that signed it; /etc/pve/pve-root-ca.pem on '
+            'a node) or tls_fingerprint (its SHA-256 fingerprint, from `pvenode cert info`) and leave validate_certs '
+            'on.'.format(settings['host']))
 
 
 def check_host(host):
@@ -132,6 +149,12 @@ class PveModule(object):
         spec.update(argument_spec)
         kwargs.setdefault('supports_check_mode', True)
         self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
+        if not (HAS_REQUESTS and HAS_PROXMOXER):
+            self.ansible.fail_json(msg=missing_required_lib('requests' if not HAS_REQUESTS else 'proxmoxer',
+                                                            url=LIBRARIES_URL,
+                                                            reason='the PVE API client of iac.proxmox (it needs '
+                                                                   'proxmoxer and requests)'),
+                                   exception=LIBRARY_IMPORT_ERROR)
         self.params = self.ansible.params
         self.check_mode = self.ansible.check_mode
         self.diff_mode = self.ansible._diff
@@ -142,8 +165,16 @@ class PveModule(object):
     @property
     def client(self):
         if self._client is None:
-            self._client = PveClient(**connection_settings(self.params))
+            settings = connection_settings(self.params)
+            warning = unverified_warning(settings)
+            if warning:
+                self.warn(warning)
+            self._client = PveClient(**settings)
         return self._client
+
+    def warn(self, message):
+        """An Ansible warning the user sees after the task (secrets are masked by no_log as everywhere)."""
+        self.ansible.warn(message)
 
     def write(self, method, path, data=None, action=None, wait=True, timeout=None, idempotent=None, settle=None):
         """Send a write request, or in check mode only record it in the plan (`action` says what it does).

@@ -1,5 +1,13 @@
 """Connection options: environment fallbacks, TLS verification against the lab CA, ca_path precedence."""
 
+import hashlib
+import re
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
 import certifi
 import pytest
 
@@ -57,4 +65,108 @@ def test_bad_connection_settings_fail_naming_the_option_before_any_request(lab, 
     assert result['failed'] is True
     assert result['msg'].startswith(setting + ': ') and words in result['msg'], result['msg']
     assert 'MODULE FAILURE' not in run.output and 'Traceback' not in run.output
+    assert run.requests == []
+
+
+# ---------------------------------------------------------------------- what requests and urllib3 give users
+
+def lab_fingerprint(lab):
+    """The SHA-256 fingerprint of the lab's certificate, as `pvenode cert info` shows one: AB:CD:..."""
+    conn = lab.connection()
+    der = ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((conn['api_host'], conn['api_port'])))
+    digest = hashlib.sha256(der).hexdigest().upper()
+    return ':'.join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+@pytest.fixture
+def proxy(tmp_path):
+    """A CONNECT proxy on loopback (pproxy); `proxy.tunnels()` lists the host:port of every tunnel it opened."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+    log_path = tmp_path / 'proxy.log'
+    log = open(log_path, 'w')
+    proc = subprocess.Popen([sys.executable, '-u', '-m', 'pproxy', '-l', 'http://127.0.0.1:{0}'.format(port), '-v'],
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline, delay = time.monotonic() + 20, 0.01
+    while 'Serving on' not in log_path.read_text():
+        assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
+        time.sleep(delay)
+        delay = min(0.2, delay * 2)
+
+    class Proxy(object):
+        url = 'http://127.0.0.1:{0}'.format(port)
+
+        @staticmethod
+        def tunnels():
+            return re.findall(r'^http \S+ -> (\S+)$', log_path.read_text(), re.M)
+    try:
+        yield Proxy
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+def test_https_proxy_carries_the_requests_and_no_proxy_bypasses_it(lab, play, proxy):
+    target = '127.0.0.1:{0}'.format(lab.connection()['api_port'])
+    env = {'HTTPS_PROXY': proxy.url, 'https_proxy': proxy.url, 'NO_PROXY': '', 'no_proxy': ''}
+    run = play([mapping_task()], env=env).assert_ok()
+    assert run.changed == 1 and len(run.requests) >= 2
+    assert target in proxy.tunnels()
+    through = len(proxy.tunnels())
+    bypass = dict(env, NO_PROXY='127.0.0.1', no_proxy='127.0.0.1')
+    again = play([mapping_task(description='moved')], env=bypass).assert_ok()
+    assert again.changed == 1 and again.writes
+    assert len(proxy.tunnels()) == through  # NO_PROXY: straight to the lab
+
+
+def test_tls_fingerprint_trusts_a_self_signed_cluster_without_a_ca(lab, play):
+    conn = lab.connection()
+    conn.pop('ca_path')
+    # The machine's CA bundles do not hold the lab's CA: only the pinned fingerprint can make this work.
+    env = {'REQUESTS_CA_BUNDLE': certifi.where(), 'CURL_CA_BUNDLE': certifi.where()}
+    run = play([mapping_task(tls_fingerprint=lab_fingerprint(lab), **conn)], auth=None, env=env).assert_ok()
+    assert run.changed == 1 and 'WARNING' not in run.stderr
+    by_env = play([mapping_task(description='by env', **conn)], auth=None,
+                  env=dict(env, PROXMOX_TLS_FINGERPRINT=lab_fingerprint(lab).replace(':', '').lower())).assert_ok()
+    assert by_env.changed == 1
+
+
+def test_a_wrong_tls_fingerprint_fails_before_any_request_naming_the_option(lab, play):
+    conn = lab.connection()
+    conn.pop('ca_path')
+    wrong = ':'.join(['AB'] * 32)
+    for auth in ('token', 'password'):
+        settings = dict(lab.connection(auth=auth), tls_fingerprint=wrong)
+        settings.pop('ca_path')
+        run = play([mapping_task(**settings)], auth=None)
+        result = run.task('mapping')
+        assert result['failed'] is True and 'tls_fingerprint' in result['msg'], result['msg']
+        assert 'pvenode cert info' in result['msg'] and lab_fingerprint(lab).replace(':', '').lower() in result['msg']
+        assert run.requests == []  # not even the login went out
+    bad = play([mapping_task(tls_fingerprint='AB:CD', **conn)], auth=None)
+    assert bad.task('mapping')['msg'].startswith("tls_fingerprint: 'AB:CD' is invalid: is not a SHA-256")
+    assert bad.requests == []
+
+
+def test_validate_certs_false_warns_and_names_the_secure_ways(lab, play):
+    conn = lab.connection()
+    conn.pop('ca_path')
+    run = play([mapping_task(validate_certs=False, **conn)], auth=None).assert_ok()
+    assert run.changed == 1
+    text = ' '.join(run.stderr.split()) + ' '.join(run.stdout.split())
+    assert 'validate_certs is false: the certificate of 127.0.0.1 is not verified' in text, run.output
+    assert 'ca_path' in text and 'tls_fingerprint' in text
+
+
+def test_a_missing_library_fails_with_ansibles_message_naming_it(lab, play, tmp_path):
+    shadow = tmp_path / 'no-proxmoxer'
+    (shadow / 'proxmoxer').mkdir(parents=True)
+    (shadow / 'proxmoxer' / '__init__.py').write_text("raise ImportError('No module named proxmoxer')\n")
+    run = play([mapping_task()], env={'PYTHONPATH': str(shadow)})
+    result = run.task('mapping')
+    assert result['failed'] is True
+    assert result['msg'].startswith('Failed to import the required Python library (proxmoxer)'), result['msg']
+    assert 'proxmoxer and requests' in result['msg'] and 'MODULE FAILURE' not in run.output
     assert run.requests == []

@@ -8,11 +8,13 @@ import time
 import certifi
 import pytest
 
+import requests
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProtocolError
+
 from ansible_collections.iac.proxmox.plugins.module_utils._client import (
-    PveClient, parse_upid, poll_delays, retry_delay)
+    PveClient, encode, parse_upid, poll_delays, retry_policy)
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import (
     PveApiError, PveConnectionError, PveTaskError, PveTimeoutError)
-from ansible_collections.iac.proxmox.plugins.module_utils._transport import _dropped, form
 from pvelab import LabServer
 
 
@@ -51,8 +53,9 @@ def test_wrong_password_is_a_clear_error(lab):
 
 
 def test_wrong_token_secret_is_a_401(lab):
-    client = client_for(lab)
-    client.token_secret = 'nope'
+    conn = lab.connection()
+    client = PveClient(conn['api_host'], conn['api_user'], token_id=conn['api_token_id'], token_secret='nope',
+                       port=conn['api_port'], ca_path=conn['ca_path'])
     with pytest.raises(PveApiError) as err:
         client.get('/nodes')
     assert err.value.status == 401 and err.value.message == 'authentication failure'
@@ -203,7 +206,7 @@ def test_requests_share_one_connection_and_are_counted(lab):
     client = client_for(lab)
     for _attempt in range(5):
         client.get('/version')
-    assert client.stats['requests'] == 5 and client.transport.connections == 1
+    assert client.stats['requests'] == 5 and client.connections() == [1]
     assert len(lab.pve.api_requests()) == 5
 
 
@@ -219,7 +222,7 @@ def test_get_all_answers_in_order_with_each_failure_in_its_place(lab):
     # Its extra connections stay open for the next get_all; the first one carries on as before.
     client.get_all(['/version', '/version'])
     client.get('/version')
-    assert client.transport.connections == 1 and [t.connections for t in client._spare] == [1, 1]
+    assert client.connections() == [1, 1, 1]
 
 
 def test_get_all_with_a_password_logs_in_once(lab):
@@ -229,20 +232,11 @@ def test_get_all_with_a_password_logs_in_once(lab):
     assert sorted(r[1] for r in lab.pve.api_requests()) == ['/access/ticket', '/nodes', '/version']
 
 
-def test_a_connection_the_server_closed_is_noticed_before_a_request():
-    ours, theirs = socket.socketpair()
-    try:
-        assert _dropped(ours) is False
-        theirs.close()
-        assert _dropped(ours) is True
-    finally:
-        ours.close()
-    assert _dropped(None) is True
-
-
 def test_form_values_cannot_add_fields():
-    # A value with & and = stays one value: the encoding is PVE's form encoding, key by key.
-    assert form({'name': 'a&cores=64', 'tags': ['x', 'y z']}) == 'name=a%26cores%3D64&tags=x&tags=y+z'
+    # A value with & and = stays one value: requests encodes the form key by key, lists as repeated keys.
+    body = requests.Request('POST', 'https://pve.example/api2/json/x', data=encode(
+        {'name': 'a&cores=64', 'tags': ['x', 'y z'], 'onboot': True, 'skip': None})).prepare().body
+    assert body == 'name=a%26cores%3D64&tags=x&tags=y+z&onboot=1'
 
 
 def test_poll_schedule_starts_short_and_is_capped():
@@ -253,12 +247,52 @@ def test_poll_schedule_starts_short_and_is_capped():
     assert sum(delays[:5]) < 1.0  # a task ending within a second is noticed quickly
 
 
-def test_retry_delay_is_bounded_with_jitter():
-    assert retry_delay(1, rand=lambda: 0.0) == 0.05
-    assert retry_delay(1, rand=lambda: 1.0) == 0.1
-    assert retry_delay(10, rand=lambda: 1.0) == 1.0
+def test_retries_back_off_within_about_five_seconds_in_all(lab):
     # Eight tries wait at most about 5 s in all: a network blip is ridden out, an outage reported soon.
-    assert sum(retry_delay(n, rand=lambda: 1.0) for n in range(1, 8)) < 5
+    retry = retry_policy(client_for(lab), True)
+    waits = []
+    for _attempt in range(7):
+        retry = retry.increment(method='GET', url='/version', error=ConnectTimeoutError('timed out'))
+        waits.append(retry.get_backoff_time())
+    assert waits[0] == 0 and all(a <= b for a, b in zip(waits, waits[1:])) and max(waits) <= 1.0
+    assert sum(waits) < 5
+    with pytest.raises(MaxRetryError):
+        retry.increment(method='GET', url='/version', error=ConnectTimeoutError('timed out'))
+
+
+def test_only_idempotent_requests_are_retried_after_the_request_went_out(lab):
+    client = client_for(lab)
+    lost = ProtocolError('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))
+    assert retry_policy(client, True).increment(method='POST', url='/x', error=lost)
+    with pytest.raises(ProtocolError):
+        retry_policy(client, False).increment(method='POST', url='/x', error=lost)
+    # Not connected at all: safe to repeat for any method.
+    refused = NewConnectionError(None, 'Failed to establish a new connection: [Errno 111] Connection refused')
+    assert retry_policy(client, False).increment(method='POST', url='/x', error=refused)
+
+
+def wrapped(outer, inner):
+    return outer(MaxRetryError(None, '/api2/json/x', inner))
+
+
+@pytest.mark.parametrize('exc,sent,words', [
+    (requests.exceptions.ConnectTimeout('connect timed out'), False, 'timed out after'),
+    (requests.exceptions.ReadTimeout('read timed out'), None, 'no answer from'),
+    (requests.exceptions.SSLError('certificate verify failed: self-signed certificate'), False, 'TLS verification'),
+    (requests.exceptions.SSLError('Fingerprints did not match. Expected "aa", got "bb".'), False, 'tls_fingerprint'),
+    (requests.exceptions.ProxyError('Cannot connect to proxy.'), False, 'HTTPS_PROXY'),
+    (wrapped(requests.exceptions.ConnectionError,
+             NewConnectionError(None, 'Failed to establish a new connection: [Errno 111] Connection refused')), False,
+     'Connection refused'),
+    (requests.exceptions.ConnectionError(ProtocolError('Connection aborted.', ConnectionResetError(
+        104, 'Connection reset by peer'))), None, 'Connection reset by peer'),
+    (requests.exceptions.ChunkedEncodingError('Connection broken: IncompleteRead'), None, 'IncompleteRead'),
+])
+def test_library_exceptions_say_whether_the_request_can_have_reached_pve(lab, exc, sent, words):
+    error = client_for(lab)._connection_error(exc, 'POST', '/nodes/pve1/qemu')
+    assert isinstance(error, PveConnectionError) and error.sent is sent
+    assert words in str(error), str(error)
+    assert error.method == 'POST' and error.path == '/nodes/pve1/qemu'
 
 
 def test_parse_upid():

@@ -6,7 +6,8 @@ from ansible_collections.iac.proxmox.plugins.module_utils._errors import Validat
 from ansible_collections.iac.proxmox.plugins.module_utils._module import CONNECTION_ARGSPEC, connection_settings
 
 BASE = {'api_host': 'pve1.example.com', 'api_port': 8006, 'api_user': 'root@pam', 'api_password': None,
-        'api_token_id': None, 'api_token_secret': None, 'validate_certs': True, 'ca_path': None, 'api_timeout': 30}
+        'api_token_id': None, 'api_token_secret': None, 'validate_certs': True, 'ca_path': None, 'tls_fingerprint': None,
+        'api_timeout': 30}
 
 
 def settings(**overrides):
@@ -107,4 +108,17 @@ def test_secrets_are_no_log_and_every_option_has_its_environment_variable():
     assert env == {'api_host': 'PROXMOX_HOST', 'api_port': 'PROXMOX_PORT', 'api_user': 'PROXMOX_USER',
                    'api_password': 'PROXMOX_PASSWORD', 'api_token_id': 'PROXMOX_TOKEN_ID',
                    'api_token_secret': 'PROXMOX_TOKEN_SECRET', 'validate_certs': 'PROXMOX_VALIDATE_CERTS',
-                   'ca_path': 'PROXMOX_CA_PATH'}
+                   'ca_path': 'PROXMOX_CA_PATH', 'tls_fingerprint': 'PROXMOX_TLS_FINGERPRINT'}
+
+
+@pytest.mark.parametrize('value', ['AB:CD', 'zz' * 32, ':'.join(['AB'] * 20), 'sha256:' + 'ab' * 32])
+def test_a_tls_fingerprint_that_is_not_sha256_is_refused(value):
+    with pytest.raises(ValidationError) as err:
+        settings(api_password='x', tls_fingerprint=value)
+    assert err.value.option == 'tls_fingerprint' and 'pvenode cert info' in str(err.value)
+
+
+def test_a_tls_fingerprint_with_or_without_colons_reaches_the_client():
+    pinned = ':'.join(['Ab'] * 32)
+    assert settings(api_password='x', tls_fingerprint=pinned)['tls_fingerprint'] == pinned
+    assert settings(api_password='x', tls_fingerprint='ab' * 32)['tls_fingerprint'] == 'ab' * 32
