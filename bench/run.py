@@ -7,10 +7,14 @@ request log), items reported changed, guests present and duplicate names (read f
 how long after a task ended its end was noticed. Results go to bench/results/ as JSON, a markdown table and
 a PNG bar chart.
 
-    python bench/run.py [--sizes 8 32] [--latency-ms 20] [--time-scale 0.01] [--repeat 3]
+    python bench/run.py [--sizes 8 32] [--latency-ms 20] [--time-scale 0.01] [--repeat 3] [--real-sizes 8]
 
 Converge runs happen once (they need a fresh lab); unchanged reruns and the floor run --repeat times and the
 median wall time counts, with the spread shown: a 2-core machine is noisy.
+
+The fast lab runs PVE's task durations at 1/100 of real time, which flatters a faster poller: community.proxmox
+polls a task once a second. So the fleets of --real-sizes run a second time at time scale 1 (PVE's real task
+durations), and both are reported side by side.
 """
 
 import argparse
@@ -140,12 +144,16 @@ def median(values):
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def bench_flavour(flavour, size, args, base_env):
+def bench_flavour(flavour, size, args, base_env, time_scale):
     """Run one flavour's playbook against a fresh lab: the converge once, then the unchanged rerun (or the
     floor) `args.repeat` times, keeping the median wall time (and the spread) of those."""
-    state = os.path.join(WORK, 'lab-{0}-{1}'.format(flavour, size))
+    state = os.path.join(WORK, 'lab-{0}-{1}-{2}'.format(flavour, size, time_scale))
+    if os.path.isdir(state):
+        for name in ('requests.jsonl', 'tasks.jsonl'):
+            if os.path.exists(os.path.join(state, name)):
+                os.remove(os.path.join(state, name))
     os.makedirs(state, exist_ok=True)
-    proc, conn = start_lab(state, args.latency_ms, args.time_scale)
+    proc, conn = start_lab(state, args.latency_ms, time_scale)
     out = []
     try:
         path = os.path.join(WORK, '{0}-{1}.yml'.format(flavour, size))
@@ -168,14 +176,14 @@ def bench_flavour(flavour, size, args, base_env):
             walls = [x['wall'] for x in samples]
             delays = [d for x in samples for d in x['delays']]
             # Requests, writes and changed are the same in every repeat of an unchanged run; the worst is kept.
-            out.append({'flavour': flavour, 'size': size, 'run': label, 'repeat': repeat,
+            out.append({'flavour': flavour, 'size': size, 'time_scale': time_scale, 'run': label, 'repeat': repeat,
                         'rc': max(x['rc'] for x in samples), 'wall': round(median(walls), 2),
                         'wall_min': round(min(walls), 2), 'wall_max': round(max(walls), 2),
                         'requests': max(x['requests'] for x in samples), 'writes': max(x['writes'] for x in samples),
                         'changed': max(x['changed'] for x in samples), 'guests': present, 'duplicates': duplicates,
                         'tasks': len(delays), 'notice_max': round(max(delays), 3) if delays else None,
                         'notice_mean': round(sum(delays) / len(delays), 3) if delays else None})
-            print('  {flavour:<18} N={size:<3} {run:<9} wall {wall:>7.2f}s ({wall_min:.2f}-{wall_max:.2f}, {repeat}x)  '
+            print('  {flavour:<18} N={size:<3} x{time_scale:<5} {run:<9} wall {wall:>7.2f}s ({wall_min:.2f}-{wall_max:.2f}, {repeat}x)  '
                   'requests {requests:>5}  writes {writes:>4}  changed {changed:>3}  guests {guests:>3}  dup '
                   '{duplicates}  rc {rc}'.format(**out[-1]), flush=True)
     finally:
@@ -184,27 +192,31 @@ def bench_flavour(flavour, size, args, base_env):
 
 
 def table(rows, args):
-    lines = ['| N | flavour | run | wall s (median) | spread s | API requests | per guest | writes | changed | '
-             'guests | dup | task end noticed (max s) |', '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    lines = ['| N | time scale | flavour | run | wall s (median) | spread s | API requests | per guest | writes | '
+             'changed | guests | dup | task end noticed (max s) |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
         per = '{0:.1f}'.format(r['requests'] / r['size']) if r['flavour'] != 'floor' else '-'
         spread = '{0:.2f}-{1:.2f}'.format(r['wall_min'], r['wall_max']) if r['repeat'] > 1 else '-'
-        lines.append('| {size} | {flavour} | {run} | {wall:.2f} | {spread} | {requests} | {per} | {writes} | '
+        lines.append('| {size} | {time_scale} | {flavour} | {run} | {wall:.2f} | {spread} | {requests} | {per} | {writes} | '
                      '{changed} | {guests} | {duplicates} | {notice} |'.format(
                          per=per, spread=spread, notice=r['notice_max'] if r['notice_max'] is not None else '-', **r))
     return '\n'.join(lines)
 
 
 def ratios(rows):
+    """Per fleet (size and time scale): converge against community.proxmox, unchanged rerun against the floor."""
     out = {}
-    for size in sorted(set(r['size'] for r in rows)):
-        get = dict(((r['flavour'], r['run']), r) for r in rows if r['size'] == size)
+    for size, scale in sorted(set((r['size'], r['time_scale']) for r in rows)):
+        get = dict(((r['flavour'], r['run']), r) for r in rows if r['size'] == size and r['time_scale'] == scale)
+        if not {('iac.proxmox', 'converge'), ('community.proxmox', 'converge'), ('floor', 'floor')} <= set(get):
+            continue
         ours_c, theirs_c = get[('iac.proxmox', 'converge')], get[('community.proxmox', 'converge')]
         ours_r, floor = get[('iac.proxmox', 'rerun')], get[('floor', 'floor')]
-        out[size] = {'converge_vs_community': round(ours_c['wall'] / theirs_c['wall'], 3),
-                     'rerun_vs_floor': round(ours_r['wall'] / floor['wall'], 3),
-                     'rerun_requests_per_guest': round(ours_r['requests'] / size, 2),
-                     'rerun_writes': ours_r['writes'], 'rerun_changed': ours_r['changed']}
+        out['N={0} x{1}'.format(size, scale)] = {
+            'size': size, 'time_scale': scale, 'converge_vs_community': round(ours_c['wall'] / theirs_c['wall'], 3),
+            'rerun_vs_floor': round(ours_r['wall'] / floor['wall'], 3),
+            'rerun_requests_per_guest': round(ours_r['requests'] / size, 2),
+            'rerun_writes': ours_r['writes'], 'rerun_changed': ours_r['changed']}
     return out
 
 
@@ -212,18 +224,19 @@ def chart(rows, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    sizes = sorted(set(r['size'] for r in rows))
+    fleets = sorted(set((r['size'], r['time_scale']) for r in rows), key=lambda f: (-f[1], f[0]))
     series = [('iac.proxmox', 'converge'), ('community.proxmox', 'converge'), ('iac.proxmox', 'rerun'),
               ('community.proxmox', 'rerun'), ('floor', 'floor')]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     width = 0.16
     for index, (flavour, run) in enumerate(series):
-        values = [next(r['wall'] for r in rows if r['size'] == s and r['flavour'] == flavour and r['run'] == run)
-                  for s in sizes]
+        values = [next((r['wall'] for r in rows if (r['size'], r['time_scale']) == fleet and r['flavour'] == flavour
+                        and r['run'] == run), 0) for fleet in fleets]
         label = 'ping floor' if flavour == 'floor' else '{0} {1}'.format(flavour, run)
-        ax.bar([i + index * width for i in range(len(sizes))], values, width, label=label)
-    ax.set_xticks([i + 2 * width for i in range(len(sizes))])
-    ax.set_xticklabels(['N = {0}'.format(s) for s in sizes])
+        ax.bar([i + index * width for i in range(len(fleets))], values, width, label=label)
+    ax.set_xticks([i + 2 * width for i in range(len(fleets))])
+    ax.set_xticklabels(['N = {0}, {1}'.format(size, 'real task durations' if scale == 1 else 'time scale {0}'.format(
+        scale)) for size, scale in fleets])
     ax.set_ylabel('wall seconds')
     ax.set_title('The same fleet: clone, cores/memory/tags, started')
     ax.legend(fontsize=8)
@@ -239,6 +252,8 @@ def main():
     parser.add_argument('--flavours', nargs='+', default=['floor', 'iac.proxmox', 'community.proxmox'])
     parser.add_argument('--repeat', type=int, default=3,
                         help='runs of each unchanged rerun and of the floor (the median counts)')
+    parser.add_argument('--real-sizes', type=int, nargs='*', default=[8],
+                        help='fleet sizes to run again at time scale 1 (PVE\'s real task durations)')
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
     os.makedirs(RESULTS, exist_ok=True)
@@ -251,12 +266,13 @@ def main():
     for key in [k for k in base_env if k.startswith('PROXMOX_')]:
         del base_env[key]
     rows = []
-    for size in args.sizes:
+    fleets = [(size, args.time_scale) for size in args.sizes] + [(size, 1) for size in args.real_sizes]
+    for size, scale in fleets:
         for flavour in args.flavours:
-            rows.extend(bench_flavour(flavour, size, args, base_env))
+            rows.extend(bench_flavour(flavour, size, args, base_env, scale))
     machine = {'platform': platform.platform(), 'python': platform.python_version(), 'cpus': os.cpu_count(),
                'date': time.strftime('%Y-%m-%d')}
-    result = {'machine': machine, 'latency_ms': args.latency_ms, 'time_scale': args.time_scale,
+    result = {'machine': machine, 'latency_ms': args.latency_ms, 'time_scales': sorted(set(s for _n, s in fleets)),
               'task_secs': TASK_SECS, 'repeat': args.repeat, 'rows': rows}
     if set(args.flavours) >= {'floor', 'iac.proxmox', 'community.proxmox'}:
         result['ratios'] = ratios(rows)
@@ -264,13 +280,16 @@ def main():
         json.dump(result, fh, indent=2)
     text = table(rows, args)
     summary = ['Machine: {platform}, {cpus} CPUs, Python {python}, {date}.'.format(**machine),
-               'Lab: {0} ms per request, time scale {1}, task durations (PVE s) {2}. Reruns and the floor: median '
-               'of {3} runs.'.format(args.latency_ms, args.time_scale, TASK_SECS, args.repeat), '', text]
-    for size, ratio in sorted(result.get('ratios', {}).items()):
+               'Lab: {0} ms per request, task durations (PVE s) {1}, at time scale {2} (1 = real task durations). '
+               'Reruns and the floor: median of {3} runs.'.format(
+                   args.latency_ms, TASK_SECS, ' and '.join(str(s) for s in result['time_scales']), args.repeat),
+               '', text]
+    for label, ratio in sorted(result.get('ratios', {}).items(), key=lambda i: (-i[1]['time_scale'], i[1]['size'])):
         summary.append('')
-        summary.append('N={0}: converge {1:.2f}x community.proxmox; unchanged rerun {2:.2f}x the ping floor, '
-                       '{3} requests per guest, {4} writes, {5} changed.'.format(
-                           size, ratio['converge_vs_community'], ratio['rerun_vs_floor'],
+        summary.append('N={0}, {1}: converge {2:.2f}x community.proxmox; unchanged rerun {3:.2f}x the ping floor, '
+                       '{4} requests per guest, {5} writes, {6} changed.'.format(
+                           ratio['size'], 'real task durations' if ratio['time_scale'] == 1 else 'time scale {0}'.format(
+                               ratio['time_scale']), ratio['converge_vs_community'], ratio['rerun_vs_floor'],
                            ratio['rerun_requests_per_guest'], ratio['rerun_writes'], ratio['rerun_changed']))
     with open(os.path.join(RESULTS, 'latest.md'), 'w') as fh:
         fh.write('\n'.join(summary) + '\n')
