@@ -87,6 +87,7 @@ ee: $(STAMP)
 	$(VENV)/bin/ansible-builder create -f meta/execution-environment.yml --context $(BUILD)/ee \
 		--output-filename Containerfile >/dev/null
 	test -f $(BUILD)/ee/Containerfile && grep -q ca-certificates $(BUILD)/ee/_build/bindep.txt
+	grep -q "^proxmoxer" $(BUILD)/ee/_build/requirements.txt && grep -q "^requests" $(BUILD)/ee/_build/requirements.txt
 	@echo "ansible-builder create: $(BUILD)/ee/Containerfile"
 
 changelog-lint: $(STAMP)
