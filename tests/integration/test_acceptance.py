@@ -17,6 +17,7 @@ import yaml
 from labtools import ROOT, run_playbook
 from pvelab.topology import GIB, TEMPLATE_CONFIG
 from test_lxc import add_ct
+from test_privileges import documented_privileges, token_env
 from test_vm import add_vm
 
 SUITE = os.path.join(ROOT, 'tests', 'acceptance')
@@ -38,7 +39,7 @@ def proxmox_env(lab):
             'PROXMOX_CA_PATH': conn['ca_path']}
 
 
-def run_suite(lab, tmp_path, settings=None):
+def run_suite(lab, tmp_path, settings=None, env=None):
     """ansible-playbook -i inventory.yml acceptance.yml -e @vars.lab.yml [-e @settings] -> (PlayRun, phases).
 
     phases: {phase: [(method, path, body), ...]}, every request of the run in exactly one phase."""
@@ -49,7 +50,7 @@ def run_suite(lab, tmp_path, settings=None):
         args += ['-e', '@' + str(path)]
     log = tmp_path / 'requests.jsonl'
     lab.pve.request_log_path = str(log)
-    run = run_playbook(lab, tmp_path, PLAYBOOK, env=proxmox_env(lab), args=args, inventory=INVENTORY,
+    run = run_playbook(lab, tmp_path, PLAYBOOK, env=env or proxmox_env(lab), args=args, inventory=INVENTORY,
                        name='acceptance')
     lab.pve.request_log_path = None
     times = [json.loads(line)['t'] for line in log.read_text().splitlines()] if log.exists() else []
@@ -99,9 +100,11 @@ def seed_neighbours(lab):
 
 
 def test_acceptance_suite_runs_clean_against_the_lab(lab, tmp_path):
+    """The whole suite, PCI scenario included, with a token that has exactly the role docs/real-cluster.md
+    documents (as docs/real-cluster.md says it needs)."""
     before = seed_neighbours(lab)
     settings = {'acceptance_pci_map': [{'node': 'pve1', 'path': '0000:01:00'}]}
-    run, phases = run_suite(lab, tmp_path, settings)
+    run, phases = run_suite(lab, tmp_path, settings, env=token_env(lab, documented_privileges(), tmp_path))
     run.assert_ok()
 
     # Nothing written before the converge, on the rerun, in check mode, or by the final cleanup.
