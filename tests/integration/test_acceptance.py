@@ -180,6 +180,17 @@ def seed_shared_template(lab):
     lab.pve.add_vm(SHARED_TEMPLATE, SHARED_TEMPLATE_NAME, node='pve1', config=config, template=True)
 
 
+def test_acceptance_suite_refuses_a_mapping_of_its_id_without_the_marker(lab, tmp_path):
+    lab.pve.add_mapping('dir', PREFIX + 'dir', ['node=pve1,path=/srv/datasets'], description='team data')
+    run, _phases = run_suite(lab, tmp_path)
+    assert run.rc != 0
+    failed = run.failed[0]
+    assert failed['task'] == "Refuse mappings with the suite's IDs that are not the suite's"
+    assert "the directory mapping '{0}dir' exists and its description does not carry '{1}' (team data)".format(
+        PREFIX, TAG) in json.dumps(failed['result'])
+    assert run.writes == [] and lab.pve.mappings['dir'][PREFIX + 'dir']['description'] == 'team data'
+
+
 def test_acceptance_suite_cleans_up_after_a_failed_step(lab, tmp_path):
     """From a template the user names (on shared storage), the VMs are cloned onto both nodes; then the
     container's create fails (a full storage, say): the VMs and the mapping made so far are removed all the
