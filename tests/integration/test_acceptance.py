@@ -49,6 +49,8 @@ def run_suite(lab, tmp_path, settings=None, env=None):
         path.write_text(yaml.safe_dump(settings))
         args += ['-e', '@' + str(path)]
     log = tmp_path / 'requests.jsonl'
+    if log.exists():
+        log.unlink()
     lab.pve.request_log_path = str(log)
     run = run_playbook(lab, tmp_path, PLAYBOOK, env=env or proxmox_env(lab), args=args, inventory=INVENTORY,
                        name='acceptance')
@@ -152,7 +154,10 @@ def test_acceptance_suite_refuses_a_prefixed_guest_without_the_tag(lab, tmp_path
     assert run.rc != 0
     failed = run.failed[0]
     assert failed['task'] == "Refuse guests with the suite's prefix that are not the suite's"
-    assert 'VM 710 ({0}vm1) on pve1, tags: prod'.format(PREFIX) in failed['result']['msg']
+    assert failed['result']['msg'] == (
+        "Refusing to run: 1 guest(s) have a name starting with '{0}' but not the tag '{1}', so they are not the "
+        "suite's: VM 710 ({0}vm1) on pve1, tags: prod. Choose another acceptance_prefix. Nothing was "
+        "changed.".format(PREFIX, TAG))
     assert run.writes == [] and suite_guests(lab) == [PREFIX + 'vm1']
     assert writes(phases['cleanup']) == []
 
@@ -178,6 +183,20 @@ def seed_shared_template(lab):
         'content': 'images', 'format': 'raw', 'size': 4 * 1024 ** 2, 'vmid': SHARED_TEMPLATE, 'ctime': 0}
     config['ide2'] = 'nfs.01:{0}/vm-{0}-cloudinit.raw,media=cdrom'.format(SHARED_TEMPLATE)
     lab.pve.add_vm(SHARED_TEMPLATE, SHARED_TEMPLATE_NAME, node='pve1', config=config, template=True)
+
+
+def test_acceptance_suite_checks_its_settings_before_any_write(lab, tmp_path):
+    run, _phases = run_suite(lab, tmp_path, {'acceptance_template': 'web-01'})
+    assert run.rc != 0 and run.writes == []
+    add_vm(lab, 720, 'web-01')
+    run, _phases = run_suite(lab, tmp_path, {'acceptance_template': 'web-01'})
+    assert run.rc != 0 and run.writes == []
+    [failed] = [r for r in run.results if r['status'] == 'failed']
+    assert failed['task'] == 'The template to start from exists'
+    assert "acceptance_template 'web-01' must name exactly one guest of the cluster, and that a template; it " \
+        "names VMIDs [720] (not a template). Nothing was changed." in json.dumps(failed['result'])
+    run, _phases = run_suite(lab, tmp_path, {'acceptance_shared_storage': '', 'acceptance_prefix': 'Bad'})
+    assert run.rc != 0 and run.writes == [] and run.failed[0]['task'] == 'The settings make sense'
 
 
 def test_acceptance_suite_refuses_a_mapping_of_its_id_without_the_marker(lab, tmp_path):
