@@ -155,9 +155,8 @@ def test_acceptance_suite_refuses_a_prefixed_guest_without_the_tag(lab, tmp_path
     failed = run.failed[0]
     assert failed['task'] == "Refuse guests with the suite's prefix that are not the suite's"
     assert failed['result']['msg'] == (
-        "Refusing to run: 1 guest(s) have a name starting with '{0}' but not the tag '{1}', so they are not the "
-        "suite's: VM 710 ({0}vm1) on pve1, tags: prod. Choose another acceptance_prefix. Nothing was "
-        "changed.".format(PREFIX, TAG))
+        "Refusing to run: a guest whose name starts with '{0}' but lacks the tag '{1}' is not the suite's: "
+        "{0}vm1 (VMID 710). Choose another acceptance_prefix. Nothing was changed.".format(PREFIX, TAG))
     assert run.writes == [] and suite_guests(lab) == [PREFIX + 'vm1']
     assert writes(phases['cleanup']) == []
 
