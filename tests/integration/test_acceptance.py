@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import yaml
 
 from labtools import ROOT, run_playbook
+from pvelab import is_write
 from pvelab.topology import GIB, TEMPLATE_CONFIG
 from test_lxc import add_ct
 from test_privileges import documented_privileges, token_env
@@ -66,7 +67,6 @@ def run_suite(lab, tmp_path, settings=None, env=None):
 
 
 def writes(requests):
-    from pvelab import is_write
     return [(r[0], r[1]) for r in requests if is_write(r[0], r[1])]
 
 
