@@ -83,6 +83,9 @@ class GuestRun(object):
         """Volume slots a clone brings along."""
         return ()
 
+    def check_clone_node(self, source, source_config, node):
+        """Refuse, before any write, a clone to another node that PVE would refuse (see _vm.VmRun)."""
+
     def vcpus(self, desired, current):
         return int(desired.get('cores', current.get('cores', 1)))
 
@@ -224,6 +227,8 @@ class GuestRun(object):
         if p['storage']:
             storages.setdefault(p['storage'], 'storage')
         self.validate_cluster(node, preview, plan, storages, check_node=node != source.node)
+        if node != source.node:
+            self.check_clone_node(source, source_config, node)
         data = {self.kind.name_key: p['name'], 'full': 1 if p['full'] else 0, 'storage': p['storage'], 'pool': p['pool'],
                 'snapname': p['snapname'], 'target': node if node != source.node else None}
         where = ' (storage {0})'.format(p['storage']) if p['storage'] else ''

@@ -584,6 +584,19 @@ def clone_preview(source_config, storage=None, name=None):
     return out
 
 
+def clone_volumes(config):
+    """(slot, volume ID) of every volume in a config's drives, CD-ROM images and the cloud-init drive included
+    (what qemu-server's clone_vm checks for shared storage); `none` and the host's `cdrom` are no volumes."""
+    out = []
+    for key in sorted(config):
+        if not (DISK_SLOT.match(key) or key in ('efidisk0', 'tpmstate0')):
+            continue
+        volume = DRIVE.parse(config[key]).get('file') or ''
+        if ':' in volume:
+            out.append((key, volume))
+    return out
+
+
 def drive_slots(config):
     """The disk slots of a config that hold volumes (not CD-ROMs)."""
     return [k for k, v in config.items() if (DISK_SLOT.match(k) or k in ('efidisk0', 'tpmstate0'))

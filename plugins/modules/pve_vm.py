@@ -49,6 +49,11 @@ options:
     description:
       - Node for a new VM (default for a clone - the source's node). For an existing VM, speeds up finding it;
         the VM is never migrated.
+      - A clone onto another node than the source's needs every volume of the source (disks, EFI and TPM
+        disks, the cloud-init drive, ISO images in CD-ROM drives) on shared storage, as PVE requires. Otherwise
+        the task fails before any write, naming the volumes on local storage. The ways out - a template whose
+        disks are on shared storage, or one template per node (clone the one on the target node). The module
+        does not clone and then migrate.
     type: str
   clone:
     description:
@@ -63,6 +68,7 @@ options:
   storage:
     description:
       - Target storage of a full clone's disks. IDs with dots (V(nfs.01)) work.
+      - For a clone onto another node it must be a shared storage (PVE refuses a local one).
     type: str
   pool:
     description: Resource pool to put a new VM in.
