@@ -82,6 +82,10 @@ options:
       - V(started), V(stopped), V(restarted) also bring the power state there, each waiting for its task and
         for the state it asked for.
       - V(template) converts the VM to a template (shutting it down first).
+      - A hibernated VM (C(qm suspend --todisk), config C(lock=suspended)) is resumed from its saved state by
+        V(started) and V(restarted) - a start is what resumes it in PVE - and then converged as a running VM.
+        With other states it is left as it is when nothing is to change; a change fails at once (PVE changes
+        nothing of a hibernated VM until it is resumed) instead of waiting O(lock_timeout).
       - V(absent) destroys the VM safely - a protected VM fails and nothing is written; a running VM is shut
         down gracefully up to O(shutdown_timeout), then stopped; then the VM is deleted with its disks and its
         job and HA entries, and the task waits until it is gone.
@@ -342,7 +346,9 @@ options:
     type: bool
     default: true
   lock_timeout:
-    description: Seconds to wait for a lock held by another operation (backup, clone, migrate) before failing.
+    description:
+      - Seconds to wait for a lock held by another operation (backup, clone, migrate) before failing.
+      - The C(suspended) lock of a hibernated VM is not waited for (see O(state)).
     type: int
     default: 60
   timeout:
