@@ -108,7 +108,13 @@ options:
     description: CPU type, for example V(host) or V(x86-64-v2-AES).
     type: str
   machine:
-    description: Machine type, for example V(q35) or V(pc-i440fx-9.2).
+    description:
+      - Machine type, for example V(q35) or V(pc-i440fx-9.2), with PVE's other machine keys if wanted
+        (V(q35,viommu=intel); V(type=q35) works too). V(i440fx) is taken as PVE's V(pc). Checked against PVE's
+        machine format before any write.
+      - PVE pins the machine version of a Windows guest when it creates it (V(q35) becomes
+        V(pc-q35-10.0+pve1) with QEMU 10.0). A pinned version satisfies a play that names only the type
+        (V(q35), V(pc), V(virt)), so reruns change nothing and the pin stays; name a version to change it.
     type: str
   bios:
     description: Firmware.

@@ -62,3 +62,45 @@ def test_a_hibernated_vm_kept_stopped_is_left_alone_or_refused_at_once(lab, play
                           'local-lvm:vm-231-state-suspend-'), msg
     assert 'Use state: started to resume it' in msg
     assert vm.config['lock'] == 'suspended' and vm.status == 'stopped'
+
+
+# ---------------------------------------------------------------------- the Windows machine pin
+
+def test_a_pinned_machine_version_satisfies_the_unversioned_type(lab, play):
+    """PVE pins a Windows VM's machine at create (pc-q35-X.Y+pveN); `machine: q35` is then satisfied, the rerun
+    writes nothing; a play naming a version gets it, and keeps it while it names only q35 again."""
+    task = vm_task(name='win-01', node='pve1', ostype='win11', machine='q35', cores=2, memory=4096, bios='ovmf')
+    first = play([task]).assert_ok()
+    assert first.write_calls == [('POST', '/nodes/pve1/qemu')]
+    [vm] = [v for v in lab.pve.vms if v.name == 'win-01']
+    assert vm.config['machine'] == 'pc-q35-10.0+pve1'
+    again = play([task], diff=True).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    check = play([task], check=True).assert_ok()
+    assert check.changed == 0 and check.writes == []
+
+    # A version named in the play converges; q35 alone keeps it from then on.
+    older = play([dict(task, **{'iac.proxmox.pve_vm': dict(task['iac.proxmox.pve_vm'], machine='pc-q35-9.2+pve1')})],
+                 diff=True).assert_ok()
+    assert older.task('vm')['changed'] is True and vm.config['machine'] == 'pc-q35-9.2+pve1'
+    assert older.task('vm')['diff']['before']['machine'] == 'pc-q35-10.0+pve1'
+    assert play([task]).assert_ok().writes == []
+    # Other machine keys are added to the pinned type, not instead of it.
+    viommu = vm_task(name='win-01', machine='type=q35,viommu=intel')
+    assert play([viommu]).assert_ok().changed == 1 and vm.config['machine'] == 'pc-q35-9.2+pve1,viommu=intel'
+    assert play([viommu]).assert_ok().writes == []
+    # Another base type is a change.
+    i440fx = vm_task(name='win-01', machine='i440fx')
+    assert play([i440fx]).assert_ok().changed == 1 and vm.config['machine'] == 'pc'
+    assert play([i440fx]).assert_ok().writes == []
+
+
+@pytest.mark.parametrize('machine, words', [
+    ('x86', 'is not a machine type PVE knows'),
+    ('q35,iommu=on', 'unknown machine keys iommu'),
+    ('q35,viommu=amd', 'viommu must be intel or virtio'),
+])
+def test_a_bad_machine_is_refused_before_any_write(lab, play, machine, words):
+    run = play([vm_task(name='bad-machine', clone=GOLDEN, machine=machine)])
+    msg = run.task('vm')['msg']
+    assert run.writes == [] and msg.startswith('machine: ') and words in msg, msg
