@@ -118,3 +118,44 @@ def test_hibernate_then_start_resumes(lab, api):
     assert vm.status == 'running'
     assert not set(config) & {'lock', 'vmstate', 'runningmachine', 'runningcpu'}
     assert state not in lab.pve.storages['local-lvm']['volumes']
+
+
+# ---------------------------------------------------------------------- several hostpci slots on one mapping
+
+def four_gpus(lab):
+    """Three more RTX 3090 (VGA and audio) on pve1 at 05:00-07:00, next to the seeded one at 01:00, each its own IOMMU group."""
+    for bus, group in (('0000:05:00', 30), ('0000:06:00', 31), ('0000:07:00', 32)):
+        lab.pve.add_pci_device('pve1', bus + '.0', '0x030000', '0x10de', '0x2204', group,
+                               subsystem_vendor='0x1043', subsystem_device='0x87b3')
+        lab.pve.add_pci_device('pve1', bus + '.1', '0x040300', '0x10de', '0x1aef', group,
+                               subsystem_vendor='0x1043', subsystem_device='0x87b3')
+    groups = {'0000:01:00': 14, '0000:05:00': 30, '0000:06:00': 31, '0000:07:00': 32}
+    return ['id=10de:2204,iommugroup={0},node=pve1,path={1},subsystem-id=1043:87b3'.format(group, path)
+            for path, group in sorted(groups.items())]
+
+
+def test_hostpci_slots_sharing_a_mapping_get_a_device_each_at_start(lab, api):
+    """qemu-server src/PVE/QemuServer/PCI.pm choose_hostpci_devices: a mapping with several entries on the node
+    gives each slot, in slot order, the first device no earlier slot took; `could not find a free device for
+    'hostpciN'` when there is none left, and with a single alternative `device '<id>' assigned more than once`.
+    The config write itself checks none of it (API2/Qemu.pm only checks Mapping.Use)."""
+    entries = four_gpus(lab)
+    lab.pve.add_mapping('pci', 'gpu', entries)
+    config = dict(('hostpci{0}'.format(n), 'mapping=gpu,pcie=1') for n in range(4))
+    api.wait_task(api.post('/nodes/pve1/qemu', vmid=190, name='four', machine='q35', **config))
+    api.wait_task(api.post('/nodes/pve1/qemu/190/status/start'))
+    assert lab.pve.vm(190).status == 'running'
+    api.wait_task(api.post('/nodes/pve1/qemu/190/status/stop'))
+
+    api.put('/nodes/pve1/qemu/190/config', hostpci4='mapping=gpu,pcie=1')  # accepted: nothing is counted here
+    upid = api.post('/nodes/pve1/qemu/190/status/start')
+    task = api.get('/nodes/pve1/tasks/{0}/status'.format(upid))
+    assert task['exitstatus'] == "could not find a free device for 'hostpci4'"
+    assert lab.pve.vm(190).status == 'stopped'
+
+    lab.pve.add_mapping('pci', 'one-gpu', entries[:1])
+    api.wait_task(api.post('/nodes/pve1/qemu', vmid=191, name='twice', machine='q35',
+                           hostpci0='mapping=one-gpu', hostpci1='mapping=one-gpu'))
+    upid = api.post('/nodes/pve1/qemu/191/status/start')
+    assert api.get('/nodes/pve1/tasks/{0}/status'.format(upid))['exitstatus'] == \
+        "device '0000:01:00.0' assigned more than once"
