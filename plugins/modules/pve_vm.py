@@ -111,9 +111,11 @@ options:
     description:
       - Machine type, for example V(q35) or V(pc-i440fx-9.2), with PVE's other machine keys if wanted
         (V(q35,viommu=intel); V(type=q35) works too). V(i440fx) is taken as PVE's V(pc). Checked against PVE's
-        machine format before any write.
-      - PVE pins the machine version of a Windows guest when it creates it (V(q35) becomes
-        V(pc-q35-10.0+pve1) with QEMU 10.0). A pinned version satisfies a play that names only the type
+        machine format before any write. C(enable-s3) and C(enable-s4) need PVE 8.4 or later, C(aw-bits) PVE 9
+        (qemu-server 9.0.21 or later).
+      - PVE pins the machine version of a Windows guest when it creates it, or when O(ostype) changes to a
+        Windows type and the same write leaves C(machine) alone (V(q35) becomes V(pc-q35-10.0+pve1) with QEMU
+        10.0). A pinned version satisfies a play that names only the type
         (V(q35), V(pc), V(virt)), so reruns change nothing and the pin stays; name a version to change it.
     type: str
   bios:

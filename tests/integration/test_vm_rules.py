@@ -95,6 +95,19 @@ def test_a_pinned_machine_version_satisfies_the_unversioned_type(lab, play):
     assert play([i440fx]).assert_ok().writes == []
 
 
+def test_ostype_changed_to_windows_keeps_the_pin_pve_adds(lab, play):
+    """Only ostype changes (machine: q35 is already so): PVE pins the machine with that write; the rerun is
+    unchanged."""
+    play([vm_task(name='to-win', node='pve1', ostype='l26', machine='q35')]).assert_ok()
+    task = vm_task(name='to-win', ostype='win11', machine='q35')
+    run = play([task]).assert_ok()
+    assert run.task('vm')['changed_keys'] == ['ostype']
+    [vm] = [v for v in lab.pve.vms if v.name == 'to-win']
+    assert vm.config['machine'] == 'pc-q35-10.0+pve1' and vm.config['ostype'] == 'win11'
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+
 @pytest.mark.parametrize('machine, words', [
     ('x86', 'is not a machine type PVE knows'),
     ('q35,iommu=on', 'unknown machine keys iommu'),

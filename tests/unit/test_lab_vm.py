@@ -93,6 +93,17 @@ def test_create_pins_the_machine_version_of_windows_vms(lab, api, machine, ostyp
     assert lab.pve.vm(170).config.get('machine') == expected
 
 
+def test_changing_ostype_to_windows_pins_the_machine_unless_machine_is_written_too(lab, api):
+    """qemu-server src/PVE/API2/Qemu.pm update_vm, `$opt eq 'ostype'`: check_and_pin_machine_string runs for the
+    new ostype unless `machine` is set or deleted in the same request or already pending."""
+    api.wait_task(api.post('/nodes/pve1/qemu', vmid=171, name='to-win', ostype='l26', machine='q35'))
+    api.put('/nodes/pve1/qemu/171/config', ostype='win11')
+    assert lab.pve.vm(171).config['machine'] == 'pc-q35-10.0+pve1'
+    api.wait_task(api.post('/nodes/pve1/qemu', vmid=172, name='to-win-2', ostype='l26', machine='q35'))
+    api.put('/nodes/pve1/qemu/172/config', ostype='win11', machine='q35')
+    assert lab.pve.vm(172).config['machine'] == 'q35'
+
+
 # ---------------------------------------------------------------------- hibernation
 
 def test_hibernate_then_start_resumes(lab, api):

@@ -9,7 +9,8 @@
   version of the installed QEMU: `pc-i440fx-X.Y+pveN` or `pc-q35-X.Y+pveN` (src/PVE/API2/Qemu.pm create_vm
   -> src/PVE/QemuServer/Machine.pm check_and_pin_machine_string, windows_get_pinned_machine_version,
   latest_installed_machine_version, $PVE_MACHINE_VERSION); the machine value is written back in PVE's
-  print_property_string order (the type bare, then the other keys);
+  print_property_string order (the type bare, then the other keys). A config write changing `ostype` pins the
+  same way unless it sets or deletes `machine` too, or a machine change is pending (API2/Qemu.pm update_vm);
 * `status/suspend` with `todisk=1` (hibernation) saves the state to a volume `vm-<vmid>-state-suspend-<date>`
   on the vmstate storage and leaves `lock: suspended`, `vmstate`, `runningmachine` and `runningcpu` in the
   config (src/PVE/QemuServer/RunState.pm vm_suspend, src/PVE/QemuConfig.pm __snapshot_save_vmstate and
@@ -161,6 +162,15 @@ class VmRules(object):
             if machine:
                 values['machine'] = machine
         return await super()._qm_create(values, user)
+
+    async def _apply_config(self, vm, user, p):
+        if p.get('ostype') is not None and p.get('machine') is None and 'machine' not in vm.pending:
+            deletes = [k for k in str(p.get('delete', '') or '').split(',') if k]
+            if 'machine' not in deletes:
+                machine = pinned_machine(vm.config.get('machine'), str(p['ostype']))
+                if machine and machine != vm.config.get('machine'):
+                    p = dict(p, machine=machine)
+        return await super()._apply_config(vm, user, p)
 
     # ------------------------------------------------------------ hibernation
 
