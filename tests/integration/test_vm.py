@@ -399,4 +399,4 @@ def test_bad_input_fails_before_any_write(lab, play):
         assert result.get('failed') is True, (index, result)
         assert result['msg'].startswith(option + ':'), (index, result['msg'])
         assert words in result['msg'], (index, result['msg'])
-    assert [vm.name for vm in lab.pve.vms] == [GOLDEN]
+    assert [vm.name for vm in lab.pve.vms] == [GOLDEN, GOLDEN_SHARED]
