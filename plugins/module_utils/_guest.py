@@ -378,8 +378,8 @@ def wait_status(module, guest, wanted, timeout):
     wait_until(reached, timeout, '{0} did not become {1}'.format(guest.label, wanted))
 
 
-def start(module, guest, timeout=300, lock_timeout=60):
-    write_guest(module, guest, 'POST', guest.path + '/status/start', action='start {0}'.format(guest.label),
+def start(module, guest, timeout=300, lock_timeout=60, action=None):
+    write_guest(module, guest, 'POST', guest.path + '/status/start', action=action or 'start {0}'.format(guest.label),
                 lock_timeout=lock_timeout, task_timeout=timeout, settle=settled_status(module, guest, 'running'))
     wait_status(module, guest, 'running', timeout)
 

@@ -16,13 +16,16 @@ import contextlib
 
 from ._checks import check_node_name, check_storage
 from ._diff import ABSENT, compare
-from ._errors import PveTaskError, ValidationError
-from ._guest import (Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_vmid_collision,
+from ._errors import PveError, PveTaskError, ValidationError
+from ._guest import (QEMU, Guest, GuestState, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_vmid_collision,
                      list_guests, read_config, read_pending, read_state, read_status, reboot, settled_created,
                      settled_template, shutdown, start, wait_unlocked, write_guest)
 from ._propstring import DRIVE, format_size
 
 CONFIG_ONLY = ('digest',)
+# The config lock of a hibernated VM, and the keys hibernation adds until the resume removes them.
+HIBERNATED = 'suspended'
+HIBERNATION_KEYS = ('lock', 'vmstate', 'runningmachine', 'runningcpu', 'running-nets-host-mtu')
 
 
 def clean(config):
@@ -83,6 +86,9 @@ class GuestRun(object):
         """Volume slots a clone brings along."""
         return ()
 
+    def check_clone_node(self, source, source_config, node):
+        """Refuse, before any write, a clone to another node that PVE would refuse (see _vm.VmRun)."""
+
     def vcpus(self, desired, current):
         return int(desired.get('cores', current.get('cores', 1)))
 
@@ -114,6 +120,7 @@ class GuestRun(object):
         self.after = {}
         self.guest = None
         self.power_done = False
+        self.resumed = False  # a hibernated VM was resumed by this run (that start was its power change)
         self.pending = {}
         self.stopped_how = None
         self._guests = None
@@ -224,6 +231,8 @@ class GuestRun(object):
         if p['storage']:
             storages.setdefault(p['storage'], 'storage')
         self.validate_cluster(node, preview, plan, storages, check_node=node != source.node)
+        if node != source.node:
+            self.check_clone_node(source, source_config, node)
         data = {self.kind.name_key: p['name'], 'full': 1 if p['full'] else 0, 'storage': p['storage'], 'pool': p['pool'],
                 'snapname': p['snapname'], 'target': node if node != source.node else None}
         where = ' (storage {0})'.format(p['storage']) if p['storage'] else ''
@@ -291,6 +300,9 @@ class GuestRun(object):
             self._check_name_free(p['name'], vmid=guest.vmid)
         state = self.state or read_state(self.client, guest)
         lock = state.lock or guest.lock
+        if lock == HIBERNATED and self.kind is QEMU:
+            state = self.resume_hibernated(state)
+            lock = state.lock
         if lock and self._has_work(state.effective):
             wait_unlocked(self.module, guest, lock, self.lock_timeout)
             if lock == 'migrate':
@@ -299,6 +311,29 @@ class GuestRun(object):
         # A stopped guest takes its pending values with the next write or start: nothing waits on a reboot.
         self.pending = state.pending if guest.status == 'running' else {}
         return self.converge(state.effective, state.digest, new=False)
+
+    def resume_hibernated(self, state):
+        """A VM hibernated (`qm suspend --todisk`) carries `lock: suspended` until a start resumes it from its
+        saved state (qemu-server QemuServer.pm vm_start: the one lock start accepts; the state volume and the
+        lock go once it runs). state started or restarted: resume it first, then converge it as a running VM.
+        Otherwise nothing but a start clears the lock: fail at once when there is work, instead of waiting."""
+        guest, p = self.guest, self.params
+        if p['state'] not in ('started', 'restarted'):
+            if self._has_work(state.effective):
+                raise PveError('{0} is hibernated (lock: suspended, its memory saved in {1}); PVE changes nothing '
+                               'of it until a start resumes it. Use state: started to resume it, then '
+                               'converge it; nothing was changed.'.format(guest.label,
+                                                                          state.effective.get('vmstate') or '?'))
+            return state
+        self.before['status'] = 'hibernated'
+        start(self.module, guest, p['timeout'], self.lock_timeout,
+              action='resume {0} from hibernation (start)'.format(guest.label))
+        self.after['status'] = guest.status
+        self.power_done = self.resumed = self.changed = True
+        if self.module.check_mode:
+            return GuestState(dict((k, v) for k, v in state.effective.items() if k not in HIBERNATION_KEYS),
+                              {}, state.digest)
+        return read_state(self.client, guest)
 
     def _has_work(self, effective):
         try:
@@ -475,7 +510,7 @@ class GuestRun(object):
                                         lock_timeout=self.lock_timeout)
             self.extra_result['stopped'] = self.stopped_how
             self.power_done = True
-        elif state == 'restarted':
+        elif state == 'restarted' and not self.resumed:
             if guest.status == 'running':
                 reboot(self.module, guest, p['shutdown_timeout'], self.lock_timeout)
             else:
@@ -492,7 +527,7 @@ class GuestRun(object):
             self.power_done = True
         if self.power_done:
             self.changed = True
-            if before != guest.status:
+            if before != guest.status and not self.resumed:
                 self.before['status'] = before
                 self.after['status'] = guest.status
 

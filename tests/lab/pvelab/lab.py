@@ -20,6 +20,7 @@ from .mapping import MappingApi
 from .passthrough import PassthroughChecks
 from .qemu import QemuExtras
 from .topology import seed
+from .vmrules import VmRules
 
 TOKEN_NAME = 'lab'
 API_PREFIX = '/api2/json'
@@ -34,7 +35,7 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(BackupApi, PassthroughChecks, VmRules, QemuExtras, MappingApi, HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 
