@@ -16,7 +16,6 @@ import yaml
 
 from labtools import ROOT, run_playbook
 from pvelab import is_write
-from pvelab.topology import GIB, TEMPLATE_CONFIG
 from test_lxc import add_ct
 from test_privileges import documented_privileges, token_env
 from test_vm import add_vm
@@ -165,25 +164,6 @@ SHARED_TEMPLATE = 9001
 SHARED_TEMPLATE_NAME = 'debian-12-golden-shared'
 
 
-def seed_shared_template(lab):
-    """The golden template with every volume on the shared storage nfs.01.
-
-    LAB STAND-IN: the lab seeds this template itself once another branch of issue 12 is merged; until then
-    this adds it (replace it with the seeded one on merge)."""
-    if lab.pve.vm(SHARED_TEMPLATE) is not None:
-        return
-    volumes = lab.pve.storages['nfs.01'].setdefault('volumes', {})
-    config = dict(TEMPLATE_CONFIG, name=SHARED_TEMPLATE_NAME)
-    for key, disk, size in (('efidisk0', 0, 540672), ('tpmstate0', 1, 4 * 1024 ** 2), ('scsi0', 2, 8 * GIB)):
-        volname = '{0}/base-{0}-disk-{1}.raw'.format(SHARED_TEMPLATE, disk)
-        volumes[volname] = {'content': 'images', 'format': 'raw', 'size': size, 'vmid': SHARED_TEMPLATE, 'ctime': 0}
-        config[key] = 'nfs.01:' + volname + ',' + TEMPLATE_CONFIG[key].split(',', 1)[1]
-    volumes['{0}/vm-{0}-cloudinit.raw'.format(SHARED_TEMPLATE)] = {
-        'content': 'images', 'format': 'raw', 'size': 4 * 1024 ** 2, 'vmid': SHARED_TEMPLATE, 'ctime': 0}
-    config['ide2'] = 'nfs.01:{0}/vm-{0}-cloudinit.raw,media=cdrom'.format(SHARED_TEMPLATE)
-    lab.pve.add_vm(SHARED_TEMPLATE, SHARED_TEMPLATE_NAME, node='pve1', config=config, template=True)
-
-
 def test_acceptance_suite_checks_its_settings_before_any_write(lab, tmp_path):
     run, _phases = run_suite(lab, tmp_path, {'acceptance_template': 'web-01'})
     assert run.rc != 0 and run.writes == []
@@ -213,7 +193,7 @@ def test_acceptance_suite_cleans_up_after_a_failed_step(lab, tmp_path):
     """From a template the user names (on shared storage), the VMs are cloned onto both nodes; then the
     container's create fails (a full storage, say): the VMs and the mapping made so far are removed all the
     same, the user's template is left alone, and the run fails."""
-    seed_shared_template(lab)
+    assert lab.pve.vm(SHARED_TEMPLATE).name == SHARED_TEMPLATE_NAME  # seeded on nfs.01 (tests/lab/pvelab/topology.py)
     template_config = copy.deepcopy(lab.pve.vm(SHARED_TEMPLATE).config)
     lab.pve.fail_fields('POST', '/nodes/pve1/lxc', {'rootfs': 'storage is full'}, times=1)
     run, phases = run_suite(lab, tmp_path, {'acceptance_shared_template': SHARED_TEMPLATE_NAME,
