@@ -318,6 +318,34 @@ def test_lxc_running_container_takes_fast_plug_options_at_once(lab, api):
     assert items['nameserver']['pending'] == '10.0.0.53'
 
 
+def test_lxc_template_conversion_checks(lab, api):
+    """pve-container src/PVE/API2/LXC.pm template: checked before the vztemplate task: `you can't convert a
+    CT to template if the CT is running` and `you can't convert a template to a template`."""
+    lab.pve.add_ct(300, 'ct-300', node='pve1', status='running')
+    assert error_of(api.post, '/nodes/pve1/lxc/300/template').message == \
+        "you can't convert a CT to template if the CT is running"
+    lab.pve.add_ct(301, 'ct-301', node='pve1')
+    api.wait_task(api.post('/nodes/pve1/lxc/301/template'))
+    assert api.get('/nodes/pve1/lxc/301/config')['template'] in (1, '1')
+    assert error_of(api.post, '/nodes/pve1/lxc/301/template').message == \
+        "you can't convert a template to a template"
+
+
+def test_lxc_shutdown_needs_a_running_container(lab, api):
+    """pve-container src/PVE/API2/LXC/Status.pm vm_shutdown: unlike a VM's, a container's shutdown is
+    refused before the task when it is not running: `CT <vmid> not running`."""
+    lab.pve.add_ct(300, 'ct-300', node='pve1')
+    assert error_of(api.post, '/nodes/pve1/lxc/300/status/shutdown').message == 'CT 300 not running'
+
+
+def test_snapshot_list_ends_with_current(lab, api):
+    """qemu-server src/PVE/API2/Qemu.pm snapshot_list: the snapshots, then an entry `current`
+    (`You are here!`) for the live state, also when there is no snapshot."""
+    clone_golden(api, 170)
+    items = api.get('/nodes/pve1/qemu/170/snapshot')
+    assert [i['name'] for i in items] == ['current'] and items[0]['description'] == 'You are here!'
+
+
 # ---------------------------------------------------------------------- backup and access
 
 def test_wrong_password_is_a_401_authentication_failure(lab):
