@@ -95,6 +95,22 @@ def test_writes_need_quorum(lab, api):
     assert api.get('/nodes/pve1/qemu/9000/config')['name'] == 'debian-12-golden'
 
 
+def test_guest_on_an_offline_node_is_listed_unknown(lab, api):
+    """pve-manager PVE/API2/Cluster.pm resources, PVE/API2Tools.pm extract_vm_stats: a guest whose node has
+    no current status is listed with status `unknown`; the other nodes' guests are listed as usual."""
+    lab.pve.add_ct(300, 'ct-300', node='pve2')
+    lab.pve.set_node_offline('pve2')
+    items = {i['vmid']: i for i in api.get('/cluster/resources', type='vm')}
+    assert items[300]['status'] == 'unknown' and items[9000]['status'] == 'stopped'
+
+
+def test_unknown_pool_is_refused(api):
+    """pve-access-control src/PVE/RPCEnvironment.pm check_pool_exist (called by qemu-server
+    API2/Qemu.pm clone_vm and create_vm): `Permission check failed (pool '<pool>' does not exist)`, a 403."""
+    err = error_of(api.post, '/nodes/pve1/qemu/9000/clone', newid=125, name='pooled', pool='nopool')
+    assert err.status == 403 and err.message == "Permission check failed (pool 'nopool' does not exist)"
+
+
 # ---------------------------------------------------------------------- clone
 
 def test_clone_gives_the_copy_a_new_identity(lab, api):
@@ -316,6 +332,28 @@ def test_lxc_running_container_takes_fast_plug_options_at_once(lab, api):
     items = {p['key']: p for p in api.get('/nodes/pve1/lxc/300/pending')}
     assert 'pending' not in items['description'] and 'pending' not in items['cores']
     assert items['nameserver']['pending'] == '10.0.0.53'
+
+
+def test_lxc_clone_to_another_node_is_judged_on_the_target_storage(lab, api):
+    """pve-container src/PVE/API2/LXC.pm clone_vm: for `target`, a container's volumes count as shared when
+    the clone's `storage` is shared (the source's storage only when no storage is given):
+    `can't clone CT to node '<target>' (CT uses local storage)`; the copy gets a new hwaddr."""
+    lab.pve.add_ct(300, 'ct-300', node='pve1', config={'net0': 'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:AA'})
+    err = error_of(api.post, '/nodes/pve1/lxc/300/clone', newid=301, hostname='local-copy', target='pve2')
+    assert err.message == "can't clone CT to node 'pve2' (CT uses local storage)"
+    api.wait_task(api.post('/nodes/pve1/lxc/300/clone', newid=302, hostname='shared-copy', target='pve2',
+                           storage='nfs.01'))
+    config = api.get('/nodes/pve2/lxc/302/config')
+    assert config['rootfs'].startswith('nfs.01:') and 'BC:24:11:00:00:AA' not in config['net0']
+
+
+def test_locked_vm_refuses_a_config_write(lab, api):
+    """qemu-server src/PVE/API2/Qemu.pm $update_vm_api ($load_and_check_config), pve-guest-common
+    AbstractConfig.pm check_lock: a synchronous config write to a locked VM is `VM is locked (<lock>)`."""
+    clone_golden(api, 171)
+    lab.pve.snapshot_lock(171, 'backup')
+    err = error_of(api.put, '/nodes/pve1/qemu/171/config', cores=3)
+    assert err.status == 500 and err.message == 'VM is locked (backup)'
 
 
 def test_lxc_template_conversion_checks(lab, api):
