@@ -57,6 +57,14 @@ def test_missing_guest_names_the_config_file(api):
     assert err.message == "Configuration file 'nodes/pve2/qemu-server/9000.conf' does not exist"
 
 
+def test_node_storage_list_shape(api):
+    """pve-storage src/PVE/API2/Storage/Status.pm index: each storage with `storage`, `type`, `content` (a
+    comma list), `active`, `enabled` and `shared`."""
+    stores = {s['storage']: s for s in api.get('/nodes/pve1/storage')}
+    assert stores['local-lvm']['content'] == 'images,rootdir' and stores['nfs.01']['shared'] == 1
+    assert all(set(('type', 'content', 'active', 'enabled', 'shared')) <= set(s) for s in stores.values())
+
+
 def test_vmid_below_100_is_a_parameter_error(api):
     """pve-common src/PVE/JSONSchema.pm, standard option pve-vmid: an integer from 100 to 999999999."""
     err = error_of(api.get, '/cluster/nextid', vmid=99)
@@ -354,6 +362,23 @@ def test_locked_vm_refuses_a_config_write(lab, api):
     lab.pve.snapshot_lock(171, 'backup')
     err = error_of(api.put, '/nodes/pve1/qemu/171/config', cores=3)
     assert err.status == 500 and err.message == 'VM is locked (backup)'
+
+
+def test_lxc_destroy_refuses_a_protected_container(lab, api):
+    """pve-container src/PVE/API2/LXC.pm destroy_vm, pve-guest-common AbstractConfig.pm check_protection:
+    `can't remove CT <vmid> - protection mode enabled`."""
+    lab.pve.add_ct(300, 'ct-300', node='pve1', config={'protection': 1})
+    assert error_of(api.delete, '/nodes/pve1/lxc/300').message == "can't remove CT 300 - protection mode enabled"
+
+
+def test_lxc_nic_gets_a_hwaddr_and_type_veth(lab, api):
+    """pve-container src/PVE/LXC/Config.pm $netconf_desc, update_pct_config: a NIC without hwaddr gets one
+    from the datacenter prefix (upper case) and `type=veth`; `name` is printed first."""
+    lab.pve.add_ct(300, 'ct-300', node='pve1')
+    api.put('/nodes/pve1/lxc/300/config', net1='name=eth1,bridge=vmbr0')
+    net1 = api.get('/nodes/pve1/lxc/300/config')['net1']
+    assert net1.startswith('name=eth1,bridge=vmbr0,hwaddr=BC:24:11:') and net1.endswith(',type=veth')
+    assert net1 == net1.replace(net1.split('hwaddr=')[1][:17], net1.split('hwaddr=')[1][:17].upper())
 
 
 def test_lxc_template_conversion_checks(lab, api):
