@@ -165,8 +165,12 @@ def allocate_vmid(module, create, sleep=time.sleep):
 
 # ---------------------------------------------------------------------- reading
 
-def read_config(client, guest):
-    """The guest's current config (with `digest`)."""
+def read_config(client, guest, current=False):
+    """The guest's config (with `digest`) as PVE's GET config gives it: pending values applied, or with
+    `current` the values the guest runs with (qemu-server API2/Qemu.pm and pve-container API2/LXC/Config.pm
+    vm_config, load_current_config)."""
+    if current:
+        return client.get(guest.path + '/config', current=1) or {}
     return client.get(guest.path + '/config') or {}
 
 

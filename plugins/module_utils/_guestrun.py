@@ -16,8 +16,9 @@ import contextlib
 
 from ._checks import check_node_name, check_storage
 from ._diff import ABSENT, compare
-from ._errors import PveError, PveTaskError, ValidationError
-from ._guest import (QEMU, Guest, GuestState, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_vmid_collision,
+from ._errors import PveApiError, PveError, PveTaskError, ValidationError, is_hotplug_problem
+from ._guest import (QEMU, Guest, GuestState, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state,
+                     is_vmid_collision,
                      list_guests, read_config, read_pending, read_state, read_status, reboot, settled_created,
                      settled_template, shutdown, start, wait_unlocked, write_guest)
 from ._propstring import DRIVE, format_size
@@ -122,6 +123,8 @@ class GuestRun(object):
         self.power_done = False
         self.resumed = False  # a hibernated VM was resumed by this run (that start was its power change)
         self.pending = {}
+        # Keys PVE applied at once that the running guest only reads at its next boot (cloud-init).
+        self.next_boot = []
         self.stopped_how = None
         self._guests = None
         self.state = None  # the guest's GuestState when it was read together with the guest
@@ -214,7 +217,8 @@ class GuestRun(object):
         if source is None:
             raise ValidationError('clone', ref, 'no {0} or template with this {1} in the cluster'.format(
                 self.noun, 'VMID' if ref.isdigit() else 'name'))
-        source_config = read_config(self.client, source)
+        # A clone copies the source's current values and drops its pending ones (clone_vm).
+        source_config = read_config(self.client, source, current=True)
         node = p['node'] or source.node
         if not p['full']:
             if not source.template:
@@ -409,9 +413,17 @@ class GuestRun(object):
                 digest = read_config(self.client, guest).get('digest')
             if digest:
                 params['digest'] = digest
-            write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
-                        action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
-                        lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'])
+            try:
+                write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
+                            action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
+                            lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'])
+            except PveApiError as exc:
+                if not is_hotplug_problem(exc):
+                    raise
+                # PVE wrote the change and applied the rest; these keys wait for the next start.
+                self.module.ansible.warn('{0}: PVE could not hot-plug {1} ({2}); the change stays pending until the '
+                                         'guest restarts'.format(guest.label, ', '.join(sorted(exc.errors)), '; '.join(
+                                             '{0}: {1}'.format(k, v) for k, v in sorted(exc.errors.items()))))
 
         def reread():
             nonlocal plan, delta, digest
@@ -427,7 +439,7 @@ class GuestRun(object):
         def settle():
             wait_unlocked(self.module, self.guest, read_status(self.client, self.guest).get('lock'),
                           self.lock_timeout)
-            volume = DRIVE.parse(read_config(self.client, self.guest).get(slot) or '').get('file') or ''
+            volume = DRIVE.parse(read_config(self.client, self.guest, current=True).get(slot) or '').get('file') or ''
             return volume.split(':', 1)[0] == storage
         return settle
 
@@ -537,17 +549,26 @@ class GuestRun(object):
         self.power()
         if self.power_done and guest.status == 'running' and not self.module.check_mode:
             current, self.pending = read_pending(self.client, guest)
-        if p['apply_pending'] == 'reboot' and self.pending and guest.status == 'running' and p['state'] != 'stopped':
+        if self.power_done or guest.status != 'running':
+            self.next_boot = []  # the guest (re)started after the change, or it reads it at its next start
+        waits = self.pending or self.next_boot
+        if p['apply_pending'] == 'reboot' and waits and guest.status == 'running' and p['state'] != 'stopped':
             reboot(self.module, guest, p['shutdown_timeout'], self.lock_timeout)
             self.power_done = self.changed = True
+            self.next_boot = []
             if not self.module.check_mode:
                 current, self.pending = read_pending(self.client, guest)
             else:
                 self.pending = {}
+        if self.next_boot:
+            self.module.ansible.warn('{0} runs: PVE applied {1} and the cloud-init drive was regenerated, but the guest '
+                                     'reads them only at its next boot (state: restarted or apply_pending: reboot '
+                                     'does that)'.format(guest.label, ', '.join(self.next_boot)))
         self.after_power()
         config = self.result_config(dict(current))
         self.module.exit(changed=self.changed, vmid=guest.vmid, node=guest.node,
                          name=config.get(self.kind.name_key, guest.name),
                          status=guest.status, template=guest.template, changed_keys=self.changed_keys,
-                         pending=sorted(self.pending), reboot_required=bool(self.pending), config=config,
+                         pending=sorted(self.pending), reboot_required=bool(self.pending or self.next_boot),
+                         config=config,
                          diff={'before': self.before, 'after': self.after}, **self.extra_result)

@@ -78,10 +78,14 @@ class VmRun(GuestRun):
                         action='regenerate the cloud-init drive of {0}'.format(guest.label),
                         lock_timeout=self.lock_timeout, idempotent=True)  # regenerating twice is harmless
             self.changed = True
+            if guest.status == 'running':
+                # PVE applies cloud-init keys at once (never pending), but the guest reads the drive at boot.
+                self.next_boot = sorted(k for k in plan.cloudinit_keys if k in delta.changed_keys)
 
     def after_power(self):
         """With wait_for_agent: after a power change wait until the agent answers; report the guest's IP."""
         guest = self.guest
+        self.extra_result['next_boot'] = list(self.next_boot)
         if not self.params['wait_for_agent'] or guest.status != 'running' or self.module.check_mode:
             return
         if self.power_done:

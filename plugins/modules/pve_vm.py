@@ -332,6 +332,13 @@ options:
     description:
       - What to do with changes PVE keeps pending on a running VM. V(never) reports them (RV(pending),
         RV(reboot_required)); V(reboot) reboots the VM and waits until it runs again.
+      - PVE applies at once what it can hot-plug (with the default C(hotplug) of network, disk and usb - NIC
+        changes, new or removed scsi/virtio disks; C(memory) and C(vcpus) only with those C(hotplug) features;
+        options such as C(name), C(tags), C(onboot); an C(agent) change of C(fstrim_cloned_disks) only); those
+        are never pending. C(cores), C(sockets), C(cpu), C(machine), C(bios) and ide/sata/efidisk/tpmstate
+        changes always are. A hotplug PVE tries and that fails leaves its key pending with a warning.
+      - Cloud-init settings are never pending in PVE, but a running guest reads them only at its next boot
+        (RV(next_boot)); V(reboot) reboots for them too.
     type: str
     choices: [never, reboot]
     default: never
@@ -456,9 +463,21 @@ pending:
   elements: str
   sample: [memory]
 reboot_required:
-  description: Whether changes are pending until a restart.
+  description:
+    - Whether the running VM needs a restart for this run's changes to reach it - PVE keeps changes pending
+      (RV(pending)), or cloud-init settings changed that the guest reads only at its next boot (RV(next_boot)).
+    - A rerun cannot know whether the guest has booted since; it reports only what PVE holds pending.
   returned: unless absent
   type: bool
+next_boot:
+  description:
+    - Cloud-init keys this run changed on the running VM. PVE applied them at once and the cloud-init drive
+      was regenerated, but the guest reads them only when it next boots.
+    - Empty when the VM was stopped or (re)started in the same run.
+  returned: unless absent
+  type: list
+  elements: str
+  sample: [ipconfig0, sshkeys]
 config:
   description: The VM's config after the run (pending values included; the cloud-init password masked).
   returned: unless absent

@@ -16,6 +16,7 @@ from fakepve.server import error
 
 from .backup import BackupApi
 from .hardware import HardwareApi
+from .hotplug import HotplugRules
 from .mapping import MappingApi
 from .passthrough import PassthroughChecks
 from .qemu import QemuExtras
@@ -35,7 +36,7 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(BackupApi, PassthroughChecks, VmRules, QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(BackupApi, PassthroughChecks, VmRules, HotplugRules, QemuExtras, MappingApi, HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 
