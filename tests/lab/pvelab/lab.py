@@ -18,6 +18,7 @@ from .backup import BackupApi
 from .hardware import HardwareApi
 from .mapping import MappingApi
 from .passthrough import PassthroughChecks
+from .pverules import PveRules
 from .qemu import QemuExtras
 from .topology import seed
 
@@ -34,7 +35,7 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(PveRules, BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 
