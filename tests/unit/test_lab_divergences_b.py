@@ -148,7 +148,8 @@ def test_root_token_may_not_change_feature_flags_or_bind_mount(lab, api):
     base = '/nodes/pve1/lxc/530/config'
     flags = error_of(api.put, base, features='nesting=1')
     assert flags.status == 403
-    assert flags.message == 'Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)'
+    assert flags.message == ('Permission check failed (changing feature flags (except nesting) is only allowed for '
+                             'root@pam)')
     assert error_of(api.put, base, delete='features').status == 403
     bind = error_of(api.put, base, mp0='/srv/shared-data,mp=/mnt/shared')
     assert bind.message == 'Permission check failed (mount point type bind is only allowed for root@pam)'

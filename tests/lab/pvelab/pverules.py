@@ -75,7 +75,7 @@ class PveRules(object):
             return await super()._vzdump(values, user)
         vmids = [int(v) for v in split_list(values.get('vmid'))]
         if not vmids:
-            raise PveError(400, 'Parameter verification failed.', {'vmid': 'property is missing and it is not optional'})
+            raise param_error(vmid='property is missing and it is not optional')
         for vmid in vmids:
             self.require(user, '/vms/{0}'.format(vmid), 'VM.Backup')
         self.require(user, '/storage/' + storage, 'Datastore.AllocateSpace')
