@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ._diff import compare
-from ._errors import PveApiError, ValidationError
+from ._errors import PveTaskError, ValidationError
 from ._guest import LXC, Guest, allocate_vmid, read_config
 from ._guestrun import GuestRun, clean
 from ._lxcspec import CtSpec, clone_preview, volume_slots
@@ -75,7 +75,7 @@ class CtRun(GuestRun):
     def resize_settled(self, slot, size, exc):
         """pve-container API2/LXC.pm resize_vm refuses a resize to the current size (`disk is already at specified
         size`): after a lost answer the first request did the work. Settled by reading the disk's size."""
-        text = exc.message if isinstance(exc, PveApiError) else str(exc.exitstatus)
+        text = str(exc.exitstatus) if isinstance(exc, PveTaskError) else exc.message
         if 'disk is already at specified size' not in (text or ''):
             return False
         value = read_config(self.client, self.guest).get(slot) or ''
