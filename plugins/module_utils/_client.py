@@ -102,6 +102,12 @@ class PveClient(object):
         self._spare = []  # more connections, for get_all
         self._ticket = None
 
+    @property
+    def root_login(self):
+        """True for the user root@pam logged in with a password: the only identity PVE's `$authuser eq
+        'root@pam'` checks let through (its API tokens authenticate as root@pam!<name>)."""
+        return self.user == 'root@pam' and not self.token_id
+
     # ------------------------------------------------------------ connection
 
     @property

@@ -109,6 +109,10 @@ class GuestRun(object):
     def result_config(self, config):
         return config
 
+    def resize_settled(self, slot, size, exc):
+        """True if a failed resize of slot to size bytes found the disk already resized (see CtRun)."""
+        return False
+
     def __init__(self, module):
         self.module = module
         self.params = module.params
@@ -380,11 +384,17 @@ class GuestRun(object):
             self.changed = True
             self.changed_keys.append(slot)
         for slot, size, have in plan.resizes:
-            # An absolute size: sending it twice is harmless (PVE skips a resize to the current size).
-            write_guest(self.module, guest, 'PUT', guest.path + '/resize', {'disk': slot, 'size': format_size(size)},
-                        action='resize {0} of {1} from {2} to {3}'.format(
-                            slot, guest.label, format_size(have) if have else '?', format_size(size)),
-                        lock_timeout=self.lock_timeout, task_timeout=p['timeout'], idempotent=True)
+            # An absolute size, sent again after a lost answer: a VM's resize to the current size does nothing, a
+            # container's is refused (`disk is already at specified size`), which resize_settled checks.
+            try:
+                write_guest(self.module, guest, 'PUT', guest.path + '/resize',
+                            {'disk': slot, 'size': format_size(size)},
+                            action='resize {0} of {1} from {2} to {3}'.format(
+                                slot, guest.label, format_size(have) if have else '?', format_size(size)),
+                            lock_timeout=self.lock_timeout, task_timeout=p['timeout'], idempotent=True)
+            except (PveApiError, PveTaskError) as exc:
+                if not self.resize_settled(slot, size, exc):
+                    raise
             self.changed = True
             if slot not in self.changed_keys:
                 self.changed_keys.append(slot)

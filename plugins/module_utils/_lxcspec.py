@@ -133,8 +133,10 @@ class CtSpec(object):
             if not 0 <= p['cpulimit'] <= 8192:
                 raise ValidationError('cpulimit', p['cpulimit'], 'must be 0 (no limit) or more')
             out['cpulimit'] = p['cpulimit']
-        if p.get('cpuunits') is not None and not 0 <= p['cpuunits'] <= 500000:
-            raise ValidationError('cpuunits', p['cpuunits'], 'must be 0-500000')
+        if p.get('cpuunits') is not None and not 0 <= p['cpuunits'] <= 10000:
+            # pve-common CGroup.pm clamp_cpu_shares: PVE 8.4 and 9.x (cgroup v2) store 10000 for any value above.
+            raise ValidationError('cpuunits', p['cpuunits'], 'must be 0-10000 (PVE on cgroup v2 stores any larger '
+                                                             'weight as 10000)')
         if p.get('swap') is not None and p['swap'] < 0:
             raise ValidationError('swap', p['swap'], 'must be 0 or more MiB')
         if p.get('memory') is not None:

@@ -362,6 +362,12 @@ class VmSpec(object):
             plan.want('agent', AGENT.format(merged))
         if 'machine' in self.settings:
             plan.want('machine', keep_machine_pin(self.settings['machine'], current.get('machine')))
+        if self.settings.get('balloon') and 'memory' not in self.settings:
+            # PVE ($update_vm_api) refuses a balloon above the VM's memory (default 512 MiB).
+            memory = as_memory(current.get('memory') or 512)
+            if self.settings['balloon'] > memory:
+                raise ValidationError('balloon', self.settings['balloon'], 'must not be more than the memory of the VM '
+                                                                           '({0} MiB)'.format(memory))
         name = self.params.get('name')
         if name is not None:
             plan.want('name', name)

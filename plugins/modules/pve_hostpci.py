@@ -64,7 +64,10 @@ options:
     description: Make the device's ROM visible in the guest's memory map (PVE's default is V(true)).
     type: bool
   romfile:
-    description: Custom ROM file name in C(/usr/share/kvm/).
+    description:
+      - Custom ROM file name in C(/usr/share/kvm/).
+      - PVE lets only C(root@pam) logged in with a password set it, with a mapping too; with an API token it is
+        refused before anything is written.
     type: str
   x_vga:
     description: Mark the device as the VM's primary GPU.
@@ -202,6 +205,10 @@ def validate(run, merged):
     node = run.guest.node
     label = run.guest.label
     machine = run.effective.get('machine') or 'i440fx (the default)'
+    if merged.get('romfile') and not run.client.root_login:
+        raise ValidationError('romfile', merged['romfile'], 'PVE lets only root@pam logged in with a password set a '
+                                                            'ROM file; API tokens (even root@pam!...) and other users '
+                                                            'are refused')
     if as_bool(merged.get('pcie', 0)) and not is_q35(run.effective):
         raise ValidationError('pcie', True, 'PCI Express needs the q35 machine type; {0} has machine {1}'.format(
             label, machine))

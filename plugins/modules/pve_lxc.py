@@ -92,7 +92,7 @@ options:
     description: CPU time limit in cores (V(0) is no limit).
     type: float
   cpuunits:
-    description: CPU weight.
+    description: CPU weight, V(0) to V(10000) (PVE stores any larger weight as V(10000) on cgroup v2).
     type: int
   memory:
     description: Memory in MiB (V(1024)) or as a size (V(1G)).

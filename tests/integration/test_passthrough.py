@@ -60,7 +60,7 @@ def test_raw_host_with_a_token_is_explained(lab, play):
     q35_vm(lab)
     run = play([task('pve_hostpci', name='gpu-vm', host=['0000:01:00'])])
     msg = run.task('t')['msg']
-    assert "only root can set 'hostpci0' config for real devices" in msg
+    assert "only root can set 'hostpci0' config for non-mapped devices" in msg
     assert 'Use a cluster PCI mapping instead' in msg and 'iac.proxmox.pve_pci_mapping' in msg
     assert 'hostpci0' not in lab.pve.vm(300).config
 

@@ -19,6 +19,7 @@ from .hardware import HardwareApi
 from .hotplug import HotplugRules
 from .mapping import MappingApi
 from .passthrough import PassthroughChecks
+from .pverules import PveRules
 from .qemu import QemuExtras
 from .topology import seed
 from .vmrules import VmRules
@@ -36,7 +37,8 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(BackupApi, PassthroughChecks, VmRules, HotplugRules, QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(PveRules, BackupApi, PassthroughChecks, VmRules, HotplugRules, QemuExtras, MappingApi, HardwareApi,
+             FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 

@@ -3,7 +3,8 @@ PVE/QemuServer/PCI.pm parse_hostpci and parse_hostpci_devices, PVE/QemuServer/Vi
 pve-guest-common (PVE/Mapping/Dir.pm, PVE/Mapping/PCI.pm assert_valid):
 
 * a config write of a `hostpciN` with a raw `host` is refused for anyone but root@pam (API tokens too):
-  `only root can set 'hostpci0' config for real devices`; a mapping needs Mapping.Use on it;
+  `only root can set 'hostpci0' config for non-mapped devices` (qemu-server 8.0+); a mapping needs Mapping.Use
+  on it and VM.Config.HWType on the VM; `romfile` is root@pam's only;
 * a VM start fails, with PVE's words, when a virtiofs dirid has no mapping entry for the node (or its path
   is missing there), a hostpci host address is not on the node, a PCI mapping has no (valid) entry for the
   node, or pcie=1 is set on a machine that is not q35 (and the legacy IGD rules);
@@ -55,12 +56,15 @@ class PassthroughChecks(object):
         if user == 'root@pam':
             return
         device = parse_props(value, 'host')
-        if device.get('host') and not device.get('mapping'):
-            raise PveError(500, "only root can set '{0}' config for real devices".format(key))
+        if device.get('host'):
+            raise PveError(500, "only root can set '{0}' config for non-mapped devices".format(key))
         if device.get('mapping'):
             self.require(user, '/mapping/pci/{0}'.format(device['mapping']), 'Mapping.Use')
+            self.require(user, '/vms/{0}'.format(vm.vmid), 'VM.Config.HWType')
         elif value is not None:
             raise PveError(500, "either 'host' or 'mapping' must be set.")
+        if 'romfile' in device:
+            raise PveError(400, 'Parameter verification failed.', {key: "only root@pam can set 'romfile' option"})
 
     async def _apply_config(self, vm, user, p):
         for key, value in p.items():
