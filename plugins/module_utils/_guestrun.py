@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 
 from ._checks import check_node_name, check_storage
-from ._diff import ABSENT, compare
+from ._diff import ABSENT, CREATE_ONLY, DiffError, compare
 from ._errors import PveTaskError, ValidationError
 from ._guest import (Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_vmid_collision,
                      list_guests, read_config, read_pending, read_state, read_status, reboot, settled_created,
@@ -220,6 +220,7 @@ class GuestRun(object):
             raise ValidationError('snapname', p['snapname'], 'is not a snapshot of {0}'.format(source.label))
         preview = self.clone_preview(source_config)
         plan = self.spec.plan(preview, creating=True, clone_slots=self.clone_slots(source_config))
+        self.check_clone_keeps(source, preview, plan)
         storages = dict(plan.storages)
         if p['storage']:
             storages.setdefault(p['storage'], 'storage')
@@ -248,6 +249,25 @@ class GuestRun(object):
         self.guest = Guest(self.kind, vmid, node, name=p['name'], status='stopped')
         config = read_config(self.client, self.guest)
         return self.converge(clean(config), config.get('digest'), new=True)
+
+    def check_clone_keeps(self, source, preview, plan):
+        """Before the clone: the play asks nothing of the clone that PVE cannot write to an existing guest.
+        A clone keeps its source's create-only keys (LXC `unprivileged` is read-only after creation), so a
+        different value is refused here, with the source named, instead of after the clone."""
+        fields = plan.fields()
+        for key in sorted(plan.desired):
+            field = fields[key]
+            if field.mode != CREATE_ONLY or plan.desired[key] is None:
+                continue
+            have = field.norm(preview.get(key))
+            if field.norm(plan.desired[key]) != have:
+                raise DiffError(key, self.clone_keeps_message(source, key, have, plan.desired[key]))
+        compare(plan.desired, preview, fields)  # what else cannot be reached from the source (shrinking, ...)
+
+    def clone_keeps_message(self, source, key, have, want):
+        return ('{0}: {1} has {0}: {2}, and a clone keeps its source\'s value ({0} can only be set when a {3} is '
+                'created); clone a source with {0}: {4}, or leave {0} out. Nothing was cloned.'.format(
+                    key, source.label, have, self.noun, want))
 
     def settled_create(self, vmid):
         """settle() for this run's create or clone of `vmid` (see _guest.settled_created)."""

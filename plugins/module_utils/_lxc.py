@@ -31,6 +31,15 @@ class CtRun(GuestRun):
     def clone_preview(self, source_config):
         return clone_preview(clean(source_config), self.params['storage'], self.params['name'])
 
+    def clone_keeps_message(self, source, key, have, want):
+        if key != 'unprivileged':
+            return super().clone_keeps_message(source, key, have, want)
+        return ('unprivileged: {0} is {1} (unprivileged: {2}), and a clone keeps its source\'s value: PVE cannot '
+                'change it afterwards (unable to modify read-only option). Clone an {3} template, create the '
+                'container from an OS template (ostemplate), or leave unprivileged out. Nothing was cloned.'.format(
+                    source.label, 'unprivileged' if have else 'privileged', 'true' if have else 'false',
+                    'unprivileged' if want else 'privileged'))
+
     def clone_slots(self, source_config):
         return volume_slots(source_config)
 

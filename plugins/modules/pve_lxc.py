@@ -79,6 +79,8 @@ options:
     description:
       - Run as an unprivileged container. Create-time only; a new container is unprivileged unless this is
         V(false).
+      - A clone keeps its source's value (PVE cannot change it afterwards); a play asking another value than
+        the clone source or the existing container has fails before anything is written.
     type: bool
   features:
     description:
