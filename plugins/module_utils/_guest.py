@@ -27,6 +27,17 @@ MISSING = re.compile(r"Configuration file '[^']*' does not exist|does not exist|
 MAX_VMID_ATTEMPTS = 20
 
 
+def is_missing(exc):
+    """PVE said the guest does not exist. A 403 never says so: PVE checks the privilege on /vms/<vmid> before
+    it looks at the guest, so a VMID the user may not see is refused whether or not it exists."""
+    return exc.status not in (401, 403) and bool(MISSING.search(exc.message or ''))
+
+
+def is_denied(exc):
+    """PVE refused to show or touch the guest: a permission check failed (HTTP 403)."""
+    return isinstance(exc, PveApiError) and exc.status == 403
+
+
 class GuestKind(object):
     """What differs between VMs and containers in the API."""
 
@@ -92,7 +103,7 @@ def find_guest(client, kind, vmid=None, name=None, node=None, guests=None):
         try:
             status = client.get('/nodes/{0}/{1}/{2}/status/current'.format(node, kind.api, vmid)) or {}
         except PveApiError as exc:
-            if not MISSING.search(exc.message or ''):
+            if not is_missing(exc):
                 raise
         else:
             return _from_status(kind, vmid, node, status)
@@ -132,7 +143,7 @@ def find_guest_state(client, kind, vmid, node):
     one); (None, None) when no such guest is on that node (it may be elsewhere: see find_guest)."""
     path = '/nodes/{0}/{1}/{2}'.format(node, kind.api, vmid)
     status, items = client.get_all([path + '/status/current', path + '/pending'])
-    if isinstance(status, PveApiError) and MISSING.search(status.message or ''):
+    if isinstance(status, PveApiError) and is_missing(status):
         return None, None
     for answer in (status, items):
         if isinstance(answer, Exception):
@@ -225,7 +236,7 @@ def read_status(client, guest, missing_ok=False):
     try:
         status = client.get(guest.path + '/status/current') or {}
     except PveApiError as exc:
-        if not (missing_ok and MISSING.search(exc.message or '')):
+        if not (missing_ok and is_missing(exc)):
             raise
         guest.status, guest.lock = 'absent', None
         return None

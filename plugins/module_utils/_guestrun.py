@@ -16,10 +16,10 @@ import contextlib
 
 from ._checks import check_node_name, check_storage
 from ._diff import ABSENT, CREATE_ONLY, DiffError, compare
-from ._errors import PveTaskError, ValidationError
-from ._guest import (Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_vmid_collision,
-                     list_guests, read_config, read_pending, read_state, read_status, reboot, settled_created,
-                     settled_template, shutdown, start, wait_unlocked, write_guest)
+from ._errors import PveApiError, PveError, PveTaskError, ValidationError
+from ._guest import (Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_denied,
+                     is_vmid_collision, list_guests, read_config, read_pending, read_state, read_status, reboot,
+                     settled_created, settled_template, shutdown, start, wait_unlocked, write_guest)
 from ._propstring import DRIVE, format_size
 
 CONFIG_ONLY = ('digest',)
@@ -147,6 +147,22 @@ class GuestRun(object):
         if p['vmid'] is not None and not 100 <= p['vmid'] <= 999999999:
             raise ValidationError('vmid', p['vmid'], 'must be 100-999999999')
         check_storage('storage', p['storage'])
+        try:
+            self.find()
+        except PveApiError as exc:
+            if not is_denied(exc) or p['vmid'] is None:
+                raise
+            self.find_denied(exc)
+        if p['state'] == 'absent':
+            return self.absent()
+        if self.guest is None:
+            current = self.create()
+        else:
+            current = self.converge_existing()
+        return self.finish(current)
+
+    def find(self):
+        p = self.params
         if p['vmid'] is not None and p['node'] is not None and p['state'] != 'absent':
             # The common case of a fleet: the guest and its config in one round trip, no cluster listing.
             self.guest, self.state = find_guest_state(self.client, self.kind, p['vmid'], p['node'])
@@ -156,13 +172,22 @@ class GuestRun(object):
             self.guest = find_guest(self.client, self.kind, vmid=p['vmid'], node=p['node'])
         else:
             self.guest = find_guest(self.client, self.kind, name=p['name'], guests=self.guests())
-        if p['state'] == 'absent':
-            return self.absent()
-        if self.guest is None:
-            current = self.create()
-        else:
-            current = self.converge_existing()
-        return self.finish(current)
+
+    def find_denied(self, exc):
+        """PVE answered 403 for /vms/<vmid>: the user may not see that VMID, which says nothing about whether a
+        guest has it (PVE checks the privilege first). With `pool` and the user's ACL on that pool, a guest in
+        the pool would be visible, so the VMID is not in the pool: create it there (PVE checks VM.Allocate on
+        /pool/<pool> and refuses a VMID that is taken). Otherwise the 403 is the answer, explained."""
+        p = self.params
+        if p['pool'] and p['state'] != 'absent':
+            self.guest = find_guest(self.client, self.kind, vmid=p['vmid'], guests=self.guests())
+            if self.guest is None:
+                return
+        raise PveError('vmid {0}: PVE refuses to show {1} {0} to this user (HTTP 403: {2}), so whether it exists '
+                       'is unknown; nothing was changed. A user whose privileges are on a pool sees only the '
+                       'guests in that pool and creates guests there: give pool: <pool>{3}, or grant VM.Audit on '
+                       '/vms/{0}.'.format(p['vmid'], self.kind.label, exc.message,
+                                          ' (the guest is not in pool {0})'.format(p['pool']) if p['pool'] else ''))
 
     # ------------------------------------------------------------------ destroy
 

@@ -15,6 +15,7 @@ from fakepve import FakePve
 from fakepve.server import error
 
 from .backup import BackupApi
+from .guests import GuestChecks
 from .hardware import HardwareApi
 from .mapping import MappingApi
 from .passthrough import PassthroughChecks
@@ -34,7 +35,7 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(GuestChecks, BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 
