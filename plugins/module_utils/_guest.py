@@ -301,15 +301,15 @@ def wait_unlocked(module, guest, lock, timeout):
 
 
 def write_guest(module, guest, method, path, data=None, action=None, lock_timeout=60, task_timeout=None,
-                settle=None, idempotent=None):
+                settle=None, idempotent=None, read_timeout=None):
     """module.write() for a guest, riding out its config lock: PVE's `can't lock file` and `VM is locked`
-    answers are retried until lock_timeout. `settle`: see PveModule.write."""
+    answers are retried until lock_timeout. `settle`, `read_timeout`: see PveModule.write and PveClient.request."""
     start = time.monotonic()
     delays = poll_delays()
     while True:
         try:
             return module.write(method, path, data, action=action, timeout=task_timeout, settle=settle,
-                                idempotent=idempotent)
+                                idempotent=idempotent, read_timeout=read_timeout)
         except (PveApiError, PveTaskError) as exc:
             text = exc.message if not isinstance(exc, PveTaskError) else str(exc.exitstatus)
             held = LOCKED.search(text or '')

@@ -89,6 +89,11 @@ class GuestRun(object):
     def config_method(self, plan, delta):
         return 'PUT'
 
+    def config_read_timeout(self, plan, delta):
+        """Seconds to wait for the answer to the config write, when PVE answers it only once slow work is done
+        (None: api_timeout)."""
+        return None
+
     def move_request(self, slot, storage):
         """(path suffix, parameters) of the request moving a volume to another storage."""
         raise NotImplementedError
@@ -421,7 +426,8 @@ class GuestRun(object):
                 params['digest'] = digest
             write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
                         action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
-                        lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'])
+                        lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'],
+                        read_timeout=self.config_read_timeout(plan, delta))
 
         def reread():
             nonlocal plan, delta, digest
