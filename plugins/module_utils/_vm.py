@@ -46,11 +46,25 @@ class VmRun(GuestRun):
 
     def extra_actions(self, plan, delta):
         guest = self.guest
-        if plan.cloudinit_keys and any(k in delta.changed_keys for k in plan.cloudinit_keys):
+        changed = [k for k in plan.cloudinit_keys if k in delta.changed_keys]
+        if changed:
             write_guest(self.module, guest, 'PUT', guest.path + '/cloudinit',
                         action='regenerate the cloud-init drive of {0}'.format(guest.label),
                         lock_timeout=self.lock_timeout, idempotent=True)  # regenerating twice is harmless
             self.changed = True
+            if guest.status == 'running':
+                # PVE writes cloud-init options to a running VM's config at once (fast-plugged, so its
+                # /pending does not list them), but the guest reads its drive only when it boots
+                # (qemu-server vm_start_nolock regenerates it; cloud-init applies it at boot): until a
+                # restart the guest runs with the old settings.
+                self.cloudinit_pending = dict((k, delta.set.get(k)) for k in changed)
+                self.pending.update(self.cloudinit_pending)
+
+    def after_write(self, config, plan):
+        effective = super().after_write(config, plan)
+        if self.guest.status == 'running':
+            self.pending.update(getattr(self, 'cloudinit_pending', {}))
+        return effective
 
     def after_power(self):
         """With wait_for_agent: after a power change wait until the agent answers; report the guest's IP."""

@@ -1,0 +1,42 @@
+"""Cloud-init settings reach a guest only through the drive it boots with (qemu-server regenerates the drive
+at start; the guest reads it at boot): a change on a running VM is reported as needing a restart, and
+apply_pending: reboot applies it. The addresses come from the lab's guest, never from the play (issue 12)."""
+
+from test_vm import GOLDEN, guests_named, vm_task
+
+
+def ci(address):
+    return {'user': 'ops', 'ipconfig': [{'ip': address + '/24', 'gw': '10.30.0.1'}]}
+
+
+def test_a_cloudinit_change_on_a_running_vm_needs_a_restart(lab, play):
+    first = play([vm_task(name='addr', clone=GOLDEN, cloudinit=ci('10.30.0.5'), state='started',
+                          wait_for_agent=True)]).assert_ok()
+    assert first.task('vm')['ip'] == '10.30.0.5' and first.task('vm')['reboot_required'] is False
+    [vm] = guests_named(lab, 'addr')
+
+    change = vm_task(name='addr', cloudinit=ci('10.30.0.6'), state='started', wait_for_agent=True)
+    check = play([change], check=True).assert_ok()
+    assert check.writes == [] and check.task('vm')['reboot_required'] is True
+    assert 'ipconfig0' in check.task('vm')['pending']
+    run = play([change]).assert_ok()
+    result = run.task('vm')
+    assert 'ip=10.30.0.6/24' in vm.config['ipconfig0']
+    assert result['changed'] is True and result['reboot_required'] is True and 'ipconfig0' in result['pending']
+    assert result['ip'] == '10.30.0.5'  # the guest still runs with the address it booted with
+    assert not any(p.endswith('/status/reboot') for _m, p in run.write_calls)
+
+    applied = play([dict(change, **{'iac.proxmox.pve_vm': dict(change['iac.proxmox.pve_vm'],
+                                                                 cloudinit=ci('10.30.0.7'),
+                                                                 apply_pending='reboot')})]).assert_ok()
+    result = applied.task('vm')
+    assert result['ip'] == '10.30.0.7' and result['reboot_required'] is False and result['pending'] == []
+    assert sum(1 for _m, p in applied.write_calls if p.endswith('/status/reboot')) == 1
+    again = play([vm_task(name='addr', cloudinit=ci('10.30.0.7'), state='started', apply_pending='reboot')])
+    assert again.assert_ok().changed == 0 and again.writes == []
+
+
+def test_a_stopped_vm_takes_its_cloudinit_at_the_start(lab, play):
+    play([vm_task(name='cold', clone=GOLDEN, cloudinit=ci('10.30.0.8'))]).assert_ok()
+    run = play([vm_task(name='cold', cloudinit=ci('10.30.0.9'), state='started', wait_for_agent=True)]).assert_ok()
+    assert run.task('vm')['ip'] == '10.30.0.9' and run.task('vm')['reboot_required'] is False
