@@ -47,24 +47,29 @@ class VmRun(GuestRun):
     def extra_actions(self, plan, delta):
         guest = self.guest
         changed = [k for k in plan.cloudinit_keys if k in delta.changed_keys]
-        if changed:
-            write_guest(self.module, guest, 'PUT', guest.path + '/cloudinit',
-                        action='regenerate the cloud-init drive of {0}'.format(guest.label),
-                        lock_timeout=self.lock_timeout, idempotent=True)  # regenerating twice is harmless
-            self.changed = True
-            if guest.status == 'running':
-                # PVE writes cloud-init options to a running VM's config at once (fast-plugged, so its
-                # /pending does not list them), but the guest reads its drive only when it boots
-                # (qemu-server vm_start_nolock regenerates it; cloud-init applies it at boot): until a
-                # restart the guest runs with the old settings.
-                self.cloudinit_pending = dict((k, delta.set.get(k)) for k in changed)
-                self.pending.update(self.cloudinit_pending)
+        if not changed:
+            return
+        if guest.status == 'running':
+            # PVE writes cloud-init options to a running VM's config at once (fast-plugged, so /pending does
+            # not list them), but the guest reads its drive only when it boots. The drive is left as it is:
+            # PVE regenerates it at the next start (qemu-server vm_start_nolock), and until then its
+            # GET .../cloudinit shows the change as pending - on this run and on every later one (see finish).
+            self.pending.update((k, delta.set.get(k)) for k in changed)
+            return
+        write_guest(self.module, guest, 'PUT', guest.path + '/cloudinit',
+                    action='regenerate the cloud-init drive of {0}'.format(guest.label),
+                    lock_timeout=self.lock_timeout, idempotent=True)  # regenerating twice is harmless
+        self.changed = True
 
-    def after_write(self, config, plan):
-        effective = super().after_write(config, plan)
-        if self.guest.status == 'running':
-            self.pending.update(getattr(self, 'cloudinit_pending', {}))
-        return effective
+    def finish(self, current):
+        """A running VM with cloud-init settings: what its drive does not carry yet (GET .../cloudinit, the
+        values the drive was made with against the config) waits for a restart like any pending change."""
+        guest = self.guest
+        if guest.status == 'running' and guest.vmid is not None and self.spec.cloudinit is not None:
+            for item in self.client.get(guest.path + '/cloudinit') or []:
+                if 'pending' in item or item.get('delete'):
+                    self.pending.setdefault(item['key'], item.get('pending'))
+        super().finish(current)
 
     def after_power(self):
         """With wait_for_agent: after a power change wait until the agent answers; report the guest's IP."""
