@@ -248,7 +248,7 @@ options:
     description:
       - Cloud-init settings. When any changes, the cloud-init drive is regenerated.
       - The guest reads the drive when it boots, and PVE regenerates it at every start. A change on a
-        running VM is in the config at once but reaches the guest only at its next start or reboot: the
+        running VM is in the config at once but reaches the guest only at its next start or reboot; the
         drive is then left for PVE to regenerate at that start, and this run and later ones report the keys
         PVE shows as not yet on the drive in RV(pending) with RV(reboot_required); O(apply_pending=reboot)
         reboots the VM so the guest takes them.
