@@ -18,22 +18,22 @@ def test_a_cloudinit_change_on_a_running_vm_needs_a_restart(lab, play):
     change = vm_task(name='addr', cloudinit=ci('10.30.0.6'), state='started', wait_for_agent=True)
     check = play([change], check=True).assert_ok()
     assert check.writes == [] and check.task('vm')['reboot_required'] is True
-    assert 'ipconfig0' in check.task('vm')['pending']
+    assert check.task('vm')['next_boot'] == ['ipconfig0'] and check.task('vm')['pending'] == []
     run = play([change]).assert_ok()
     result = run.task('vm')
     assert 'ip=10.30.0.6/24' in vm.config['ipconfig0']
-    assert result['changed'] is True and result['reboot_required'] is True and 'ipconfig0' in result['pending']
+    assert result['changed'] is True and result['reboot_required'] is True and result['next_boot'] == ['ipconfig0']
     assert result['ip'] == '10.30.0.5'  # the guest still runs with the address it booted with
     assert [p for _m, p in run.write_calls] == ['/nodes/pve1/qemu/{0}/config'.format(vm.vmid)]  # no reboot
     # A later run still knows: the drive PVE makes at the next start is what the guest lacks.
     later = play([change]).assert_ok()
     assert later.changed == 0 and later.writes == []
-    assert later.task('vm')['reboot_required'] is True and later.task('vm')['pending'] == ['ipconfig0']
+    assert later.task('vm')['reboot_required'] is True and later.task('vm')['next_boot'] == ['ipconfig0']
 
     applied = play([vm_task(name='addr', cloudinit=ci('10.30.0.6'), state='started', wait_for_agent=True,
                             apply_pending='reboot')]).assert_ok()
     result = applied.task('vm')
-    assert result['ip'] == '10.30.0.6' and result['reboot_required'] is False and result['pending'] == []
+    assert result['ip'] == '10.30.0.6' and result['reboot_required'] is False and result['next_boot'] == []
     assert [p for _m, p in applied.write_calls if not p.endswith('/agent/ping')] == \
         ['/nodes/pve1/qemu/{0}/status/reboot'.format(vm.vmid)]
     again = play([vm_task(name='addr', cloudinit=ci('10.30.0.6'), state='started', apply_pending='reboot')])
