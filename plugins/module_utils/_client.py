@@ -159,14 +159,14 @@ class PveClient(object):
                               method='POST', path=path)
         self._ticket = data
 
-    def _connection_error(self, exc, method, path, attempts=1):
+    def _connection_error(self, exc, method, path, attempts=1, read_timeout=None):
         """A TransportError as a PveConnectionError, keeping whether the request can have reached PVE."""
-        error = self._describe(exc, method, path)
+        error = self._describe(exc, method, path, read_timeout)
         if attempts > 1:
             error.message += ' (tried {0} times)'.format(attempts)
         return error
 
-    def _describe(self, exc, method, path):
+    def _describe(self, exc, method, path, read_timeout=None):
         if exc.kind == 'tls':
             return PveConnectionError(
                 'TLS verification of {0} failed ({1}). Give ca_path the CA certificate that signed the '
@@ -176,8 +176,9 @@ class PveClient(object):
             return PveConnectionError('connecting to {0} timed out after {1}s'.format(self.base_url, self.timeout),
                                       method=method, path=path, sent=False)
         if exc.kind == 'read-timeout':
-            return PveConnectionError('no answer from {0} within {1}s (api_timeout)'.format(
-                self.base_url, self.timeout), method=method, path=path, sent=None)
+            return PveConnectionError('no answer from {0} within {1}s ({2})'.format(
+                self.base_url, read_timeout or self.timeout, 'api_timeout' if read_timeout is None else
+                'the time this request may take'), method=method, path=path, sent=None)
         return PveConnectionError('cannot reach {0}: {1}'.format(self.base_url, exc.reason), method=method,
                                   path=path, sent=exc.sent)
 
@@ -187,11 +188,13 @@ class PveClient(object):
 
     # --------------------------------------------------------------- requests
 
-    def request(self, method, path, params=None, data=None, idempotent=None, transport=None):
+    def request(self, method, path, params=None, data=None, idempotent=None, transport=None, read_timeout=None):
         """Send one API request and return its `data`. Raises PveApiError (or a subclass) on failure.
 
         `idempotent` (default: true for GET) allows retrying after an answer was lost; a request known
-        not to have reached PVE is retried whatever its method.
+        not to have reached PVE is retried whatever its method. `read_timeout`: seconds to wait for this
+        answer instead of api_timeout, for a request PVE answers only once its work is done (an LXC config
+        write that allocates a volume).
         """
         transport = transport or self.transport
         method = method.upper()
@@ -204,7 +207,7 @@ class PveClient(object):
         relogged = False
         while True:
             answer = self._exchange(transport, method, path, idempotent, query=query, body=body,
-                                    headers=self._auth_headers(method))
+                                    headers=self._auth_headers(method), read_timeout=read_timeout)
             status = answer.status
             if status == 401 and self.password and not self.token_id and not relogged:
                 # The ticket expired or was revoked: nothing was done; log in again and repeat once.
@@ -219,7 +222,7 @@ class PveClient(object):
                 raise PveApiError('answer is not JSON: {0}'.format(answer.text[:200]), status=status, method=method,
                                   path=path)
 
-    def _exchange(self, transport, method, path, idempotent, query=None, body=None, headers=None):
+    def _exchange(self, transport, method, path, idempotent, query=None, body=None, headers=None, read_timeout=None):
         """Send one request with the retries that are safe, and return PVE's answer: after a transport
         failure when the request is idempotent or known not to have been sent (never after a TLS
         verification failure, which will not heal), and after PVE's transient answers when idempotent."""
@@ -228,12 +231,13 @@ class PveClient(object):
             attempt += 1
             self.stats['requests'] += 1
             try:
-                answer = transport.request(method, '/api2/json' + path, query=query, body=body, headers=headers)
+                answer = transport.request(method, '/api2/json' + path, query=query, body=body, headers=headers,
+                                           timeout=read_timeout)
             except TransportError as exc:
                 if attempt < self.attempts and exc.kind != 'tls' and (idempotent or exc.sent is False):
                     self._backoff(attempt)
                     continue
-                raise self._connection_error(exc, method, path, attempt)
+                raise self._connection_error(exc, method, path, attempt, read_timeout)
             if answer.status in TRANSIENT_STATUS and idempotent and attempt < self.attempts:
                 self._backoff(attempt)
                 continue

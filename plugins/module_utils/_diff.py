@@ -266,10 +266,14 @@ def compare(desired, current, fields, creating=False):
             have_n = have  # an unparseable current value differs from any valid desired one
         # A create-time value belongs in the create request even when it equals PVE's default for the key.
         changed = want_n != have_n or (creating and field.mode == CREATE_ONLY and have is None)
+        if changed and not creating and field.mode == CREATE_ONLY:
+            # PVE refuses to write such a key to an existing guest (a read-only option), whether the config
+            # holds it or its absence means the default: an existing value is never rewritten.
+            current_value = have if have is not None else field.default
+            raise DiffError(key, '{0} can only be set when the resource is created (current: {1}, '
+                                 'desired: {2})'.format(key, _shown(field, current_value, False),
+                                                        _shown(field, want, False)))
         if changed and have is not None and not creating:
-            if field.mode == CREATE_ONLY:
-                raise DiffError(key, '{0} can only be set when the resource is created (current: {1}, '
-                                     'desired: {2})'.format(key, _shown(field, have, False), _shown(field, want, False)))
             if field.mode == GROW and want_n < have_n:
                 raise DiffError(key, '{0} can only grow: current {1}, desired {2}'.format(key, have, want))
         if changed:

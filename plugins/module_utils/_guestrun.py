@@ -15,12 +15,11 @@ from __future__ import annotations
 import contextlib
 
 from ._checks import check_node_name, check_storage
-from ._diff import ABSENT, compare
+from ._diff import ABSENT, CREATE_ONLY, DiffError, compare
 from ._errors import PveApiError, PveError, PveTaskError, ValidationError, is_hotplug_problem
 from ._guest import (QEMU, Guest, GuestState, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state,
-                     is_vmid_collision,
-                     list_guests, read_config, read_pending, read_state, read_status, reboot, settled_created,
-                     settled_template, shutdown, start, wait_unlocked, write_guest)
+                     is_denied, is_vmid_collision, list_guests, read_config, read_pending, read_state, read_status,
+                     reboot, settled_created, settled_template, shutdown, start, wait_unlocked, write_guest)
 from ._propstring import DRIVE, format_size
 
 CONFIG_ONLY = ('digest',)
@@ -96,6 +95,11 @@ class GuestRun(object):
     def config_method(self, plan, delta):
         return 'PUT'
 
+    def config_read_timeout(self, plan, delta):
+        """Seconds to wait for the answer to the config write, when PVE answers it only once slow work is done
+        (None: api_timeout)."""
+        return None
+
     def move_request(self, slot, storage):
         """(path suffix, parameters) of the request moving a volume to another storage."""
         raise NotImplementedError
@@ -161,6 +165,22 @@ class GuestRun(object):
         if p['vmid'] is not None and not 100 <= p['vmid'] <= 999999999:
             raise ValidationError('vmid', p['vmid'], 'must be 100-999999999')
         check_storage('storage', p['storage'])
+        try:
+            self.find()
+        except PveApiError as exc:
+            if not is_denied(exc) or p['vmid'] is None:
+                raise
+            self.find_denied(exc)
+        if p['state'] == 'absent':
+            return self.absent()
+        if self.guest is None:
+            current = self.create()
+        else:
+            current = self.converge_existing()
+        return self.finish(current)
+
+    def find(self):
+        p = self.params
         if p['vmid'] is not None and p['node'] is not None and p['state'] != 'absent':
             # The common case of a fleet: the guest and its config in one round trip, no cluster listing.
             self.guest, self.state = find_guest_state(self.client, self.kind, p['vmid'], p['node'])
@@ -170,13 +190,22 @@ class GuestRun(object):
             self.guest = find_guest(self.client, self.kind, vmid=p['vmid'], node=p['node'])
         else:
             self.guest = find_guest(self.client, self.kind, name=p['name'], guests=self.guests())
-        if p['state'] == 'absent':
-            return self.absent()
-        if self.guest is None:
-            current = self.create()
-        else:
-            current = self.converge_existing()
-        return self.finish(current)
+
+    def find_denied(self, exc):
+        """PVE answered 403 for /vms/<vmid>: the user may not see that VMID, which says nothing about whether a
+        guest has it (PVE checks the privilege first). With `pool` and the user's ACL on that pool, a guest in
+        the pool would be visible, so the VMID is not in the pool: create it there (PVE checks VM.Allocate on
+        /pool/<pool> and refuses a VMID that is taken). Otherwise the 403 is the answer, explained."""
+        p = self.params
+        if p['pool'] and p['state'] != 'absent':
+            self.guest = find_guest(self.client, self.kind, vmid=p['vmid'], guests=self.guests())
+            if self.guest is None:
+                return
+        raise PveError('vmid {0}: PVE refuses to show {1} {0} to this user (HTTP 403: {2}), so whether it exists '
+                       'is unknown; nothing was changed. A user whose privileges are on a pool sees only the '
+                       'guests in that pool and creates guests there: give pool: <pool>{3}, or grant VM.Audit on '
+                       '/vms/{0}.'.format(p['vmid'], self.kind.label, exc.message,
+                                          ' (the guest is not in pool {0})'.format(p['pool']) if p['pool'] else ''))
 
     # ------------------------------------------------------------------ destroy
 
@@ -235,6 +264,7 @@ class GuestRun(object):
             raise ValidationError('snapname', p['snapname'], 'is not a snapshot of {0}'.format(source.label))
         preview = self.clone_preview(source_config)
         plan = self.spec.plan(preview, creating=True, clone_slots=self.clone_slots(source_config))
+        self.check_clone_keeps(source, preview, plan)
         storages = dict(plan.storages)
         if p['storage']:
             storages.setdefault(p['storage'], 'storage')
@@ -265,6 +295,25 @@ class GuestRun(object):
         self.guest = Guest(self.kind, vmid, node, name=p['name'], status='stopped')
         config = read_config(self.client, self.guest)
         return self.converge(clean(config), config.get('digest'), new=True)
+
+    def check_clone_keeps(self, source, preview, plan):
+        """Before the clone: the play asks nothing of the clone that PVE cannot write to an existing guest.
+        A clone keeps its source's create-only keys (LXC `unprivileged` is read-only after creation), so a
+        different value is refused here, with the source named, instead of after the clone."""
+        fields = plan.fields()
+        for key in sorted(plan.desired):
+            field = fields[key]
+            if field.mode != CREATE_ONLY or plan.desired[key] is None:
+                continue
+            have = field.norm(preview.get(key))
+            if field.norm(plan.desired[key]) != have:
+                raise DiffError(key, self.clone_keeps_message(source, key, have, plan.desired[key]))
+        compare(plan.desired, preview, fields)  # what else cannot be reached from the source (shrinking, ...)
+
+    def clone_keeps_message(self, source, key, have, want):
+        return ('{0}: {1} has {0}: {2}, and a clone keeps its source\'s value ({0} can only be set when a {3} is '
+                'created); clone a source with {0}: {4}, or leave {0} out. Nothing was cloned.'.format(
+                    key, source.label, have, self.noun, want))
 
     def settled_create(self, vmid):
         """settle() for this run's create or clone of `vmid` (see _guest.settled_created)."""
@@ -426,7 +475,8 @@ class GuestRun(object):
             try:
                 write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
                             action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
-                            lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'])
+                            lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'],
+                            read_timeout=self.config_read_timeout(plan, delta))
             except PveApiError as exc:
                 if not is_hotplug_problem(exc):
                     raise
@@ -571,9 +621,9 @@ class GuestRun(object):
             else:
                 self.pending = {}
         if self.next_boot:
-            self.module.ansible.warn('{0} runs: PVE applied {1} and the cloud-init drive was regenerated, but the guest '
-                                     'reads them only at its next boot (state: restarted or apply_pending: reboot '
-                                     'does that)'.format(guest.label, ', '.join(self.next_boot)))
+            self.module.ansible.warn('{0} runs: PVE applied {1}, but the guest reads them from its cloud-init drive '
+                                     'only at its next boot, when PVE makes the drive anew (state: restarted or '
+                                     'apply_pending: reboot does that)'.format(guest.label, ', '.join(self.next_boot)))
         self.after_power()
         config = self.result_config(dict(current))
         self.module.exit(changed=self.changed, vmid=guest.vmid, node=guest.node,

@@ -36,6 +36,25 @@ class CtRun(GuestRun):
     def clone_preview(self, source_config):
         return clone_preview(clean(source_config), self.params['storage'], self.params['name'])
 
+    def config_read_timeout(self, plan, delta):
+        """A config write that allocates mount point volumes: PVE allocates them inside the request, with no
+        task (pve-container src/PVE/API2/LXC/Config.pm update_vm), so on a slow storage the answer comes only
+        after that; wait for it as long as for a task (`timeout`), not just api_timeout. Should even that pass
+        without an answer, the write is settled by reading the config again (write_fresh): the digest sent
+        with the write keeps PVE from allocating a second volume."""
+        if any(slot in delta.set for slot in plan.new_volumes):
+            return max(self.params['timeout'], self.params.get('api_timeout') or 0)
+        return None
+
+    def clone_keeps_message(self, source, key, have, want):
+        if key != 'unprivileged':
+            return super().clone_keeps_message(source, key, have, want)
+        return ('unprivileged: {0} is {1} (unprivileged: {2}), and a clone keeps its source\'s value: PVE cannot '
+                'change it afterwards (unable to modify read-only option). Clone an {3} template, create the '
+                'container from an OS template (ostemplate), or leave unprivileged out. Nothing was cloned.'.format(
+                    source.label, 'unprivileged' if have else 'privileged', 'true' if have else 'false',
+                    'unprivileged' if want else 'privileged'))
+
     def clone_slots(self, source_config):
         return volume_slots(source_config)
 

@@ -259,8 +259,10 @@ class CtSpec(object):
         plan = ConfigPlan(field_for)
         for key, value in self.settings.items():
             plan.want(key, value)
-        if creating and 'unprivileged' not in self.settings and 'unprivileged' not in current:
-            plan.want('unprivileged', True)  # new containers are unprivileged unless the play says otherwise
+        if creating and not current and 'unprivileged' not in self.settings:
+            # A container made from an OS template is unprivileged unless the play says otherwise; a clone
+            # (current: its source's config) keeps its source's value, which PVE cannot change afterwards.
+            plan.want('unprivileged', True)
         self._plan_rootfs(plan, current, creating)
         self._plan_mounts(plan, current, clone_slots)
         self._plan_nets(plan, current)

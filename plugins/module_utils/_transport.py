@@ -125,9 +125,10 @@ class HttpsTransport(object):
             self.connections += 1
         return conn
 
-    def request(self, method, path, query=None, body=None, headers=None):
+    def request(self, method, path, query=None, body=None, headers=None, timeout=None):
         """Send one request; return its Answer. `path` is below the server root; `query` and `body` are
-        dicts sent as a query string and a form body."""
+        dicts sent as a query string and a form body. `timeout`: seconds to wait for this answer instead of
+        the transport's own (a request PVE answers only once slow work is done)."""
         target = quote(path, safe=PATH_SAFE)
         if query:
             target += '?' + form(query)
@@ -140,13 +141,16 @@ class HttpsTransport(object):
         elif method in ('POST', 'PUT'):
             payload = b''
         conn = self._connection()
+        wait = self.timeout if timeout is None else timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(wait)
         try:
             conn.request(method, target, body=payload, headers=send_headers)
             resp = conn.getresponse()
             data = resp.read()
         except socket.timeout:
             self.close()
-            raise TransportError('no answer within {0}s'.format(self.timeout), sent=None, kind='read-timeout')
+            raise TransportError('no answer within {0}s'.format(wait), sent=None, kind='read-timeout')
         except http.client.RemoteDisconnected:
             self.close()
             raise TransportError('Remote end closed connection without response', sent=None)
@@ -155,6 +159,8 @@ class HttpsTransport(object):
             raise TransportError(_os_reason(exc), sent=None)
         if resp.will_close:
             self.close()
+        elif wait != self.timeout and conn.sock is not None:
+            conn.sock.settimeout(self.timeout)
         return Answer(resp.status, resp.reason, data)
 
 

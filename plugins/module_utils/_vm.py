@@ -73,14 +73,32 @@ class VmRun(GuestRun):
 
     def extra_actions(self, plan, delta):
         guest = self.guest
-        if plan.cloudinit_keys and any(k in delta.changed_keys for k in plan.cloudinit_keys):
-            write_guest(self.module, guest, 'PUT', guest.path + '/cloudinit',
-                        action='regenerate the cloud-init drive of {0}'.format(guest.label),
-                        lock_timeout=self.lock_timeout, idempotent=True)  # regenerating twice is harmless
-            self.changed = True
-            if guest.status == 'running':
-                # PVE applies cloud-init keys at once (never pending), but the guest reads the drive at boot.
-                self.next_boot = sorted(k for k in plan.cloudinit_keys if k in delta.changed_keys)
+        changed = sorted(k for k in plan.cloudinit_keys if k in delta.changed_keys)
+        if not changed:
+            return
+        if guest.status == 'running':
+            # PVE applies cloud-init keys to a running VM's config at once (never pending), but the guest reads
+            # its drive only when it boots. The drive is left as it is: PVE regenerates it at the next start
+            # (qemu-server vm_start_nolock), and until then GET .../cloudinit shows the change - on this run
+            # and on every later one (see finish), so a rerun still knows the guest has not taken it.
+            self.next_boot = changed
+            return
+        write_guest(self.module, guest, 'PUT', guest.path + '/cloudinit',
+                    action='regenerate the cloud-init drive of {0}'.format(guest.label),
+                    lock_timeout=self.lock_timeout, idempotent=True)  # regenerating twice is harmless
+        self.changed = True
+
+    def finish(self, current):
+        """A running VM with cloud-init settings: the keys its drive does not carry yet (GET .../cloudinit:
+        the values the drive was made with against the config) wait for the guest's next boot."""
+        guest = self.guest
+        if guest.status == 'running' and guest.vmid is not None and self.spec.cloudinit is not None:
+            waiting = set(self.next_boot)
+            for item in self.client.get(guest.path + '/cloudinit') or []:
+                if 'pending' in item or item.get('delete'):
+                    waiting.add(item['key'])
+            self.next_boot = sorted(waiting)
+        super().finish(current)
 
     def after_power(self):
         """With wait_for_agent: after a power change wait until the agent answers; report the guest's IP."""

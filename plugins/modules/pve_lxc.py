@@ -79,6 +79,8 @@ options:
     description:
       - Run as an unprivileged container. Create-time only; a new container is unprivileged unless this is
         V(false).
+      - A clone keeps its source's value (PVE cannot change it afterwards); a play asking another value than
+        the clone source or the existing container has fails before anything is written.
     type: bool
   features:
     description:
@@ -252,7 +254,11 @@ options:
     type: int
     default: 60
   timeout:
-    description: Seconds to wait for a task (create, clone, start, resize).
+    description:
+      - Seconds to wait for a task (create, clone, start, resize).
+      - Also how long a config write that allocates new mount point volumes may take to answer, instead of
+        O(api_timeout) - PVE allocates them within the request, with no task, so a slow storage delays the
+        answer. Should no answer come, the config is read again and the write is settled from it.
     type: int
     default: 600
 notes:

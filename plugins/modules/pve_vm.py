@@ -264,7 +264,12 @@ options:
         default: present
   cloudinit:
     description:
-      - Cloud-init settings. When any changes, the cloud-init drive is regenerated.
+      - Cloud-init settings. When any changes on a stopped VM, the cloud-init drive is regenerated.
+      - The guest reads the drive when it boots, and PVE regenerates it at every start. A change on a
+        running VM is in the config at once but reaches the guest only at its next start or reboot; the
+        drive is then left for PVE to regenerate at that start, and this run and later ones report the keys
+        PVE shows as not yet on the drive in RV(next_boot) with RV(reboot_required); O(apply_pending=reboot)
+        reboots the VM so the guest takes them.
     type: dict
     suboptions:
       user:
@@ -464,15 +469,16 @@ pending:
   sample: [memory]
 reboot_required:
   description:
-    - Whether the running VM needs a restart for this run's changes to reach it - PVE keeps changes pending
+    - Whether the running VM needs a restart for changes to reach it - PVE keeps changes pending
       (RV(pending)), or cloud-init settings changed that the guest reads only at its next boot (RV(next_boot)).
-    - A rerun cannot know whether the guest has booted since; it reports only what PVE holds pending.
+    - A rerun knows both from PVE - its pending values, and the cloud-init values the drive was not made with.
   returned: unless absent
   type: bool
 next_boot:
   description:
-    - Cloud-init keys this run changed on the running VM. PVE applied them at once and the cloud-init drive
-      was regenerated, but the guest reads them only when it next boots.
+    - Cloud-init keys of the running VM that its guest has not read yet - PVE applied them to the config at
+      once, but the guest reads its cloud-init drive only when it boots, and PVE makes the drive anew at the
+      start. Changed by this run or an earlier one (PVE's GET .../cloudinit shows them until that start).
     - Empty when the VM was stopped or (re)started in the same run.
   returned: unless absent
   type: list

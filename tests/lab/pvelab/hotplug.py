@@ -27,7 +27,7 @@ from aiohttp import web
 from fakepve.model import PveError
 from fakepve.qemu import DRIVE_KEY, NET_MODELS, split_drive, is_cdrom
 
-from .qemu import MASKED_PASSWORD, detachable_volume, next_unused
+from .qemu import MASKED_PASSWORD, detachable_volume, next_unused, regenerate_cloudinit
 
 # $fast_plug_option plus every key of $confdesc_cloudinit.
 CLOUDINIT = ('citype', 'ciuser', 'cipassword', 'ciupgrade', 'cicustom', 'searchdomain', 'nameserver', 'sshkeys')
@@ -205,9 +205,7 @@ class HotplugRules(object):
 
     def _regenerate_cloudinit(self, vm):
         """vmconfig_update_cloudinit_drive, as PUT .../cloudinit does it."""
-        vm.cloudinit_generated = getattr(vm, 'cloudinit_generated', 0) + 1
-        vm.cloudinit_snapshot = dict((k, v) for k, v in vm.config.items()
-                                     if k.startswith(('ci', 'ipconfig', 'sshkeys', 'nameserver', 'searchdomain')))
+        regenerate_cloudinit(vm)
 
     def _attempt(self, vm, key):
         message = self.hotplug_failures.pop((vm.vmid, key), None)

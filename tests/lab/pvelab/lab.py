@@ -15,6 +15,7 @@ from fakepve import FakePve
 from fakepve.server import error
 
 from .backup import BackupApi
+from .guests import GuestChecks
 from .hardware import HardwareApi
 from .hotplug import HotplugRules
 from .mapping import MappingApi
@@ -37,8 +38,8 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(PveRules, BackupApi, PassthroughChecks, VmRules, HotplugRules, QemuExtras, MappingApi, HardwareApi,
-             FakePve):
+class LabPve(GuestChecks, PveRules, BackupApi, PassthroughChecks, VmRules, HotplugRules, QemuExtras, MappingApi,
+             HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 

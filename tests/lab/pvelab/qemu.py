@@ -5,8 +5,10 @@
 * `PUT .../resize` grows a disk (size in the config and on the storage), with PVE's checks and wording;
 * `POST .../move_disk` moves a disk to another storage;
 * a clone gets its own cloud-init drive (on the clone's target storage) instead of sharing the source's;
-* `cipassword` is stored hashed and read back as `**********`; `PUT .../cloudinit` regenerates the drive;
-* the guest agent answers once a VM with `agent: 1` has run for `agent_boot_secs` PVE seconds.
+* `cipassword` is stored hashed and read back as `**********`; `PUT .../cloudinit` regenerates the drive,
+  and so does every start (vm_start_nolock -> apply_cloudinit_config);
+* the guest agent answers once a VM with `agent: 1` has run for `agent_boot_secs` PVE seconds, and reports
+  the addresses the guest configured at its last boot from its cloud-init drive (see guestnet.py).
 """
 
 import hashlib
@@ -17,10 +19,12 @@ import time
 from aiohttp import web
 
 from fakepve.model import FakeVm, PveError, TaskError
-from fakepve.qemu import DRIVE_KEY, NET_MODELS, NEW_DISK, is_cdrom, join_drive, split_drive, volume_ref
+from fakepve.qemu import DRIVE_KEY, NEW_DISK, is_cdrom, join_drive, split_drive, volume_ref
 from fakepve.lxc import SIZE_UNITS, format_size
 from fakepve.routing import die, param_error
 from fakepve.storage import spec_of
+
+from .guestnet import DhcpServer, boot, cloudinit_data, has_cloudinit_drive
 
 MASKED_PASSWORD = '**********'
 UNUSED_KEY = re.compile(r'^unused\d+$')
@@ -73,24 +77,52 @@ class LabVm(FakeVm):
         return {'interfaces': self.agent_interfaces()}
 
     def agent_interfaces(self):
-        """What network-get-interfaces reports: eth0 with the cloud-init static IP, else a DHCP-like lease
-        derived from the VMID (192.0.2.0/24 style addresses from TEST-NET ranges)."""
-        address, prefix = '198.18.{0}.{1}'.format(self.vmid // 250 % 256, self.vmid % 250 + 2), 15
-        for part in str(self.config.get('ipconfig0', '')).split(','):
-            if part.startswith('ip=') and '/' in part:
-                address, prefix = part[3:].split('/', 1)
-        mac = 'bc:24:11:00:00:01'
-        for part in str(self.config.get('net0', '')).split(','):
-            if '=' in part and part.split('=', 1)[0] in NET_MODELS:
-                mac = part.split('=', 1)[1].lower()
+        """What network-get-interfaces reports: loopback, and each NIC with what the guest configured at its
+        last boot (from its cloud-init drive as it was then, or the lab's DHCP)."""
+        if self.__dict__.get('guest_interfaces') is None:
+            self.guest_boot()
         return [{'name': 'lo', 'hardware-address': '00:00:00:00:00:00',
-                 'ip-addresses': [{'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', 'prefix': 8}]},
-                {'name': 'eth0', 'hardware-address': mac,
-                 'ip-addresses': [{'ip-address': address, 'ip-address-type': 'ipv4', 'prefix': int(prefix)}]}]
+                 'ip-addresses': [{'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', 'prefix': 8}]}] + \
+            self.guest_interfaces
 
     @agent.setter
     def agent(self, value):
         self.__dict__['agent_answers'] = value
+
+    # A start is where PVE regenerates the cloud-init drive and the guest boots from it: the lab sees it as
+    # the VM becoming running from any other state (start, reboot, HA start, create or rollback with start).
+
+    @property
+    def status(self):
+        return self.__dict__.get('status')
+
+    @status.setter
+    def status(self, value):
+        was = self.__dict__.get('status')
+        self.__dict__['status'] = value
+        if value == 'running' and was != 'running' and 'lab' in self.__dict__:
+            self.vm_started()
+
+    @property
+    def started_at(self):
+        return self.__dict__.get('started_at')
+
+    @started_at.setter
+    def started_at(self, value):
+        self.__dict__['started_at'] = value
+        if value and self.status == 'running' and 'lab' in self.__dict__:
+            self.guest_boot()  # a reset reboots the guest from the drive it has (PVE's vm_reset regenerates nothing)
+
+    def vm_started(self):
+        """qemu-server vm_start_nolock: regenerate the cloud-init drive, then the guest boots from it."""
+        if has_cloudinit_drive(self.config):
+            regenerate_cloudinit(self)
+        self.guest_boot()
+
+    def guest_boot(self):
+        """The guest (re)boots: cloud-init applies the drive as it is now."""
+        drive = self.__dict__.get('cloudinit_drive') if has_cloudinit_drive(self.config) else None
+        self.__dict__['guest_interfaces'] = boot(drive, self.config, self.lab.dhcp)
 
 
 class VmList(list):
@@ -108,6 +140,17 @@ class VmList(list):
         vm.lab = self.owner
         vm.cloudinit_generated = getattr(vm, 'cloudinit_generated', 0)
         super().append(vm)
+        if vm.status == 'running' and vm.__dict__.get('guest_interfaces') is None:
+            vm.vm_started()  # a VM the lab starts out running was started with its config
+
+
+def regenerate_cloudinit(vm):
+    """The cloud-init drive made anew from the config (PVE::QemuServer::Cloudinit::generate_cloudinit_config);
+    GET .../cloudinit then shows no pending values."""
+    vm.cloudinit_generated = getattr(vm, 'cloudinit_generated', 0) + 1
+    vm.cloudinit_snapshot = dict((k, v) for k, v in vm.config.items()
+                                 if k.startswith(('ci', 'ipconfig', 'sshkeys', 'nameserver', 'searchdomain')))
+    vm.cloudinit_drive = cloudinit_data(vm.config)
 
 
 def hash_password(password):
@@ -122,6 +165,7 @@ class QemuExtras(object):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.dhcp = DhcpServer()
         self.vms = VmList(self, self.vms)
 
     def _routes_qemu_extras(self):
@@ -289,9 +333,7 @@ class QemuExtras(object):
         self._check_lock(vm)
         if not any(DRIVE_KEY.match(k) and 'cloudinit' in str(v) for k, v in vm.config.items()):
             raise die('no cloudinit drive found')
-        vm.cloudinit_generated = getattr(vm, 'cloudinit_generated', 0) + 1
-        vm.cloudinit_snapshot = dict((k, v) for k, v in vm.config.items()
-                                     if k.startswith(('ci', 'ipconfig', 'sshkeys', 'nameserver', 'searchdomain')))
+        regenerate_cloudinit(vm)  # the running guest does not notice: it reads the drive at boot
         return None
 
     async def _qm_cloudinit_pending(self, values, user):
