@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from ._checks import (as_memory, as_words, check_abs_path, check_bridge, check_gateway, check_ip, check_mac,
-                      check_nameservers, check_size, check_storage, check_tags, gib_text)
+                      check_nameservers, check_size, check_storage, check_tags, gib_text, MIB)
 from ._diff import (ABSENT, CREATE_ONLY, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, as_text,
                     format_tags, props_normalizer)
 from ._errors import ValidationError
@@ -191,7 +191,7 @@ class CtSpec(object):
         if entry is None:
             return
         check_storage('rootfs.storage', entry.get('storage'))
-        self.rootfs = {'storage': entry.get('storage'), 'size': check_size('rootfs.size', entry.get('size'))}
+        self.rootfs = {'storage': entry.get('storage'), 'size': check_size('rootfs.size', entry.get('size'), MIB)}
 
     def _mounts(self):
         seen = set()
@@ -218,7 +218,7 @@ class CtSpec(object):
                     if entry['path'] == '/':
                         raise ValidationError(option + '.path', entry['path'], 'the root is the rootfs; give the '
                                                                                'mount point inside the container')
-                mount['size'] = check_size(option + '.size', entry.get('size'))
+                mount['size'] = check_size(option + '.size', entry.get('size'), MIB)
                 if mount['size'] and entry.get('host_path'):
                     raise ValidationError(option + '.size', entry['size'], 'a bind mount has no size')
             self.mounts.append(mount)

@@ -21,7 +21,7 @@ from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str
                     props_normalizer)
 from ._errors import ValidationError
 from ._checks import (as_memory, as_words, check_bridge, check_gateway, check_ip, check_mac, check_nameservers,
-                      check_size, check_storage, check_tags, gib_text)
+                      check_size, check_storage, check_tags, gib_text, KIB)
 from ._guestrun import ConfigPlan
 from ._propstring import (AGENT, BOOT, DRIVE, IPCONFIG, NET, NET_MODELS, PropFormat, format_size, parse_size,
                           split_volume_id)
@@ -252,7 +252,7 @@ class VmSpec(object):
             disk = dict(entry)
             disk['option'] = option
             disk['storage'] = check_storage(option + '.storage', entry.get('storage'))
-            disk['size'] = check_size(option + '.size', entry.get('size'))
+            disk['size'] = check_size(option + '.size', entry.get('size'), KIB)
             self.disks.append(disk)
 
     def _nets(self):

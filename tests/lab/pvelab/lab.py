@@ -19,6 +19,7 @@ from .hardware import HardwareApi
 from .mapping import MappingApi
 from .passthrough import PassthroughChecks
 from .qemu import QemuExtras
+from .sizes import SizeRules
 from .topology import seed
 
 TOKEN_NAME = 'lab'
@@ -34,7 +35,7 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(SizeRules, BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 

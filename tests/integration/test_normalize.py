@@ -1,0 +1,70 @@
+"""Values PVE normalizes (sizes, descriptions, nameservers, tags, agent, ipconfig, masked secrets): the collection
+writes and compares them as PVE reads them back, so a rerun is unchanged and sends nothing."""
+
+GOLDEN = 'debian-12-golden'
+TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst'
+
+
+def vm_task(task='vm', **args):
+    return {'name': task, 'iac.proxmox.pve_vm': args}
+
+
+def ct_task(task='ct', **args):
+    return {'name': task, 'iac.proxmox.pve_lxc': args}
+
+
+def the_vm(lab, name):
+    [vm] = [vm for vm in lab.pve.vms if vm.name == name]
+    return vm
+
+
+def the_ct(lab, name):
+    [ct] = [ct for ct in lab.pve.cts if ct.name == name]
+    return ct
+
+
+def size_of(value):
+    return [p for p in value.split(',') if p.startswith('size=')][0][5:]
+
+
+# ---------------------------------------------------------------------- sizes (issue 12 row 4)
+
+def test_vm_disks_of_any_unit_are_at_least_as_large_and_rerun_unchanged(lab, play):
+    disks = [{'slot': 'scsi1', 'storage': 'local-lvm', 'size': '100M'},
+             {'slot': 'scsi2', 'storage': 'local-lvm', 'size': '500M'},
+             {'slot': 'scsi3', 'storage': 'local-lvm', 'size': '0.1G'},
+             {'slot': 'scsi4', 'storage': 'nfs.01', 'size': '1537.5K', 'format': 'qcow2'},
+             {'slot': 'virtio0', 'storage': 'local-lvm', 'size': '0.001T'}]
+    task = vm_task(name='sizes', clone=GOLDEN, disks=disks)
+    play([task]).assert_ok()
+    config = the_vm(lab, 'sizes').config
+    # Exactly what was asked, rounded up to a whole KiB (0.1G is 104857.6K, 1537.5K is 1538K, 0.001T is 1073742K).
+    assert [size_of(config[d['slot']]) for d in disks] == ['100M', '500M', '104858K', '1538K', '1073742K']
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    grow = vm_task(name='sizes', disks=[{'slot': 'scsi1', 'size': '0.15G'}, {'slot': 'scsi2', 'size': '512000K'}])
+    run = play([grow]).assert_ok()
+    assert run.write_calls == [('PUT', '/nodes/pve1/qemu/{0}/resize'.format(the_vm(lab, 'sizes').vmid))]
+    assert size_of(the_vm(lab, 'sizes').config['scsi1']) == '157287K'
+    assert play([grow]).writes == []
+
+
+def test_container_volumes_of_any_unit_are_at_least_as_large_and_rerun_unchanged(lab, play):
+    mounts = [{'slot': 'mp0', 'storage': 'local-lvm', 'size': '100M', 'path': '/a'},
+              {'slot': 'mp1', 'storage': 'local-lvm', 'size': '500M', 'path': '/b'},
+              {'slot': 'mp2', 'storage': 'local-lvm', 'size': '0.1G', 'path': '/c'},
+              {'slot': 'mp3', 'storage': 'local-lvm', 'size': '1025K', 'path': '/d'}]
+    task = ct_task(name='ct-sizes', node='pve1', ostemplate=TEMPLATE, rootfs={'storage': 'local-lvm', 'size': '1.3G'},
+                   mounts=mounts)
+    play([task]).assert_ok()
+    config = the_ct(lab, 'ct-sizes').config
+    # Containers allocate whole MiB: the size asked, rounded up to the next MiB (1.3G is 1331.2M -> 1332M).
+    assert size_of(config['rootfs']) == '1332M'
+    assert [size_of(config[m['slot']]) for m in mounts] == ['100M', '500M', '103M', '2M']
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    grow = ct_task(name='ct-sizes', mounts=[{'slot': 'mp2', 'size': '0.15G'}])
+    run = play([grow]).assert_ok()
+    assert run.write_calls == [('PUT', '/nodes/pve1/lxc/{0}/resize'.format(the_ct(lab, 'ct-sizes').vmid))]
+    assert size_of(the_ct(lab, 'ct-sizes').config['mp2']) == '154M'
+    assert play([grow]).writes == []

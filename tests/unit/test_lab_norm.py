@@ -1,0 +1,81 @@
+"""The lab normalizes what PVE normalizes (sizes, descriptions, tags, masked secrets), computed as PVE's source
+does, never echoed from the request."""
+
+import pytest
+
+from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
+from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError
+
+TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst'
+
+
+@pytest.fixture
+def api(lab):
+    conn = lab.connection()
+    return PveClient(conn['api_host'], conn['api_user'], token_id=conn['api_token_id'],
+                     token_secret=conn['api_token_secret'], port=conn['api_port'], ca_path=conn['ca_path'])
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(PveApiError) as err:
+        call(*args, **kwargs)
+    return err.value
+
+
+def clone_golden(api, newid, **extra):
+    api.wait_task(api.post('/nodes/pve1/qemu/9000/clone', newid=newid, name='copy{0}'.format(newid), full=1, **extra))
+    return api.get('/nodes/pve1/qemu/{0}/config'.format(newid))
+
+
+def drive_size(value):
+    return [p for p in value.split(',') if p.startswith('size=')][0][5:]
+
+
+# ---------------------------------------------------------------------- sizes
+
+def test_new_vm_disk_sizes_are_whole_kib_rounded_up(lab, api):
+    """qemu-server src/PVE/API2/Qemu.pm create_disks: `STORAGE:SIZE` is GiB; PVE::Tools::convert_size(SIZE,
+    'gb' => 'kb') rounds a fractional KiB up and the config holds that many KiB (PVE::JSONSchema::format_size)."""
+    clone_golden(api, 110)
+    api.put('/nodes/pve1/qemu/110/config', scsi1='local-lvm:0.1', scsi2='local-lvm:0.09765625',
+            scsi3='local-lvm:0.098', scsi4='local-lvm:1.5')
+    config = api.get('/nodes/pve1/qemu/110/config')
+    # 0.1 GiB = 104857.6 KiB -> 104858K; 0.09765625 GiB is exactly 100M; 0.098 GiB = 102760.448 KiB -> 102761K.
+    assert [drive_size(config[k]) for k in ('scsi1', 'scsi2', 'scsi3', 'scsi4')] == \
+        ['104858K', '100M', '102761K', '1536M']
+    volume = config['scsi1'].split(',')[0].split(':', 1)[1]
+    assert lab.pve.storages['local-lvm']['volumes'][volume]['size'] == 104858 * 1024
+    # The create path computes the same.
+    api.wait_task(api.post('/nodes/pve1/qemu', vmid=111, scsi0='local-lvm:0.48828125', efidisk0='local-lvm:1'))
+    config = api.get('/nodes/pve1/qemu/111/config')
+    assert drive_size(config['scsi0']) == '500M' and drive_size(config['efidisk0']) == '528K'
+
+
+def test_new_container_volumes_are_whole_mib_rounded_down(lab, api):
+    """pve-container src/PVE/LXC.pm create_disks: `STORAGE:SIZE` is GiB; the volume gets int(SIZE * 1024) * 1024
+    KiB, whole MiB with the fraction dropped, and `size=` holds that."""
+    api.wait_task(api.post('/nodes/pve1/lxc', vmid=210, ostemplate=TEMPLATE, rootfs='local-lvm:0.1',
+                           mp0='local-lvm:0.5,mp=/data', mp1='local-lvm:0.0986328125,mp=/exact'))
+    config = api.get('/nodes/pve1/lxc/210/config')
+    assert drive_size(config['rootfs']) == '102M'   # 102.4 MiB -> 102M
+    assert drive_size(config['mp0']) == '512M' and drive_size(config['mp1']) == '101M'
+    # A mount point added later takes the same path (LXC/Config.pm apply_pending_mountpoint -> create_disks).
+    api.put('/nodes/pve1/lxc/210/config', mp2='local-lvm:0.2,mp=/later')
+    assert drive_size(api.get('/nodes/pve1/lxc/210/config')['mp2']) == '204M'
+
+
+def test_resize_takes_bytes_and_units_as_pve(lab, api):
+    """qemu-server src/PVE/API2/Qemu.pm resize_vm: SIZE without a unit is bytes, K/M/G/T multiply, `+` adds to the
+    volume's size; the config holds the exact new size. pve-container API2/LXC.pm resize_vm parses with
+    PVE::JSONSchema::parse_size, same units."""
+    clone_golden(api, 112)
+    api.put('/nodes/pve1/qemu/112/config', scsi1='local-lvm:0.09765625')
+    api.wait_task(api.put('/nodes/pve1/qemu/112/resize', disk='scsi1', size='+412M'))
+    assert drive_size(api.get('/nodes/pve1/qemu/112/config')['scsi1']) == '512M'
+    api.wait_task(api.put('/nodes/pve1/qemu/112/resize', disk='scsi1', size=str(600 * 1024 ** 2)))
+    assert drive_size(api.get('/nodes/pve1/qemu/112/config')['scsi1']) == '600M'
+    api.wait_task(api.post('/nodes/pve1/lxc', vmid=211, ostemplate=TEMPLATE, rootfs='local-lvm:0.1'))
+    api.wait_task(api.put('/nodes/pve1/lxc/211/resize', disk='rootfs', size='+1M'))
+    assert drive_size(api.get('/nodes/pve1/lxc/211/config')['rootfs']) == '103M'
+    assert error_of(api.put, '/nodes/pve1/lxc/211/resize', disk='rootfs', size='103M').message.startswith(
+        'disk is already at specified size')
