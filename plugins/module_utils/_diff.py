@@ -87,6 +87,27 @@ def as_text(value):
     return '\n'.join(line.rstrip() for line in str(value).replace('\r\n', '\n').split('\n')).rstrip()
 
 
+def comment_text(kind):
+    """A normalizer for a guest's `description` as PVE reads it back (None: PVE keeps no description).
+
+    PVE writes the text as `#` comment lines (Perl split on newlines drops trailing empty lines; each line goes
+    through PVE::Tools::encode_text and comes back through decode_text unchanged, so `%20`, `:`, non-ASCII and
+    inner blank lines stay) and writes nothing for '' or '0'. Reading back, a VM's text has its trailing white
+    space stripped (qemu-server QemuServer.pm parse_vm_config); a container's keeps a newline after every line
+    (pve-container LXC/Config.pm parse_pct_config). kind: 'qemu' or 'lxc'.
+    """
+    def normalize(value):
+        text = str(value)
+        lines = text.split('\n')
+        while lines and lines[-1] == '':
+            lines.pop()
+        if text in ('', '0') or not lines:
+            return None
+        out = ''.join(line + '\n' for line in lines)
+        return re.sub(r'\s+$', '', out) if kind == 'qemu' else out
+    return normalize
+
+
 def as_size(value):
     """'32G', 34359738368, '32768M' -> bytes."""
     return parse_size(value)

@@ -16,7 +16,7 @@ import re
 
 from ._checks import (as_memory, as_words, check_abs_path, check_bridge, check_gateway, check_ip, check_mac,
                       check_nameservers, check_size, check_storage, check_tags, gib_text, MIB)
-from ._diff import (ABSENT, CREATE_ONLY, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, as_text,
+from ._diff import (ABSENT, CREATE_ONLY, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, comment_text,
                     format_tags, props_normalizer)
 from ._errors import ValidationError
 from ._guestrun import ConfigPlan
@@ -56,7 +56,7 @@ FIELDS = {
     'protection': Field(as_bool, default=0),
     'startup': Field(props_normalizer(STARTUP)),
     'tags': Field(as_tags, render=format_tags),
-    'description': Field(as_text),
+    'description': Field(comment_text('lxc')),
     'rootfs': Field(props_normalizer(LXC_ROOTFS, ignore=('size',))),
 }
 
@@ -127,6 +127,8 @@ class CtSpec(object):
         for key in ('unprivileged', 'cores', 'cpuunits', 'swap', 'searchdomain', 'onboot', 'protection', 'description'):
             if p.get(key) is not None:
                 out[key] = p[key]
+        if out.get('description') is not None and FIELDS['description'].normalize(out['description']) is None:
+            out['description'] = ABSENT  # PVE keeps no description for '' or '0': remove it
         if p.get('cores') is not None and not 1 <= p['cores'] <= 8192:
             raise ValidationError('cores', p['cores'], 'must be at least 1')
         if p.get('cpulimit') is not None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote
 
-from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, as_text, format_tags,
-                    props_normalizer)
+from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, comment_text,
+                    format_tags, props_normalizer)
 from ._errors import ValidationError
 from ._checks import (as_memory, as_words, check_bridge, check_gateway, check_ip, check_mac, check_nameservers,
                       check_size, check_storage, check_tags, gib_text, KIB)
@@ -86,7 +86,7 @@ FIELDS = {
                                     defaults={'enabled': 0, 'fstrim_cloned_disks': 0, 'freeze-fs': 1,
                                               'type': 'virtio'}), default='0'),
     'tags': Field(as_tags, render=format_tags),
-    'description': Field(as_text),
+    'description': Field(comment_text('qemu')),
     'onboot': Field(as_bool, default=0),
     'protection': Field(as_bool, default=0),
     'boot': Field(as_order, render=lambda v: BOOT.format({'order': list(as_order(v))})),
@@ -184,6 +184,8 @@ class VmSpec(object):
                     'protection'):
             if p.get(key) is not None:
                 out[key] = p[key]
+        if out.get('description') is not None and FIELDS['description'].normalize(out['description']) is None:
+            out['description'] = ABSENT  # PVE keeps no description for '' or '0': remove it
         if p.get('memory') is not None:
             try:
                 memory = as_memory(p['memory'])

@@ -68,3 +68,41 @@ def test_container_volumes_of_any_unit_are_at_least_as_large_and_rerun_unchanged
     assert run.write_calls == [('PUT', '/nodes/pve1/lxc/{0}/resize'.format(the_ct(lab, 'ct-sizes').vmid))]
     assert size_of(the_ct(lab, 'ct-sizes').config['mp2']) == '154M'
     assert play([grow]).writes == []
+
+
+
+# ---------------------------------------------------------------------- description (issue 12 row 5)
+
+TEXT = '50%20off: caf\u00e9\n\nowner: ops  \n'
+
+
+def test_vm_description_compared_as_pve_reads_it_back(lab, play):
+    task = vm_task(name='desc', clone=GOLDEN, description=TEXT)
+    play([task]).assert_ok()
+    assert the_vm(lab, 'desc').config['description'] == TEXT  # stored; the API reads back '...owner: ops'
+    again = play([task], diff=True).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    # Trailing spaces inside the text are kept by PVE, so removing them is a change.
+    edited = play([vm_task(name='desc', description='50%20off: caf\u00e9\n\nowner: ops\nnew')]).assert_ok()
+    assert edited.changed == 1
+    edited = play([vm_task(name='desc', description='50%20off: caf\u00e9  \n\nowner: ops\nnew')]).assert_ok()
+    assert edited.changed == 1
+    # '' (and '0') leave PVE with no description: the collection removes it, then has nothing to do.
+    cleared = play([vm_task(name='desc', description='')]).assert_ok()
+    assert cleared.changed == 1 and 'description' not in the_vm(lab, 'desc').config
+    again = play([vm_task(name='desc', description='')]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+
+def test_ct_description_compared_as_pve_reads_it_back(lab, play):
+    task = ct_task(name='ct-desc', node='pve1', ostemplate=TEMPLATE, rootfs={'storage': 'local-lvm', 'size': '1G'},
+                   description=TEXT)
+    play([task]).assert_ok()
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    edited = play([ct_task(name='ct-desc', description='50%20off: caf\u00e9  \n\nowner: ops')]).assert_ok()
+    assert edited.changed == 1
+    cleared = play([ct_task(name='ct-desc', description='0')]).assert_ok()
+    assert cleared.changed == 1 and 'description' not in the_ct(lab, 'ct-desc').config
+    again = play([ct_task(name='ct-desc', description='0')]).assert_ok()
+    assert again.changed == 0 and again.writes == []

@@ -79,3 +79,56 @@ def test_resize_takes_bytes_and_units_as_pve(lab, api):
     assert drive_size(api.get('/nodes/pve1/lxc/211/config')['rootfs']) == '103M'
     assert error_of(api.put, '/nodes/pve1/lxc/211/resize', disk='rootfs', size='103M').message.startswith(
         'disk is already at specified size')
+
+
+
+# ---------------------------------------------------------------------- description
+
+DESCRIPTION = '50%20off: caf\u00e9\n\nline 3  \n\n'
+
+
+def test_vm_description_reads_back_as_parse_vm_config_returns_it(lab, api):
+    """qemu-server src/PVE/QemuServer.pm write_vm_config writes each line as `#` + PVE::Tools::encode_text (only
+    `if ($descr)`), parse_vm_config decodes them (decode_text), joins with newlines and strips trailing white
+    space. '%20' stays '%20' (encode_text escapes '%'), inner blank lines stay, a false value drops the key."""
+    from pvelab.normalize import encode_text
+    assert encode_text('50%20off: caf\u00e9') == '50%2520off%3A caf%C3%A9'
+    clone_golden(api, 120)
+    api.put('/nodes/pve1/qemu/120/config', description=DESCRIPTION)
+    assert api.get('/nodes/pve1/qemu/120/config')['description'] == '50%20off: caf\u00e9\n\nline 3'
+    pending = dict((i['key'], i) for i in api.get('/nodes/pve1/qemu/120/pending'))
+    assert pending['description']['value'] == '50%20off: caf\u00e9\n\nline 3'
+    api.put('/nodes/pve1/qemu/120/config', description='   ')
+    assert api.get('/nodes/pve1/qemu/120/config')['description'] == ''
+    for false in ('0', '\n\n'):
+        api.put('/nodes/pve1/qemu/120/config', description=false)
+        assert 'description' not in api.get('/nodes/pve1/qemu/120/config')
+
+
+def test_ct_description_reads_back_as_parse_pct_config_returns_it(lab, api):
+    """pve-container src/PVE/LXC/Config.pm write_pct_config writes `$conf->{description} || ''` line by line with
+    encode_text; parse_pct_config appends "\\n" to every decoded line and sets the key only when non-empty."""
+    api.wait_task(api.post('/nodes/pve1/lxc', vmid=220, ostemplate=TEMPLATE, rootfs='local-lvm:1',
+                           description=DESCRIPTION))
+    assert api.get('/nodes/pve1/lxc/220/config')['description'] == '50%20off: caf\u00e9\n\nline 3  \n'
+    api.put('/nodes/pve1/lxc/220/config', description='0')
+    assert 'description' not in api.get('/nodes/pve1/lxc/220/config')
+    assert 'description' not in [i['key'] for i in api.get('/nodes/pve1/lxc/220/pending')]
+
+
+# ---------------------------------------------------------------------- cipassword
+
+def test_pending_and_cloudinit_views_mask_cipassword(lab, api):
+    """qemu-server src/PVE/API2/Qemu.pm vm_pending: `$conf->{cipassword} = '**********'` (a pending one reads
+    '********** '); cloudinit_pending masks it the same way. The stored value is the hash."""
+    clone_golden(api, 121)
+    api.put('/nodes/pve1/qemu/121/config', cipassword='hunter2', ciuser='admin')
+    items = dict((i['key'], i) for i in api.get('/nodes/pve1/qemu/121/pending'))
+    assert items['cipassword'] == {'key': 'cipassword', 'value': '**********'}
+    assert lab.pve.vm(121).config['cipassword'].startswith('$5$')
+    for item in api.get('/nodes/pve1/qemu/121/cloudinit'):
+        if item['key'] == 'cipassword':
+            assert set(item.values()) - {'cipassword'} == {'**********'}
+    lab.pve.vm(121).pending['cipassword'] = '$5$lab$other'
+    items = dict((i['key'], i) for i in api.get('/nodes/pve1/qemu/121/pending'))
+    assert items['cipassword'] == {'key': 'cipassword', 'value': '**********', 'pending': '********** '}

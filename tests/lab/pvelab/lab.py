@@ -17,6 +17,7 @@ from fakepve.server import error
 from .backup import BackupApi
 from .hardware import HardwareApi
 from .mapping import MappingApi
+from .normalize import ReadBack
 from .passthrough import PassthroughChecks
 from .qemu import QemuExtras
 from .sizes import SizeRules
@@ -35,7 +36,7 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(SizeRules, BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(ReadBack, SizeRules, BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 
