@@ -45,10 +45,17 @@ def as_memory(value):
 
 
 def as_words(value):
-    """A space-separated list as PVE keeps nameservers: order-free."""
+    """An address list as PVE keeps nameservers: the words in their order (PVE stores the text as given and
+    PVE::Tools::split_list cuts it at white space, ',' and ';'; resolvers are tried in that order:
+    qemu-server Cloudinit.pm get_dns_conf, pve-container LXC/Setup/Base.pm lookup_dns_conf)."""
     if isinstance(value, (list, tuple)):
-        return frozenset(str(v) for v in value)
-    return frozenset(str(value).split())
+        return tuple(str(v) for v in value)
+    return tuple(re.split(r'[\s,;]+', str(value).strip())) if str(value).strip() else ()
+
+
+def words_text(value):
+    """A nameserver list as written to PVE: space-separated, in the play's order."""
+    return ' '.join(as_words(value))
 
 
 def round_up(size, unit):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from ._checks import (as_memory, as_words, check_abs_path, check_bridge, check_gateway, check_ip, check_mac,
-                      check_nameservers, check_size, check_storage, check_tags, gib_text, MIB)
+                      check_nameservers, check_size, check_storage, check_tags, gib_text, words_text, MIB)
 from ._diff import (ABSENT, CREATE_ONLY, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, comment_text,
                     format_tags, props_normalizer)
 from ._errors import ValidationError
@@ -50,7 +50,7 @@ FIELDS = {
     'cpuunits': Field(as_int, default=100),
     'memory': Field(as_memory, default=512, render=lambda v: str(as_memory(v))),
     'swap': Field(as_int, default=512),
-    'nameserver': Field(as_words, render=lambda v: ' '.join(sorted(as_words(v)))),
+    'nameserver': Field(as_words, render=words_text),
     'searchdomain': Field(as_str),
     'onboot': Field(as_bool, default=0),
     'protection': Field(as_bool, default=0),

@@ -21,7 +21,7 @@ from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str
                     format_tags, props_normalizer)
 from ._errors import ValidationError
 from ._checks import (as_memory, as_words, check_bridge, check_gateway, check_ip, check_mac, check_nameservers,
-                      check_size, check_storage, check_tags, gib_text, KIB)
+                      check_size, check_storage, check_tags, gib_text, words_text, KIB)
 from ._guestrun import ConfigPlan
 from ._propstring import (AGENT, BOOT, DRIVE, IPCONFIG, NET, NET_MODELS, PropFormat, format_size, parse_size,
                           split_volume_id)
@@ -95,7 +95,7 @@ FIELDS = {
     'ciuser': Field(as_str),
     'cipassword': Field(as_str, secret=True),
     'sshkeys': Field(as_sshkeys, render=lambda v: encode_sshkeys(sorted(as_sshkeys(v)))),
-    'nameserver': Field(as_words, render=lambda v: ' '.join(sorted(as_words(v)))),
+    'nameserver': Field(as_words, render=words_text),
     'searchdomain': Field(as_str),
     'efidisk0': Field(props_normalizer(DRIVE, {'pre-enrolled-keys': as_bool}, defaults={'efitype': '2m',
                                                                                         'pre-enrolled-keys': 0},

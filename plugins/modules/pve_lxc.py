@@ -201,7 +201,7 @@ options:
         choices: [present, absent]
         default: present
   nameserver:
-    description: DNS servers for the container.
+    description: DNS servers for the container, kept in this order (the order resolvers try them); another order is a change.
     type: list
     elements: str
   searchdomain:

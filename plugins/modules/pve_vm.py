@@ -293,7 +293,7 @@ options:
             choices: [present, absent]
             default: present
       nameserver:
-        description: DNS servers.
+        description: DNS servers, kept in this order (the order resolvers try them); another order is a change.
         type: list
         elements: str
       searchdomain:

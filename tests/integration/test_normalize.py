@@ -106,3 +106,28 @@ def test_ct_description_compared_as_pve_reads_it_back(lab, play):
     assert cleared.changed == 1 and 'description' not in the_ct(lab, 'ct-desc').config
     again = play([ct_task(name='ct-desc', description='0')]).assert_ok()
     assert again.changed == 0 and again.writes == []
+
+
+# ---------------------------------------------------------------------- nameserver order (issue 12 row 6)
+
+def test_vm_cloudinit_nameservers_keep_the_play_order(lab, play):
+    task = vm_task(name='ns', clone=GOLDEN, cloudinit={'nameserver': ['10.0.0.53', '1.1.1.1']})
+    play([task]).assert_ok()
+    assert the_vm(lab, 'ns').config['nameserver'] == '10.0.0.53 1.1.1.1'
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    swapped = play([vm_task(name='ns', cloudinit={'nameserver': ['1.1.1.1', '10.0.0.53']})], diff=True).assert_ok()
+    assert swapped.changed == 1 and the_vm(lab, 'ns').config['nameserver'] == '1.1.1.1 10.0.0.53'
+    diff = swapped.task('vm')['diff']
+    assert diff['before']['nameserver'] == '10.0.0.53 1.1.1.1'
+
+
+def test_ct_nameservers_keep_the_play_order(lab, play):
+    task = ct_task(name='ct-ns', node='pve1', ostemplate=TEMPLATE, rootfs={'storage': 'local-lvm', 'size': '1G'},
+                   nameserver=['10.0.0.53', '1.1.1.1'])
+    play([task]).assert_ok()
+    assert the_ct(lab, 'ct-ns').config['nameserver'] == '10.0.0.53 1.1.1.1'
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    swapped = play([ct_task(name='ct-ns', nameserver=['1.1.1.1', '10.0.0.53'])]).assert_ok()
+    assert swapped.changed == 1 and the_ct(lab, 'ct-ns').config['nameserver'] == '1.1.1.1 10.0.0.53'

@@ -132,3 +132,18 @@ def test_pending_and_cloudinit_views_mask_cipassword(lab, api):
     lab.pve.vm(121).pending['cipassword'] = '$5$lab$other'
     items = dict((i['key'], i) for i in api.get('/nodes/pve1/qemu/121/pending'))
     assert items['cipassword'] == {'key': 'cipassword', 'value': '**********', 'pending': '********** '}
+
+
+# ---------------------------------------------------------------------- nameserver
+
+def test_nameserver_is_stored_in_the_order_given(lab, api):
+    """qemu-server src/PVE/QemuServer.pm `nameserver` (format address-list) and pve-container LXC/Config.pm keep
+    the text as given; the resolvers are used in that order (qemu-server src/PVE/QemuServer/Cloudinit.pm
+    get_dns_conf splits it on white space, pve-container src/PVE/LXC/Setup/Base.pm lookup_dns_conf).
+    fakepve already stores it verbatim; this pins it."""
+    clone_golden(api, 130)
+    api.put('/nodes/pve1/qemu/130/config', nameserver='10.0.0.53 1.1.1.1')
+    assert api.get('/nodes/pve1/qemu/130/config')['nameserver'] == '10.0.0.53 1.1.1.1'
+    api.wait_task(api.post('/nodes/pve1/lxc', vmid=230, ostemplate=TEMPLATE, rootfs='local-lvm:1',
+                           nameserver='10.0.0.53 1.1.1.1'))
+    assert api.get('/nodes/pve1/lxc/230/config')['nameserver'] == '10.0.0.53 1.1.1.1'
