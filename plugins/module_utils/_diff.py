@@ -133,6 +133,55 @@ def format_tags(tags):
     return ';'.join(sorted(as_tags(tags)))
 
 
+AS_STORED = 'as stored'
+
+
+def tag_list(value):
+    """Tags as PVE::Tools::split_list cuts them: a list in the given order."""
+    if isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = TAG_SPLIT.split(str(value or ''))
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def unique_tags(value, style):
+    """The tags PVE stores for `value`, as a tuple (pve-guest-common GuestHelpers.pm get_unique_tags).
+
+    style: the datacenter's `tag-style` ({'case-sensitive': 0|1, 'ordering': 'alphabetical'|'config'}, from
+    GET /cluster/options): lower-cased unless case-sensitive, sorted unless ordering is 'config', duplicates
+    dropped. style AS_STORED (not read because the play's tags read the same under every style, see
+    tags_need_style): the tags as they are, so the play's tags compare with what PVE stored. style None: PVE's
+    default style."""
+    items = tag_list(value)
+    if style is AS_STORED:
+        return tuple(items)
+    style = style or {}
+    case_sensitive = as_bool(style.get('case-sensitive') or 0)
+    if style.get('ordering') != 'config':
+        items = sorted(items, key=(lambda t: t) if case_sensitive else (lambda t: t.lower()))
+    seen, out = set(), []
+    for tag in items:
+        tag = tag if case_sensitive else tag.lower()
+        if tag not in seen:
+            seen.add(tag)
+            out.append(tag)
+    return tuple(out)
+
+
+def tags_need_style(value):
+    """False when every tag-style stores these tags the same way (all lower case, sorted, no duplicates), so
+    the datacenter's tag-style need not be read."""
+    items = tag_list(value)
+    return any(t != t.lower() for t in items) or any(a >= b for a, b in zip(items, items[1:]))
+
+
+def tags_field(style):
+    """The Field for `tags` under a datacenter tag-style (None: the play's tags need none, see tags_need_style).
+    Before and after show the tags as PVE stores them."""
+    return Field(lambda v: unique_tags(v, style), render=lambda v: ';'.join(unique_tags(v, style)))
+
+
 def as_set(value):
     """An order-free collection of strings ('a;b' or a list)."""
     if isinstance(value, (list, tuple, set, frozenset)):

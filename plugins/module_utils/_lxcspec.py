@@ -16,8 +16,8 @@ import re
 
 from ._checks import (as_memory, as_words, check_abs_path, check_bridge, check_gateway, check_ip, check_mac,
                       check_nameservers, check_size, check_storage, check_tags, gib_text, words_text, MIB)
-from ._diff import (ABSENT, CREATE_ONLY, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, comment_text,
-                    format_tags, props_normalizer)
+from ._diff import (ABSENT, CREATE_ONLY, DiffError, Field, as_bool, as_int, as_number, as_str, comment_text,
+                    props_normalizer, tags_field)
 from ._errors import ValidationError
 from ._guestrun import ConfigPlan
 from ._propstring import LXC_FEATURES, LXC_MOUNT, LXC_NET, LXC_ROOTFS, STARTUP, format_size, parse_size, split_volume_id
@@ -55,7 +55,6 @@ FIELDS = {
     'onboot': Field(as_bool, default=0),
     'protection': Field(as_bool, default=0),
     'startup': Field(props_normalizer(STARTUP)),
-    'tags': Field(as_tags, render=format_tags),
     'description': Field(comment_text('lxc')),
     'rootfs': Field(props_normalizer(LXC_ROOTFS, ignore=('size',))),
 }
@@ -255,8 +254,15 @@ class CtSpec(object):
 
     # ------------------------------------------------------------------ planning
 
+    # The datacenter's tag-style (GET /cluster/options), set by the engine when the play's tags need it.
+    tag_style = None
+
+    def field_for(self, key):
+        """The Field a key is compared with: the FIELDS table, `tags` under the datacenter's tag-style."""
+        return tags_field(self.tag_style) if key == 'tags' else field_for(key)
+
     def plan(self, current, creating, clone_slots=()):
-        plan = ConfigPlan(field_for)
+        plan = ConfigPlan(self.field_for)
         for key, value in self.settings.items():
             plan.want(key, value)
         if creating and 'unprivileged' not in self.settings and 'unprivileged' not in current:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote
 
-from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, comment_text,
-                    format_tags, props_normalizer)
+from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str, comment_text,
+                    props_normalizer, tags_field)
 from ._errors import ValidationError
 from ._checks import (as_memory, as_words, check_bridge, check_gateway, check_ip, check_mac, check_nameservers,
                       check_size, check_storage, check_tags, gib_text, words_text, KIB)
@@ -85,7 +85,6 @@ FIELDS = {
                                             'freeze-fs': as_bool},
                                     defaults={'enabled': 0, 'fstrim_cloned_disks': 0, 'freeze-fs': 1,
                                               'type': 'virtio'}), default='0'),
-    'tags': Field(as_tags, render=format_tags),
     'description': Field(comment_text('qemu')),
     'onboot': Field(as_bool, default=0),
     'protection': Field(as_bool, default=0),
@@ -342,9 +341,16 @@ class VmSpec(object):
 
     # ------------------------------------------------------------------ planning
 
+    # The datacenter's tag-style (GET /cluster/options), set by the engine when the play's tags need it.
+    tag_style = None
+
+    def field_for(self, key):
+        """The Field a key is compared with: the FIELDS table, `tags` under the datacenter's tag-style."""
+        return tags_field(self.tag_style) if key == 'tags' else field_for(key)
+
     def plan(self, current, creating, clone_storage=None, clone_slots=()):
         """The config to converge to, given the current (effective) config. Returns a ConfigPlan."""
-        plan = ConfigPlan(field_for)
+        plan = ConfigPlan(self.field_for)
         for key, value in self.settings.items():
             if key != 'agent':
                 plan.want(key, value)

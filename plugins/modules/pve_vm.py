@@ -114,7 +114,8 @@ options:
         C(type). Agent options not given keep their values.
     type: raw
   tags:
-    description: Tags, compared as a set (order and case do not matter; PVE stores them lower-cased and sorted).
+    description: >-
+      Tags, stored and compared as PVE stores them under the datacenter's C(tag-style): lower-cased unless C(case-sensitive=1), sorted unless C(ordering=config), without duplicates. Unless the tags are all lower-case and sorted, the module reads C(/cluster/options) once to learn the style.
     type: list
     elements: str
   description:

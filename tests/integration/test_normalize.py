@@ -131,3 +131,45 @@ def test_ct_nameservers_keep_the_play_order(lab, play):
     assert again.changed == 0 and again.writes == []
     swapped = play([ct_task(name='ct-ns', nameserver=['1.1.1.1', '10.0.0.53'])]).assert_ok()
     assert swapped.changed == 1 and the_ct(lab, 'ct-ns').config['nameserver'] == '1.1.1.1 10.0.0.53'
+
+
+# ---------------------------------------------------------------------- tags and tag-style (issue 12 row 9)
+
+def options_reads(run):
+    return [c for c in run.calls if c == ('GET', '/cluster/options')]
+
+
+def test_vm_tags_on_a_case_sensitive_cluster_keep_their_case(lab, play):
+    lab.pve.datacenter['tag-style'] = {'case-sensitive': 1}
+    task = vm_task(name='tagged', clone=GOLDEN, tags=['Web', 'prod', 'Web'])
+    first = play([task]).assert_ok()
+    assert the_vm(lab, 'tagged').config['tags'] == 'Web;prod'
+    assert len(options_reads(first)) == 1
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == [] and len(options_reads(again)) == 1
+    lower = play([vm_task(name='tagged', tags=['web', 'prod'])]).assert_ok()
+    assert lower.changed == 1 and the_vm(lab, 'tagged').config['tags'] == 'prod;web'
+
+
+def test_tags_in_config_order_when_the_cluster_says_so(lab, play):
+    lab.pve.datacenter['tag-style'] = {'ordering': 'config'}
+    task = ct_task(name='ct-tags', node='pve1', ostemplate=TEMPLATE, rootfs={'storage': 'local-lvm', 'size': '1G'},
+                   tags=['zeta', 'Alpha'])
+    play([task]).assert_ok()
+    assert the_ct(lab, 'ct-tags').config['tags'] == 'zeta;alpha'
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    swapped = play([ct_task(name='ct-tags', tags=['alpha', 'zeta'])]).assert_ok()
+    assert swapped.changed == 1 and the_ct(lab, 'ct-tags').config['tags'] == 'alpha;zeta'
+    # Sorted lower-case tags read the same under every tag-style: no /cluster/options read.
+    assert swapped.changed == 1 and options_reads(swapped) == []
+    again = play([ct_task(name='ct-tags', tags=['alpha', 'zeta'])]).assert_ok()
+    assert again.changed == 0 and again.writes == [] and options_reads(again) == []
+
+
+def test_default_tag_style_lower_cases_and_sorts(lab, play):
+    task = vm_task(name='plain-tags', clone=GOLDEN, tags=['Web', 'db'])
+    play([task]).assert_ok()
+    assert the_vm(lab, 'plain-tags').config['tags'] == 'db;web'
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []

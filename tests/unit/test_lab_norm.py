@@ -147,3 +147,54 @@ def test_nameserver_is_stored_in_the_order_given(lab, api):
     api.wait_task(api.post('/nodes/pve1/lxc', vmid=230, ostemplate=TEMPLATE, rootfs='local-lvm:1',
                            nameserver='10.0.0.53 1.1.1.1'))
     assert api.get('/nodes/pve1/lxc/230/config')['nameserver'] == '10.0.0.53 1.1.1.1'
+
+
+# ---------------------------------------------------------------------- tags and tag-style
+
+def test_cluster_options_keep_tag_style_as_an_object(lab, api):
+    """pve-manager PVE/API2/Cluster.pm get_options returns datacenter.cfg, whose `tag-style` pve-cluster
+    src/PVE/DataCenterConfig.pm parse_datacenter_config parses into an object; set_options writes it."""
+    assert 'tag-style' not in api.get('/cluster/options')
+    api.put('/cluster/options', **{'tag-style': 'case-sensitive=1,ordering=config'})
+    assert api.get('/cluster/options')['tag-style'] == {'case-sensitive': 1, 'ordering': 'config'}
+    api.put('/cluster/options', delete='tag-style')
+    assert 'tag-style' not in api.get('/cluster/options')
+
+
+@pytest.mark.parametrize('style, stored', [
+    (None, 'a;b;web'),                                    # lower-cased, sorted, duplicates dropped
+    ('case-sensitive=1', 'A;B;Web;a;web'),                # case kept, sorted with cmp (upper case first)
+    ('ordering=config', 'web;b;a'),                       # the order given, lower-cased, deduplicated
+    ('case-sensitive=1,ordering=config', 'Web;web;B;a;A'),
+])
+def test_tags_are_stored_as_get_unique_tags_returns_them(lab, api, style, stored):
+    """pve-guest-common src/PVE/GuestHelpers.pm get_unique_tags, called by qemu-server API2/Qemu.pm create_vm and
+    update_vm_api and by pve-container LXC/Config.pm update_pct_config, with datacenter.cfg's tag-style."""
+    if style:
+        api.put('/cluster/options', **{'tag-style': style})
+    given = 'Web;web,B a;A;a'
+    clone_golden(api, 140)
+    api.put('/nodes/pve1/qemu/140/config', tags=given)
+    assert api.get('/nodes/pve1/qemu/140/config')['tags'] == stored
+    api.wait_task(api.post('/nodes/pve1/qemu', vmid=141, tags=given))
+    assert api.get('/nodes/pve1/qemu/141/config')['tags'] == stored
+    api.wait_task(api.post('/nodes/pve1/lxc', vmid=240, ostemplate=TEMPLATE, rootfs='local-lvm:1', tags=given))
+    assert api.get('/nodes/pve1/lxc/240/config')['tags'] == stored
+    api.put('/nodes/pve1/lxc/240/config', tags='zz;' + given)
+    assert api.get('/nodes/pve1/lxc/240/config')['tags'] == (
+        'zz;' + stored if 'ordering=config' in (style or '') else stored + ';zz')
+
+
+def test_cluster_options_readable_without_sys_audit(lab, api):
+    """pve-manager PVE/API2/Cluster.pm get_options has `user => 'all'`, which pve-access-control
+    src/PVE/RPCEnvironment.pm check_api2_permissions honours before its Sys.Audit check; without Sys.Audit only
+    `console` and `tag-style` (and `allowed-tags`) are returned."""
+    api.put('/cluster/options', **{'tag-style': 'case-sensitive=1'})
+    lab.pve.apitokens['auditor@pve!t'] = 'secret'
+    lab.pve.grant('auditor@pve', '/vms', 'VM.Audit')
+    conn = lab.connection()
+    other = PveClient(conn['api_host'], 'auditor@pve', token_id='t', token_secret='secret', port=conn['api_port'],
+                      ca_path=conn['ca_path'])
+    options = other.get('/cluster/options')
+    assert options['tag-style'] == {'case-sensitive': 1} and 'keyboard' not in options
+    assert 'keyboard' in api.get('/cluster/options')

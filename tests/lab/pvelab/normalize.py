@@ -9,6 +9,14 @@
   - Containers: pve-container src/PVE/LXC/Config.pm parse_pct_config keeps every line's "\\n" (the text ends
     with a newline) and sets the key only if the text is non-empty; write_pct_config writes
     `$conf->{description} || ''`.
+* `tags` are stored as PVE::GuestHelpers::get_unique_tags (pve-guest-common) returns them, on create and update
+  of VMs (qemu-server src/PVE/API2/Qemu.pm create_vm, update_vm_api) and containers (pve-container
+  src/PVE/LXC/Config.pm update_pct_config): split_list, lower-cased unless the datacenter's
+  `tag-style` has `case-sensitive=1`, sorted unless it has `ordering=config`, duplicates dropped (compared
+  case-insensitively unless case-sensitive), joined with ';'.
+* `GET/PUT /cluster/options` keep datacenter.cfg; `tag-style` reads back as an object (pve-cluster
+  src/PVE/DataCenterConfig.pm parse_datacenter_config parses it; pve-manager PVE/API2/Cluster.pm get_options
+  returns it even without Sys.Audit, with `allowed-tags`).
 * `cipassword` is masked in `GET .../pending` (`**********`, and `********** ` for a pending value) and in
   `GET .../cloudinit` (qemu-server src/PVE/API2/Qemu.pm vm_pending, cloudinit_pending).
 """
@@ -18,6 +26,8 @@ import re
 import urllib.parse
 
 from aiohttp import web
+from fakepve.model import PveError
+from fakepve.routing import split_list
 
 MASKED_PASSWORD = '**********'
 MASKED_PENDING_PASSWORD = '********** '
@@ -63,6 +73,35 @@ def ct_description(value):
     """The description a container's config reads back after `value` was written, or None (no key)."""
     text = ''.join(decode_text(line[1:]) + '\n' for line in comment_lines(value))
     return text or None
+
+
+def parse_tag_style(text):
+    """The `tag-style` property string as parse_property_string gives it (booleans as 1/0)."""
+    out = {}
+    for part in str(text or '').split(','):
+        if not part:
+            continue
+        key, _, value = part.partition('=')
+        if key == 'case-sensitive':
+            value = 1 if value.lower() in ('1', 'on', 'yes', 'true') else 0
+        out[key] = value
+    return out
+
+
+def get_unique_tags(tags, style):
+    """PVE::GuestHelpers::get_unique_tags with the datacenter's tag-style."""
+    items = split_list(tags) if not isinstance(tags, list) else list(tags)
+    case_sensitive = bool(int(style.get('case-sensitive') or 0))
+    if style.get('ordering') != 'config':
+        items = sorted(items, key=(lambda t: t) if case_sensitive else (lambda t: t.lower()))
+    seen, out = set(), []
+    for tag in items:
+        if not case_sensitive:
+            tag = tag.lower()
+        if tag not in seen:
+            seen.add(tag)
+            out.append(tag)
+    return ';'.join(out)
 
 
 def _read_back(data, reader):
@@ -129,3 +168,84 @@ class ReadBack(object):
 
     async def _lxc_pending(self, user, v):
         return _pending_items(await super()._lxc_pending(user, v), ct_description)
+
+    # ------------------------------------------------------------ datacenter.cfg and tags
+
+    def check_permissions(self, user, perms, values, declared=None):
+        """pve-access-control src/PVE/RPCEnvironment.pm check_api2_permissions: `user => 'all'` admits every
+        authenticated user before any `check` is evaluated (GET /cluster/options is the one method with both)."""
+        if user is not None and perms and perms.get('user') == 'all':
+            return
+        return super().check_permissions(user, perms, values, declared)
+
+    @property
+    def datacenter(self):
+        """datacenter.cfg as parse_datacenter_config returns it (tag-style parsed)."""
+        return self.__dict__.setdefault('_datacenter_cfg', {'keyboard': 'en-us'})
+
+    def _routes_datacenter(self):
+        return [('GET', '/cluster/options', self._dc_options_get), ('PUT', '/cluster/options', self._dc_options_put)]
+
+    async def _dc_options_get(self, values, user):
+        if self.allowed(user, '/', 'Sys.Audit'):
+            data = json.loads(json.dumps(self.datacenter))
+        else:
+            data = dict((k, v) for k, v in self.datacenter.items() if k in ('console', 'tag-style'))
+        tags = set()
+        for guest in list(self.vms) + list(self.cts):
+            tags.update(split_list(guest.config.get('tags')))
+        data['allowed-tags'] = sorted(tags)
+        return data
+
+    async def _dc_options_put(self, values, user):
+        for key in split_list(values.get('delete')):
+            self.datacenter.pop(key, None)
+        for key, value in values.items():
+            if key in ('delete', 'digest'):
+                continue
+            self.datacenter[key] = parse_tag_style(value) if key == 'tag-style' else value
+        return None
+
+    def tag_style(self):
+        return self.datacenter.get('tag-style') or {}
+
+    def _fix_tags(self, guest, raw):
+        """Store `raw` (the tags the request sent) as get_unique_tags does, wherever the handler put them."""
+        if guest is None or raw is None:
+            return
+        value = get_unique_tags(raw, self.tag_style())
+        for where in (guest.config, guest.pending):
+            if where.get('tags') is not None:
+                where['tags'] = value
+
+    async def _apply_config(self, vm, user, p):
+        await super()._apply_config(vm, user, p)
+        if 'tags' in p:
+            self._fix_tags(vm, p['tags'])
+
+    async def _lxc_config_put(self, user, v):
+        result = await super()._lxc_config_put(user, v)
+        if 'tags' in v:
+            self._fix_tags(self.ct(int(v['vmid'])), v['tags'])
+        return result
+
+    async def _qm_create(self, v, user):
+        if v.get('tags') is not None:
+            self.__dict__.setdefault('_create_tags', {})[('qmcreate', str(v['vmid']))] = v['tags']
+        return await super()._qm_create(v, user)
+
+    async def _lxc_create(self, user, v):
+        if v.get('tags') is not None:
+            self.__dict__.setdefault('_create_tags', {})[('vzcreate', str(v['vmid']))] = v['tags']
+        return await super()._lxc_create(user, v)
+
+    async def task(self, node, ttype, tid, user, body, *args, **kwargs):
+        raw = self.__dict__.get('_create_tags', {}).pop((ttype, str(tid)), None)
+        if raw is not None:
+            inner = body
+
+            async def body():
+                note = await inner()
+                self._fix_tags(self.vm(int(tid)) if ttype == 'qmcreate' else self.ct(int(tid)), raw)
+                return note
+        return await super().task(node, ttype, tid, user, body, *args, **kwargs)
