@@ -173,3 +173,20 @@ def test_default_tag_style_lower_cases_and_sorts(lab, play):
     assert the_vm(lab, 'plain-tags').config['tags'] == 'db;web'
     again = play([task]).assert_ok()
     assert again.changed == 0 and again.writes == []
+
+
+# ---------------------------------------------------------------------- cipassword masked in /pending
+
+def test_masked_cipassword_still_counts_as_set(lab, play):
+    """PVE's /pending shows cipassword as '**********': the collection learns only that a password is set."""
+    task = vm_task(name='ci-pass', clone=GOLDEN, cloudinit={'user': 'admin', 'password': 'S3cret-pw'})
+    first = play([task], args=('-vvv',)).assert_ok()
+    stored = the_vm(lab, 'ci-pass').config['cipassword']
+    assert stored.startswith('$5$')
+    again = play([task], diff=True, args=('-vvv',)).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    assert again.task('vm')['config']['cipassword'] == '********'
+    for run in (first, again):
+        assert 'S3cret-pw' not in run.stdout + run.stderr and stored not in run.stdout + run.stderr
+    info = play([{'name': 'info', 'iac.proxmox.pve_guest_info': {'name': 'ci-pass'}}]).assert_ok()
+    assert stored not in info.stdout and '**********' not in str(info.task('info'))
