@@ -545,8 +545,16 @@ class VmSpec(object):
             if item.get('state') == 'absent':
                 plan.want(slot, ABSENT)
             else:
-                plan.want(slot, IPCONFIG.format(dict((k, item[k]) for k in ('ip', 'gw', 'ip6', 'gw6')
-                                                     if item.get(k) is not None)))
+                # PVE replaces the whole value: merge like NICs, keeping the keys the play does not name. A gateway
+                # goes with a static address only: PVE's generated netplan (Cloudinit.pm) would still set a stale
+                # gw next to ip=dhcp, so switching to DHCP drops it unless the play names one.
+                merged = IPCONFIG.parse(current[slot]) if current.get(slot) else {}
+                merged.update((k, item[k]) for k in ('ip', 'gw', 'ip6', 'gw6') if item.get(k) is not None)
+                if item.get('ip') == 'dhcp' and item.get('gw') is None:
+                    merged.pop('gw', None)
+                if item.get('ip6') in ('dhcp', 'auto') and item.get('gw6') is None:
+                    merged.pop('gw6', None)
+                plan.want(slot, IPCONFIG.format(merged))
             keys.append(slot)
         plan.cloudinit_keys = keys
         drive = cloudinit_slot(current)

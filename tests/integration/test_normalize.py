@@ -190,3 +190,20 @@ def test_masked_cipassword_still_counts_as_set(lab, play):
         assert 'S3cret-pw' not in run.stdout + run.stderr and stored not in run.stdout + run.stderr
     info = play([{'name': 'info', 'iac.proxmox.pve_guest_info': {'name': 'ci-pass'}}]).assert_ok()
     assert stored not in info.stdout and '**********' not in str(info.task('info'))
+
+
+# ---------------------------------------------------------------------- ipconfig merges like NICs
+
+def test_ipconfig_keeps_keys_the_play_does_not_name(lab, play):
+    ci = {'ipconfig': [{'ip': '10.0.0.5/24', 'gw': '10.0.0.1', 'ip6': 'auto'}]}
+    play([vm_task(name='ipc', clone=GOLDEN, cloudinit=ci)]).assert_ok()
+    vm = the_vm(lab, 'ipc')
+    assert vm.config['ipconfig0'] == 'gw=10.0.0.1,ip=10.0.0.5/24,ip6=auto'
+    task = vm_task(name='ipc', cloudinit={'ipconfig': [{'ip': '10.0.0.6/24'}]})
+    moved = play([task]).assert_ok()
+    assert moved.changed == 1 and vm.config['ipconfig0'] == 'gw=10.0.0.1,ip=10.0.0.6/24,ip6=auto'
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    # DHCP takes its gateway from the lease: the old static gw goes, the IPv6 setting stays.
+    dhcp = play([vm_task(name='ipc', cloudinit={'ipconfig': [{'ip': 'dhcp'}]})]).assert_ok()
+    assert dhcp.changed == 1 and vm.config['ipconfig0'] == 'ip=dhcp,ip6=auto'

@@ -198,3 +198,14 @@ def test_cluster_options_readable_without_sys_audit(lab, api):
     options = other.get('/cluster/options')
     assert options['tag-style'] == {'case-sensitive': 1} and 'keyboard' not in options
     assert 'keyboard' in api.get('/cluster/options')
+
+
+# ---------------------------------------------------------------------- ipconfig
+
+def test_ipconfig_write_replaces_the_whole_value(lab, api):
+    """qemu-server src/PVE/API2/Qemu.pm update_vm_api stores an ipconfigN parameter as given (the whole property
+    string; no merge with the old value), so a client that means to change one key must send the others."""
+    clone_golden(api, 150)
+    api.put('/nodes/pve1/qemu/150/config', ipconfig0='gw=10.0.0.1,ip=10.0.0.5/24,ip6=auto')
+    api.put('/nodes/pve1/qemu/150/config', ipconfig0='ip=10.0.0.7/24')
+    assert api.get('/nodes/pve1/qemu/150/config')['ipconfig0'] == 'ip=10.0.0.7/24'
