@@ -27,6 +27,9 @@ from ._propstring import (AGENT, BOOT, DRIVE, IPCONFIG, NET, NET_MODELS, PropFor
                           split_volume_id)
 
 MAX_VCPUS = 512
+# The agent property as written, aliases not folded (AGENT folds them for comparison).
+AGENT_AS_WRITTEN = PropFormat('agent', default_key='enabled')
+FREEZE_FS_KEYS = ('freeze-fs', 'freeze-fs-on-backup', 'guest-fsfreeze')
 DISK_SLOT = re.compile(r'^(?:scsi(?:[0-9]|[12][0-9]|30)|virtio(?:[0-9]|1[0-5])|sata[0-5]|ide[0-3])$')
 NET_SLOT = re.compile(r'^net(?:[0-9]|[12][0-9]|3[01])$')
 IPCONFIG_SLOT = re.compile(r'^(?:ipconfig)?([0-9]|[12][0-9]|3[01])$')
@@ -343,6 +346,33 @@ class VmSpec(object):
 
     # The datacenter's tag-style (GET /cluster/options), set by the engine when the play's tags need it.
     tag_style = None
+    # A callable returning PVE's version (GET /version, read once), set by the engine; None: assume the oldest.
+    pve_version = None
+
+    def freeze_fs_key(self):
+        """How to spell the agent's freeze-fs option for a guest whose config has no spelling yet. qemu-server
+        9.1.6 renamed freeze-fs-on-backup to freeze-fs (Agent.pm, the old name kept as an alias); PVE 8 and early
+        9.x know only freeze-fs-on-backup. pve-manager 9.2.0 requires qemu-server >= 9.1.11, so from PVE 9.2 the
+        new name is safe; before, the old one (which every version accepts)."""
+        version = self.pve_version() if self.pve_version else ''
+        numbers = tuple(int(n) for n in re.findall(r'\d+', str(version or ''))[:2])
+        return 'freeze-fs' if numbers >= (9, 2) else 'freeze-fs-on-backup'
+
+    def _agent_value(self, current):
+        """The agent property with the play's options merged into the current one, every key kept in the spelling
+        the guest's config uses (freeze-fs-on-backup stays freeze-fs-on-backup)."""
+        merged = AGENT_AS_WRITTEN.parse(current)
+        spelling = next((k for k in FREEZE_FS_KEYS if k in merged), None)
+        have_freeze = as_bool(merged[spelling]) if spelling else 1
+        for key, value in self.settings['agent'].items():
+            value = '1' if value is True else '0' if value is False else value
+            if key != 'freeze-fs':
+                merged[key] = value
+            elif spelling is not None:
+                merged[spelling] = value
+            elif as_bool(value) != have_freeze:  # only a real change needs the spelling (and maybe /version)
+                merged[self.freeze_fs_key()] = value
+        return AGENT_AS_WRITTEN.format(merged)
 
     def field_for(self, key):
         """The Field a key is compared with: the FIELDS table, `tags` under the datacenter's tag-style."""
@@ -355,9 +385,7 @@ class VmSpec(object):
             if key != 'agent':
                 plan.want(key, value)
         if 'agent' in self.settings:
-            merged = AGENT.parse(current.get('agent', '0'))
-            merged.update((k, '1' if v is True else '0' if v is False else v) for k, v in self.settings['agent'].items())
-            plan.want('agent', AGENT.format(merged))
+            plan.want('agent', self._agent_value(current.get('agent', '0')))
         name = self.params.get('name')
         if name is not None:
             plan.want('name', name)

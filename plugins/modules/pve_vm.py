@@ -112,6 +112,7 @@ options:
     description:
       - QEMU guest agent - V(true)/V(false), or a dict with C(enabled), C(fstrim_cloned_disks), C(freeze_fs),
         C(type). Agent options not given keep their values.
+      - C(freeze_fs) is written in the spelling the VM's config already uses (C(freeze-fs-on-backup) from PVE 8 and 9.0, C(freeze-fs) from 9.2); a VM without either gets C(freeze-fs) from PVE 9.2 on and C(freeze-fs-on-backup) before (one C(/version) read, only when the value changes).
     type: raw
   tags:
     description: >-

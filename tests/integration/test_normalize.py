@@ -207,3 +207,41 @@ def test_ipconfig_keeps_keys_the_play_does_not_name(lab, play):
     # DHCP takes its gateway from the lease: the old static gw goes, the IPv6 setting stays.
     dhcp = play([vm_task(name='ipc', cloudinit={'ipconfig': [{'ip': 'dhcp'}]})]).assert_ok()
     assert dhcp.changed == 1 and vm.config['ipconfig0'] == 'ip=dhcp,ip6=auto'
+
+
+# ---------------------------------------------------------------------- agent: freeze-fs spelling
+
+def version_reads(run):
+    return [c for c in run.calls if c == ('GET', '/version')]
+
+
+def test_agent_keeps_the_freeze_fs_spelling_the_guest_uses(lab, play):
+    play([vm_task(name='agent-old', clone=GOLDEN)]).assert_ok()
+    vm = the_vm(lab, 'agent-old')
+    vm.config['agent'] = '1,freeze-fs-on-backup=0'  # written by PVE 8 or 9.0
+    run = play([vm_task(name='agent-old', agent={'enabled': True, 'fstrim_cloned_disks': True})]).assert_ok()
+    assert run.changed == 1 and vm.config['agent'] == '1,freeze-fs-on-backup=0,fstrim_cloned_disks=1'
+    assert version_reads(run) == []
+    task = vm_task(name='agent-old', agent={'freeze_fs': True, 'fstrim_cloned_disks': True})
+    run = play([task]).assert_ok()
+    assert vm.config['agent'] == '1,freeze-fs-on-backup=1,fstrim_cloned_disks=1' and version_reads(run) == []
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+
+def test_agent_freeze_fs_without_a_hint_asks_the_version_once(lab, play):
+    play([vm_task(name='agent-new', clone=GOLDEN)]).assert_ok()
+    vm = the_vm(lab, 'agent-new')
+    # The lab says PVE 9.0.10: only freeze-fs-on-backup exists there.
+    task = vm_task(name='agent-new', agent={'enabled': True, 'freeze_fs': False})
+    run = play([task]).assert_ok()
+    assert vm.config['agent'] == '1,freeze-fs-on-backup=0' and len(version_reads(run)) == 1
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == [] and version_reads(again) == []
+    # From PVE 9.2 the new spelling; freeze_fs: true on a guest without the key is no change (and no read).
+    lab.pve.version, lab.pve.release_version = '9.2.4', '9.2'
+    play([vm_task(name='agent-92', clone=GOLDEN)]).assert_ok()
+    unchanged = play([vm_task(name='agent-92', agent={'enabled': True, 'freeze_fs': True})]).assert_ok()
+    assert unchanged.changed == 0 and version_reads(unchanged) == []
+    run = play([vm_task(name='agent-92', agent={'freeze_fs': False})]).assert_ok()
+    assert the_vm(lab, 'agent-92').config['agent'] == '1,freeze-fs=0' and len(version_reads(run)) == 1

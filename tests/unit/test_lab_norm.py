@@ -209,3 +209,21 @@ def test_ipconfig_write_replaces_the_whole_value(lab, api):
     api.put('/nodes/pve1/qemu/150/config', ipconfig0='gw=10.0.0.1,ip=10.0.0.5/24,ip6=auto')
     api.put('/nodes/pve1/qemu/150/config', ipconfig0='ip=10.0.0.7/24')
     assert api.get('/nodes/pve1/qemu/150/config')['ipconfig0'] == 'ip=10.0.0.7/24'
+
+
+# ---------------------------------------------------------------------- agent freeze-fs spelling
+
+def test_agent_freeze_fs_spelling_depends_on_the_version(lab, api):
+    """qemu-server src/PVE/QemuServer/Agent.pm: `freeze-fs` since 9.1.6 (`freeze-fs-on-backup` an alias); before
+    (PVE 8, 9.0) only `freeze-fs-on-backup`, and pve-common JSONSchema.pm parse_property_string refuses an
+    unknown key. pve-manager 9.2.0 requires qemu-server >= 9.1.11."""
+    clone_golden(api, 160)
+    assert api.get('/version')['version'] == '9.0.10'
+    err = error_of(api.put, '/nodes/pve1/qemu/160/config', agent='1,freeze-fs=0')
+    assert err.status == 400 and err.errors == {
+        'agent': 'invalid format - invalid key in comma-separated list property: freeze-fs\n'}
+    api.put('/nodes/pve1/qemu/160/config', agent='1,freeze-fs-on-backup=0')
+    assert api.get('/nodes/pve1/qemu/160/config')['agent'] == '1,freeze-fs-on-backup=0'
+    lab.pve.version, lab.pve.release_version = '9.2.4', '9.2'
+    api.put('/nodes/pve1/qemu/160/config', agent='1,freeze-fs=0')
+    assert api.get('/nodes/pve1/qemu/160/config')['agent'] == '1,freeze-fs=0'

@@ -17,6 +17,10 @@
 * `GET/PUT /cluster/options` keep datacenter.cfg; `tag-style` reads back as an object (pve-cluster
   src/PVE/DataCenterConfig.pm parse_datacenter_config parses it; pve-manager PVE/API2/Cluster.pm get_options
   returns it even without Sys.Audit, with `allowed-tags`).
+* the agent's `freeze-fs` option exists from qemu-server 9.1.6 on (src/PVE/QemuServer/Agent.pm, with
+  `freeze-fs-on-backup` kept as an alias); PVE 8 and early 9.x know only `freeze-fs-on-backup` and refuse the
+  new key (pve-common JSONSchema.pm parse_property_string: "invalid key in comma-separated list property").
+  The lab's PVE version (`/version`) decides: from 9.2 on (pve-manager 9.2.0 requires qemu-server >= 9.1.11).
 * `cipassword` is masked in `GET .../pending` (`**********`, and `********** ` for a pending value) and in
   `GET .../cloudinit` (qemu-server src/PVE/API2/Qemu.pm vm_pending, cloudinit_pending).
 """
@@ -27,7 +31,7 @@ import urllib.parse
 
 from aiohttp import web
 from fakepve.model import PveError
-from fakepve.routing import split_list
+from fakepve.routing import param_error, split_list
 
 MASKED_PASSWORD = '**********'
 MASKED_PENDING_PASSWORD = '********** '
@@ -73,6 +77,13 @@ def ct_description(value):
     """The description a container's config reads back after `value` was written, or None (no key)."""
     text = ''.join(decode_text(line[1:]) + '\n' for line in comment_lines(value))
     return text or None
+
+
+FREEZE_FS_SINCE = (9, 2)
+
+
+def knows_freeze_fs(version):
+    return tuple(int(n) for n in re.findall(r'\d+', str(version))[:2]) >= FREEZE_FS_SINCE
 
 
 def parse_tag_style(text):
@@ -218,7 +229,18 @@ class ReadBack(object):
             if where.get('tags') is not None:
                 where['tags'] = value
 
+    def _check_agent_keys(self, params):
+        value = params.get('agent')
+        if value is None or knows_freeze_fs(self.version):
+            return
+        for part in str(value).split(','):
+            key = part.partition('=')[0] if '=' in part else None
+            if key in ('freeze-fs', 'guest-fsfreeze'):
+                raise param_error(agent='invalid format - invalid key in comma-separated list property: {0}\n'
+                                  .format(key))
+
     async def _apply_config(self, vm, user, p):
+        self._check_agent_keys(p)
         await super()._apply_config(vm, user, p)
         if 'tags' in p:
             self._fix_tags(vm, p['tags'])
@@ -230,6 +252,7 @@ class ReadBack(object):
         return result
 
     async def _qm_create(self, v, user):
+        self._check_agent_keys(v)
         if v.get('tags') is not None:
             self.__dict__.setdefault('_create_tags', {})[('qmcreate', str(v['vmid']))] = v['tags']
         return await super()._qm_create(v, user)
