@@ -296,10 +296,21 @@ class Delta(object):
 
 
 def _shown(field, value, changed):
+    """A value as diff mode shows it: masked if secret; else in the key's own type on both sides (PVE sends
+    `memory: "2048"` where the play says 4096, booleans as 1/0): the normalized value when it is a number, a
+    string or an ordered list, else the value as it is (property strings stay strings)."""
     if value is None or value is ABSENT:
         return None
     if field.secret:
         return MASK_CHANGED if changed else MASK
+    try:
+        normal = field.norm(value)
+    except (TypeError, ValueError):
+        normal = None
+    if isinstance(normal, (bool, int, float, str)):
+        return normal
+    if isinstance(normal, tuple) and all(isinstance(item, str) for item in normal):
+        return list(normal)
     if isinstance(value, (frozenset, set)):
         return sorted(value)
     return value

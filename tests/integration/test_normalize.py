@@ -119,7 +119,7 @@ def test_vm_cloudinit_nameservers_keep_the_play_order(lab, play):
     swapped = play([vm_task(name='ns', cloudinit={'nameserver': ['1.1.1.1', '10.0.0.53']})], diff=True).assert_ok()
     assert swapped.changed == 1 and the_vm(lab, 'ns').config['nameserver'] == '1.1.1.1 10.0.0.53'
     diff = swapped.task('vm')['diff']
-    assert diff['before']['nameserver'] == '10.0.0.53 1.1.1.1'
+    assert diff['before']['nameserver'] == ['10.0.0.53', '1.1.1.1'] and diff['after']['nameserver'] == ['1.1.1.1', '10.0.0.53']
 
 
 def test_ct_nameservers_keep_the_play_order(lab, play):
@@ -245,3 +245,25 @@ def test_agent_freeze_fs_without_a_hint_asks_the_version_once(lab, play):
     assert unchanged.changed == 0 and version_reads(unchanged) == []
     run = play([vm_task(name='agent-92', agent={'freeze_fs': False})]).assert_ok()
     assert the_vm(lab, 'agent-92').config['agent'] == '1,freeze-fs=0' and len(version_reads(run)) == 1
+
+
+# ---------------------------------------------------------------------- diff mode: same types before and after
+
+def test_vm_diff_shows_before_and_after_in_the_same_types(lab, play):
+    play([vm_task(name='typed', clone=GOLDEN, memory=2048, onboot=False)]).assert_ok()
+    run = play([vm_task(name='typed', memory=4096, onboot=True, cores=3)], diff=True).assert_ok()
+    diff = run.task('vm')['diff']
+    assert diff['before']['memory'] == 2048 and diff['after']['memory'] == 4096
+    assert diff['before']['onboot'] in (0, None) and diff['after']['onboot'] == 1
+    assert type(diff['before']['cores']) is type(diff['after']['cores']) is int
+
+
+def test_ct_diff_shows_before_and_after_in_the_same_types(lab, play):
+    task = ct_task(name='ct-typed', node='pve1', ostemplate=TEMPLATE, rootfs={'storage': 'local-lvm', 'size': '1G'},
+                   memory=512, onboot=True, tags=['b', 'a'])
+    play([task]).assert_ok()
+    run = play([ct_task(name='ct-typed', memory='1G', onboot=False, tags=['c'])], diff=True).assert_ok()
+    diff = run.task('ct')['diff']
+    assert diff['before']['memory'] == 512 and diff['after']['memory'] == 1024
+    assert diff['before']['onboot'] == 1 and diff['after']['onboot'] == 0
+    assert diff['before']['tags'] == ['a', 'b'] and diff['after']['tags'] == ['c']

@@ -227,3 +227,19 @@ def test_agent_freeze_fs_spelling_depends_on_the_version(lab, api):
     lab.pve.version, lab.pve.release_version = '9.2.4', '9.2'
     api.put('/nodes/pve1/qemu/160/config', agent='1,freeze-fs=0')
     assert api.get('/nodes/pve1/qemu/160/config')['agent'] == '1,freeze-fs=0'
+
+
+def test_config_values_come_back_typed(lab, api):
+    """qemu-server src/PVE/QemuServer.pm $confdesc and check_type: `memory` is a string (format memory_fmt),
+    `cores` an integer, `onboot` a boolean read back as 1/0, whatever text the request sent; pve-container
+    LXC/Config.pm check_type alike."""
+    clone_golden(api, 170)
+    api.put('/nodes/pve1/qemu/170/config', memory='2048', cores='3', onboot='true')
+    config = api.get('/nodes/pve1/qemu/170/config')
+    assert config['memory'] == '2048' and config['cores'] == 3 and config['onboot'] == 1
+    pending = dict((i['key'], i) for i in api.get('/nodes/pve1/qemu/170/pending'))
+    assert pending['cores']['value'] == 3
+    api.wait_task(api.post('/nodes/pve1/lxc', vmid=270, ostemplate=TEMPLATE, rootfs='local-lvm:1', cores='2',
+                           onboot='yes'))
+    config = api.get('/nodes/pve1/lxc/270/config')
+    assert config['cores'] == 2 and config['onboot'] == 1 and config['memory'] == 512

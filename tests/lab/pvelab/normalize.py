@@ -21,6 +21,9 @@
   `freeze-fs-on-backup` kept as an alias); PVE 8 and early 9.x know only `freeze-fs-on-backup` and refuse the
   new key (pve-common JSONSchema.pm parse_property_string: "invalid key in comma-separated list property").
   The lab's PVE version (`/version`) decides: from 9.2 on (pve-manager 9.2.0 requires qemu-server >= 9.1.11).
+* config values come back typed: qemu-server src/PVE/QemuServer.pm check_type (pve-container LXC/Config.pm
+  check_type alike), run by the config parser, turns booleans into 1/0 and integers into numbers, so the JSON
+  carries `"cores": 3`, not `"3"`, whatever the request sent (strings, property strings and numbers stay text).
 * `cipassword` is masked in `GET .../pending` (`**********`, and `********** ` for a pending value) and in
   `GET .../cloudinit` (qemu-server src/PVE/API2/Qemu.pm vm_pending, cloudinit_pending).
 """
@@ -30,6 +33,7 @@ import re
 import urllib.parse
 
 from aiohttp import web
+from fakepve import schema as pve_schema
 from fakepve.model import PveError
 from fakepve.routing import param_error, split_list
 
@@ -115,6 +119,38 @@ def get_unique_tags(tags, style):
     return ';'.join(out)
 
 
+def _config_types(kind):
+    path = '/nodes/{node}/%s/{vmid}/config' % kind
+    props = pve_schema.load().paths[path]['PUT']['parameters']['properties']
+    return dict((k, v.get('type')) for k, v in props.items() if v.get('type') in ('boolean', 'integer'))
+
+
+TYPES = {}
+
+
+def check_type(kind, key, value):
+    """check_type: a boolean as 1/0, an integer as a number; anything else as it is."""
+    if kind not in TYPES:
+        TYPES[kind] = _config_types(kind)
+    kind_type = TYPES[kind].get(key)
+    text = str(value)
+    if kind_type == 'boolean':
+        if text == '1' or text.lower() in ('on', 'yes', 'true'):
+            return 1
+        if text == '0' or text.lower() in ('off', 'no', 'false'):
+            return 0
+    if kind_type == 'integer' and re.match(r'^\d+$', text):
+        return int(text)
+    return value
+
+
+def _typed(data, kind):
+    for key in list(data):
+        if key != 'digest':
+            data[key] = check_type(kind, key, data[key])
+    return data
+
+
 def _read_back(data, reader):
     if 'description' in data:
         text = reader(data['description'])
@@ -125,10 +161,13 @@ def _read_back(data, reader):
     return data
 
 
-def _pending_items(items, reader, mask=False):
+def _pending_items(items, reader, mask=False, kind='qemu'):
     out = []
     for item in items:
         item = dict(item)
+        for field in ('value', 'pending'):
+            if field in item and item.get('key') != 'digest':
+                item[field] = check_type(kind, item.get('key'), item[field])
         if item.get('key') == 'description':
             for field in ('value', 'pending'):
                 if field in item:
@@ -155,7 +194,7 @@ class ReadBack(object):
         response = await super()._config_get(request)
         body = json.loads(response.text)
         if isinstance(body.get('data'), dict):
-            _read_back(body['data'], vm_description)
+            _typed(_read_back(body['data'], vm_description), 'qemu')
         return web.json_response(body)
 
     async def _pending(self, request):
@@ -175,10 +214,10 @@ class ReadBack(object):
         return items
 
     async def _lxc_config_get(self, user, v):
-        return _read_back(await super()._lxc_config_get(user, v), ct_description)
+        return _typed(_read_back(await super()._lxc_config_get(user, v), ct_description), 'lxc')
 
     async def _lxc_pending(self, user, v):
-        return _pending_items(await super()._lxc_pending(user, v), ct_description)
+        return _pending_items(await super()._lxc_pending(user, v), ct_description, kind='lxc')
 
     # ------------------------------------------------------------ datacenter.cfg and tags
 
