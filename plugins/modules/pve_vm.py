@@ -271,7 +271,7 @@ options:
       ipconfig:
         description:
           - IP settings per NIC - list item N is C(ipconfigN) unless it names its C(slot).
-          - Merged into the existing C(ipconfigN) like NICs: keys the item does not name are kept, except that V(ip=dhcp) drops an old C(gw) (and V(ip6=dhcp) or V(auto) an old C(gw6)) unless the item names one.
+          - Merged into the existing C(ipconfigN) like NICs; keys the item does not name are kept, except that V(ip=dhcp) drops an old C(gw) (and V(ip6=dhcp) or V(auto) an old C(gw6)) unless the item names one.
         type: list
         elements: dict
         suboptions:
