@@ -139,7 +139,8 @@ def test_pending_and_cloudinit_views_mask_cipassword(lab, api):
 def test_nameserver_is_stored_in_the_order_given(lab, api):
     """qemu-server src/PVE/QemuServer.pm `nameserver` (format address-list) and pve-container LXC/Config.pm keep
     the text as given; the resolvers are used in that order (qemu-server src/PVE/QemuServer/Cloudinit.pm
-    get_dns_conf splits it on white space, pve-container src/PVE/LXC/Setup/Base.pm lookup_dns_conf).
+    get_dns_conf splits it on white space; pve-container src/PVE/LXC.pm verify_nameserver_list re-joins the
+    list with spaces in its order and LXC/Setup/Base.pm lookup_dns_conf uses it).
     fakepve already stores it verbatim; this pins it."""
     clone_golden(api, 130)
     api.put('/nodes/pve1/qemu/130/config', nameserver='10.0.0.53 1.1.1.1')
