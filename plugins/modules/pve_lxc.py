@@ -201,7 +201,8 @@ options:
         choices: [present, absent]
         default: present
   nameserver:
-    description: DNS servers for the container, kept in this order (the order resolvers try them); another order is a change.
+    description: >-
+      DNS servers for the container, kept in this order (the order resolvers try them); another order is a change.
     type: list
     elements: str
   searchdomain:
@@ -222,7 +223,9 @@ options:
     type: str
   tags:
     description: >-
-      Tags, stored and compared as PVE stores them under the datacenter's C(tag-style): lower-cased unless C(case-sensitive=1), sorted unless C(ordering=config), without duplicates. Unless the tags are all lower-case and sorted, the module reads C(/cluster/options) once to learn the style.
+      Tags, stored and compared as PVE stores them under the datacenter's C(tag-style): lower-cased unless
+      C(case-sensitive=1), sorted unless C(ordering=config), without duplicates. Unless the tags are all lower-case
+      and sorted, the module reads C(/cluster/options) once to learn the style.
     type: list
     elements: str
   description:

@@ -70,7 +70,6 @@ def test_container_volumes_of_any_unit_are_at_least_as_large_and_rerun_unchanged
     assert play([grow]).writes == []
 
 
-
 # ---------------------------------------------------------------------- description (issue 12 row 5)
 
 TEXT = '50%20off: caf\u00e9\n\nowner: ops  \n'
@@ -119,7 +118,8 @@ def test_vm_cloudinit_nameservers_keep_the_play_order(lab, play):
     swapped = play([vm_task(name='ns', cloudinit={'nameserver': ['1.1.1.1', '10.0.0.53']})], diff=True).assert_ok()
     assert swapped.changed == 1 and the_vm(lab, 'ns').config['nameserver'] == '1.1.1.1 10.0.0.53'
     diff = swapped.task('vm')['diff']
-    assert diff['before']['nameserver'] == ['10.0.0.53', '1.1.1.1'] and diff['after']['nameserver'] == ['1.1.1.1', '10.0.0.53']
+    assert diff['before']['nameserver'] == ['10.0.0.53', '1.1.1.1']
+    assert diff['after']['nameserver'] == ['1.1.1.1', '10.0.0.53']
 
 
 def test_ct_nameservers_keep_the_play_order(lab, play):

@@ -81,7 +81,6 @@ def test_resize_takes_bytes_and_units_as_pve(lab, api):
         'disk is already at specified size')
 
 
-
 # ---------------------------------------------------------------------- description
 
 DESCRIPTION = '50%20off: caf\u00e9\n\nline 3  \n\n'

@@ -34,7 +34,6 @@ import urllib.parse
 
 from aiohttp import web
 from fakepve import schema as pve_schema
-from fakepve.model import PveError
 from fakepve.routing import param_error, split_list
 
 MASKED_PASSWORD = '**********'
@@ -96,7 +95,7 @@ def parse_tag_style(text):
     for part in str(text or '').split(','):
         if not part:
             continue
-        key, _, value = part.partition('=')
+        key, value = part.partition('=')[::2]
         if key == 'case-sensitive':
             value = 1 if value.lower() in ('1', 'on', 'yes', 'true') else 0
         out[key] = value
