@@ -13,6 +13,7 @@ options:
   api_host:
     description:
       - Host name or address of a PVE node that serves the API.
+      - A host name, an IPv4 address or an IPv6 address; not a URL, and without the port (that is O(api_port)).
       - If not set, the environment variable E(PROXMOX_HOST) is used.
       - Required, from the option or the environment.
     type: str
@@ -59,6 +60,7 @@ options:
       - If not set, the environment variable E(PROXMOX_CA_PATH) is used, else the system trust store
         (OpenSSL's, which also reads E(SSL_CERT_FILE) and E(SSL_CERT_DIR)).
       - E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) play no part.
+      - A file that does not exist or holds no PEM certificate fails the task before any request is sent.
     type: path
   api_timeout:
     description:

@@ -165,8 +165,12 @@ def allocate_vmid(module, create, sleep=time.sleep):
 
 # ---------------------------------------------------------------------- reading
 
-def read_config(client, guest):
-    """The guest's current config (with `digest`)."""
+def read_config(client, guest, current=False):
+    """The guest's config (with `digest`) as PVE's GET config gives it: pending values applied, or with
+    `current` the values the guest runs with (qemu-server API2/Qemu.pm and pve-container API2/LXC/Config.pm
+    vm_config, load_current_config)."""
+    if current:
+        return client.get(guest.path + '/config', current=1) or {}
     return client.get(guest.path + '/config') or {}
 
 
@@ -378,8 +382,8 @@ def wait_status(module, guest, wanted, timeout):
     wait_until(reached, timeout, '{0} did not become {1}'.format(guest.label, wanted))
 
 
-def start(module, guest, timeout=300, lock_timeout=60):
-    write_guest(module, guest, 'POST', guest.path + '/status/start', action='start {0}'.format(guest.label),
+def start(module, guest, timeout=300, lock_timeout=60, action=None):
+    write_guest(module, guest, 'POST', guest.path + '/status/start', action=action or 'start {0}'.format(guest.label),
                 lock_timeout=lock_timeout, task_timeout=timeout, settle=settled_status(module, guest, 'running'))
     wait_status(module, guest, 'running', timeout)
 

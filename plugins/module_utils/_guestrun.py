@@ -16,13 +16,17 @@ import contextlib
 
 from ._checks import check_node_name, check_storage
 from ._diff import ABSENT, AS_STORED, compare, tags_need_style
-from ._errors import PveTaskError, ValidationError
-from ._guest import (Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_vmid_collision,
+from ._errors import PveApiError, PveError, PveTaskError, ValidationError, is_hotplug_problem
+from ._guest import (QEMU, Guest, GuestState, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state,
+                     is_vmid_collision,
                      list_guests, read_config, read_pending, read_state, read_status, reboot, settled_created,
                      settled_template, shutdown, start, wait_unlocked, write_guest)
 from ._propstring import DRIVE, PropFormat, format_size
 
 CONFIG_ONLY = ('digest',)
+# The config lock of a hibernated VM, and the keys hibernation adds until the resume removes them.
+HIBERNATED = 'suspended'
+HIBERNATION_KEYS = ('lock', 'vmstate', 'runningmachine', 'runningcpu', 'running-nets-host-mtu')
 
 
 def clean(config):
@@ -92,6 +96,9 @@ class GuestRun(object):
         """Volume slots a clone brings along."""
         return ()
 
+    def check_clone_node(self, source, source_config, node):
+        """Refuse, before any write, a clone to another node that PVE would refuse (see _vm.VmRun)."""
+
     def vcpus(self, desired, current):
         return int(desired.get('cores', current.get('cores', 1)))
 
@@ -123,7 +130,10 @@ class GuestRun(object):
         self.after = {}
         self.guest = None
         self.power_done = False
+        self.resumed = False  # a hibernated VM was resumed by this run (that start was its power change)
         self.pending = {}
+        # Keys PVE applied at once that the running guest only reads at its next boot (cloud-init).
+        self.next_boot = []
         self.stopped_how = None
         self._guests = None
         self.state = None  # the guest's GuestState when it was read together with the guest
@@ -219,7 +229,8 @@ class GuestRun(object):
         if source is None:
             raise ValidationError('clone', ref, 'no {0} or template with this {1} in the cluster'.format(
                 self.noun, 'VMID' if ref.isdigit() else 'name'))
-        source_config = read_config(self.client, source)
+        # A clone copies the source's current values and drops its pending ones (clone_vm).
+        source_config = read_config(self.client, source, current=True)
         node = p['node'] or source.node
         if not p['full']:
             if not source.template:
@@ -236,6 +247,8 @@ class GuestRun(object):
         if p['storage']:
             storages.setdefault(p['storage'], 'storage')
         self.validate_cluster(node, preview, plan, storages, check_node=node != source.node)
+        if node != source.node:
+            self.check_clone_node(source, source_config, node)
         data = {self.kind.name_key: p['name'], 'full': 1 if p['full'] else 0, 'storage': p['storage'], 'pool': p['pool'],
                 'snapname': p['snapname'], 'target': node if node != source.node else None}
         where = ' (storage {0})'.format(p['storage']) if p['storage'] else ''
@@ -303,6 +316,9 @@ class GuestRun(object):
             self._check_name_free(p['name'], vmid=guest.vmid)
         state = self.state or read_state(self.client, guest)
         lock = state.lock or guest.lock
+        if lock == HIBERNATED and self.kind is QEMU:
+            state = self.resume_hibernated(state)
+            lock = state.lock
         if lock and self._has_work(state.effective):
             wait_unlocked(self.module, guest, lock, self.lock_timeout)
             if lock == 'migrate':
@@ -311,6 +327,29 @@ class GuestRun(object):
         # A stopped guest takes its pending values with the next write or start: nothing waits on a reboot.
         self.pending = state.pending if guest.status == 'running' else {}
         return self.converge(state.effective, state.digest, new=False)
+
+    def resume_hibernated(self, state):
+        """A VM hibernated (`qm suspend --todisk`) carries `lock: suspended` until a start resumes it from its
+        saved state (qemu-server QemuServer.pm vm_start: the one lock start accepts; the state volume and the
+        lock go once it runs). state started or restarted: resume it first, then converge it as a running VM.
+        Otherwise nothing but a start clears the lock: fail at once when there is work, instead of waiting."""
+        guest, p = self.guest, self.params
+        if p['state'] not in ('started', 'restarted'):
+            if self._has_work(state.effective):
+                raise PveError('{0} is hibernated (lock: suspended, its memory saved in {1}); PVE changes nothing '
+                               'of it until a start resumes it. Use state: started to resume it, then '
+                               'converge it; nothing was changed.'.format(guest.label,
+                                                                          state.effective.get('vmstate') or '?'))
+            return state
+        self.before['status'] = 'hibernated'
+        start(self.module, guest, p['timeout'], self.lock_timeout,
+              action='resume {0} from hibernation (start)'.format(guest.label))
+        self.after['status'] = guest.status
+        self.power_done = self.resumed = self.changed = True
+        if self.module.check_mode:
+            return GuestState(dict((k, v) for k, v in state.effective.items() if k not in HIBERNATION_KEYS),
+                              {}, state.digest)
+        return read_state(self.client, guest)
 
     def _has_work(self, effective):
         try:
@@ -386,9 +425,17 @@ class GuestRun(object):
                 digest = read_config(self.client, guest).get('digest')
             if digest:
                 params['digest'] = digest
-            write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
-                        action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
-                        lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'])
+            try:
+                write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
+                            action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
+                            lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'])
+            except PveApiError as exc:
+                if not is_hotplug_problem(exc):
+                    raise
+                # PVE wrote the change and applied the rest; these keys wait for the next start.
+                self.module.ansible.warn('{0}: PVE could not hot-plug {1} ({2}); the change stays pending until the '
+                                         'guest restarts'.format(guest.label, ', '.join(sorted(exc.errors)), '; '.join(
+                                             '{0}: {1}'.format(k, v) for k, v in sorted(exc.errors.items()))))
 
         def reread():
             nonlocal plan, delta, digest
@@ -404,7 +451,7 @@ class GuestRun(object):
         def settle():
             wait_unlocked(self.module, self.guest, read_status(self.client, self.guest).get('lock'),
                           self.lock_timeout)
-            volume = DRIVE.parse(read_config(self.client, self.guest).get(slot) or '').get('file') or ''
+            volume = DRIVE.parse(read_config(self.client, self.guest, current=True).get(slot) or '').get('file') or ''
             return volume.split(':', 1)[0] == storage
         return settle
 
@@ -487,7 +534,7 @@ class GuestRun(object):
                                         lock_timeout=self.lock_timeout)
             self.extra_result['stopped'] = self.stopped_how
             self.power_done = True
-        elif state == 'restarted':
+        elif state == 'restarted' and not self.resumed:
             if guest.status == 'running':
                 reboot(self.module, guest, p['shutdown_timeout'], self.lock_timeout)
             else:
@@ -504,7 +551,7 @@ class GuestRun(object):
             self.power_done = True
         if self.power_done:
             self.changed = True
-            if before != guest.status:
+            if before != guest.status and not self.resumed:
                 self.before['status'] = before
                 self.after['status'] = guest.status
 
@@ -514,17 +561,26 @@ class GuestRun(object):
         self.power()
         if self.power_done and guest.status == 'running' and not self.module.check_mode:
             current, self.pending = read_pending(self.client, guest)
-        if p['apply_pending'] == 'reboot' and self.pending and guest.status == 'running' and p['state'] != 'stopped':
+        if self.power_done or guest.status != 'running':
+            self.next_boot = []  # the guest (re)started after the change, or it reads it at its next start
+        waits = self.pending or self.next_boot
+        if p['apply_pending'] == 'reboot' and waits and guest.status == 'running' and p['state'] != 'stopped':
             reboot(self.module, guest, p['shutdown_timeout'], self.lock_timeout)
             self.power_done = self.changed = True
+            self.next_boot = []
             if not self.module.check_mode:
                 current, self.pending = read_pending(self.client, guest)
             else:
                 self.pending = {}
+        if self.next_boot:
+            self.module.ansible.warn('{0} runs: PVE applied {1} and the cloud-init drive was regenerated, but the guest '
+                                     'reads them only at its next boot (state: restarted or apply_pending: reboot '
+                                     'does that)'.format(guest.label, ', '.join(self.next_boot)))
         self.after_power()
         config = self.result_config(dict(current))
         self.module.exit(changed=self.changed, vmid=guest.vmid, node=guest.node,
                          name=config.get(self.kind.name_key, guest.name),
                          status=guest.status, template=guest.template, changed_keys=self.changed_keys,
-                         pending=sorted(self.pending), reboot_required=bool(self.pending), config=config,
+                         pending=sorted(self.pending), reboot_required=bool(self.pending or self.next_boot),
+                         config=config,
                          diff={'before': self.before, 'after': self.after}, **self.extra_result)

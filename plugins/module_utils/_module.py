@@ -11,6 +11,7 @@ errors into `fail_json` with a message that names what failed.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
@@ -26,6 +27,10 @@ LOST_ANSWER_RETRIES = 6
 WRITE_ATTEMPTS = 8
 NO_QUORUM = re.compile(r'no quorum', re.I)
 NODE_IN_PATH = re.compile(r'^/nodes/([^/]+)')
+# A DNS host name (RFC 1123 labels); addresses are checked with the ipaddress module.
+HOST_NAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+                       r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
+PEM_CERTIFICATE = b'-----BEGIN CERTIFICATE-----'
 
 CONNECTION_ARGSPEC = dict(
     api_host=dict(type='str', fallback=(env_fallback, ['PROXMOX_HOST'])),
@@ -46,6 +51,7 @@ def connection_settings(params):
     if not host:
         raise ValidationError('api_host', None, 'the PVE API host is required (option api_host or '
                                                 'environment variable PROXMOX_HOST)')
+    host = check_host(host)
     user = params.get('api_user')
     token_id = params.get('api_token_id')
     if token_id and '!' in token_id:
@@ -69,11 +75,53 @@ def connection_settings(params):
                                                     'api_token_secret')
     if params.get('api_timeout') is not None and params['api_timeout'] < 1:
         raise ValidationError('api_timeout', params['api_timeout'], 'must be at least 1 second')
+    if params.get('ca_path'):
+        check_ca_path(params['ca_path'])
     return dict(host=host, port=params.get('api_port') or DEFAULT_PORT, user=user,
                 password=None if token_id else params.get('api_password'), token_id=token_id or None,
                 token_secret=params.get('api_token_secret') if token_id else None,
                 validate_certs=params.get('validate_certs', True), ca_path=params.get('ca_path'),
                 timeout=params.get('api_timeout') or DEFAULT_TIMEOUT)
+
+
+def check_host(host):
+    """`api_host` as a host name, an IPv4 address or an IPv6 address (brackets allowed); raises ValidationError
+    for anything else, such as a URL or host:port, with what to give instead."""
+    value = str(host).strip()
+    if '://' in value or '/' in value:
+        raise ValidationError('api_host', host, 'give the host name or address only, not a URL: the API is always '
+                                                'https://<api_host>:<api_port>/api2/json')
+    bare = value[1:-1] if value.startswith('[') and value.endswith(']') else value
+    try:
+        ipaddress.ip_address(bare)
+        return bare
+    except ValueError:
+        pass
+    if ':' in value:
+        raise ValidationError('api_host', host, 'is neither a host name nor an IP address; give the port in '
+                                                'api_port, not in api_host')
+    if not HOST_NAME.match(value):
+        raise ValidationError('api_host', host, 'is neither a host name nor an IP address (host names are letters, '
+                                                'digits and hyphens in dot-separated labels)')
+    return value
+
+
+def check_ca_path(path):
+    """`ca_path` must be a readable PEM file holding at least one certificate; raises ValidationError naming
+    the option before any request is sent (the TLS library would only say 'No such file' or 'no certificate')."""
+    try:
+        with open(path, 'rb') as handle:
+            head = handle.read(1024 * 1024)
+    except FileNotFoundError:
+        raise ValidationError('ca_path', path, 'the file does not exist; give the PEM file of the CA that signed the '
+                                               "cluster's certificate (/etc/pve/pve-root-ca.pem on a node)")
+    except IsADirectoryError:
+        raise ValidationError('ca_path', path, 'is a directory; give the PEM file of the CA certificate')
+    except OSError as exc:
+        raise ValidationError('ca_path', path, 'cannot be read: {0}'.format(exc.strerror or exc))
+    if PEM_CERTIFICATE not in head:
+        raise ValidationError('ca_path', path, 'holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line); '
+                                               'give the CA certificate in PEM form')
 
 
 class PveModule(object):

@@ -12,7 +12,7 @@ from ._diff import compare
 from ._errors import ValidationError
 from ._guest import QEMU, Guest, allocate_vmid, guest_addresses, wait_for_agent, write_guest
 from ._guestrun import GuestRun, clean
-from ._vmspec import VmSpec, clone_preview, drive_slots, is_drive_key
+from ._vmspec import VmSpec, clone_preview, clone_volumes, drive_slots, is_drive_key
 
 
 class VmRun(GuestRun):
@@ -40,6 +40,33 @@ class VmRun(GuestRun):
     def clone_slots(self, source_config):
         return drive_slots(source_config)
 
+    def check_clone_node(self, source, source_config, node):
+        """PVE clones to another node (`target`) only when every volume of the source - disks, the cloud-init
+        drive, ISO images in CD-ROM drives - is on shared storage, else `can't clone VM to node '<node>' (VM uses
+        local storage)` (qemu-server API2/Qemu.pm clone_vm). Refused here first, naming the volumes and the ways
+        out; nothing is cloned and migrated instead."""
+        target_storage = self.params['storage']
+        if target_storage and not int(self.node_storages(node).get(target_storage, {}).get('shared') or 0):
+            raise ValidationError('storage', target_storage, "is local to a node; a clone to another node ({0}) goes "
+                                                             "to shared storage only (PVE: can't clone to non-shared "
+                                                             "storage '{1}')".format(node, target_storage))
+        storages = self.node_storages(source.node)
+        local = [(slot, volume) for slot, volume in clone_volumes(source_config)
+                 if not int((storages.get(volume.split(':', 1)[0]) or {}).get('shared') or 0)]
+        if not local:
+            return
+        shared = sorted(s for s, info in storages.items() if int(info.get('shared') or 0)
+                        and 'images' in str(info.get('content', '')).split(','))
+        raise ValidationError('node', node, "PVE clones to another node only from shared storage, and {0} on {1} has "
+                                            "volumes on local storage: {2}. Nothing was cloned. Clone from a template "
+                                            "whose volumes are on shared storage ({3}), or keep one template per node "
+                                            "and clone the one on {4} (PVE: can't clone VM to node '{4}' (VM uses "
+                                            "local storage))".format(
+                                                source.label, source.node,
+                                                ', '.join('{0} ({1})'.format(s, v) for s, v in local),
+                                                'shared storages for VM disks: {0}'.format(', '.join(shared))
+                                                if shared else 'the cluster has none for VM disks', node))
+
     def vcpus(self, desired, current):
         return int(desired.get('cores', current.get('cores', 1))) * int(desired.get('sockets',
                                                                                     current.get('sockets', 1)))
@@ -59,10 +86,14 @@ class VmRun(GuestRun):
                         action='regenerate the cloud-init drive of {0}'.format(guest.label),
                         lock_timeout=self.lock_timeout, idempotent=True)  # regenerating twice is harmless
             self.changed = True
+            if guest.status == 'running':
+                # PVE applies cloud-init keys at once (never pending), but the guest reads the drive at boot.
+                self.next_boot = sorted(k for k in plan.cloudinit_keys if k in delta.changed_keys)
 
     def after_power(self):
         """With wait_for_agent: after a power change wait until the agent answers; report the guest's IP."""
         guest = self.guest
+        self.extra_result['next_boot'] = list(self.next_boot)
         if not self.params['wait_for_agent'] or guest.status != 'running' or self.module.check_mode:
             return
         if self.power_done:

@@ -41,6 +41,14 @@ URL_SAFE = "-_.!~*'()"
 
 CPU = PropFormat('cpu', default_key='cputype')
 MACHINE = PropFormat('machine', default_key='type')
+# qemu-server QemuServer/Machine.pm $machine_fmt: the type pattern and the other keys (viommu, aw-bits; enable-s3
+# and enable-s4 from PVE 9).
+MACHINE_TYPE = re.compile(r'^(?:pc|pc(?:-i440fx)?-\d+(?:\.\d+)+(?:\+pve\d+)?(?:\.pxe)?|q35|'
+                          r'pc-q35-\d+(?:\.\d+)+(?:\+pve\d+)?(?:\.pxe)?|virt(?:-\d+(?:\.\d+)+)?(?:\+pve\d+)?)$')
+MACHINE_KEYS = ('type', 'viommu', 'aw-bits', 'enable-s3', 'enable-s4')
+# An unversioned machine type, and what a version of it PVE pinned looks like (pc-q35-10.0+pve1).
+MACHINE_VERSIONED = {'q35': re.compile(r'^pc-q35-\d'), 'pc': re.compile(r'^pc-(?:i440fx-)?\d'),
+                     'virt': re.compile(r'^virt-\d')}
 VGA = PropFormat('vga', default_key='type')
 
 
@@ -81,7 +89,7 @@ FIELDS = {
     'memory': Field(as_memory, default=512, render=lambda v: str(as_memory(v))),
     'balloon': Field(as_int),
     'cpu': Field(props_normalizer(CPU), default='kvm64'),
-    'machine': Field(props_normalizer(MACHINE)),
+    'machine': Field(props_normalizer(MACHINE, {'enable-s3': as_bool, 'enable-s4': as_bool})),
     'bios': Field(as_str, default='seabios'),
     'ostype': Field(as_str, default='other'),
     'agent': Field(props_normalizer(AGENT, {'enabled': as_bool, 'fstrim_cloned_disks': as_bool,
@@ -204,11 +212,13 @@ class VmSpec(object):
             if not CPU_TYPE.match(CPU.parse(p['cpu']).get('cputype', '')):
                 raise ValidationError('cpu', p['cpu'], 'is not a CPU type, such as host or x86-64-v2-AES')
             out['cpu'] = p['cpu']
-        for key in ('machine', 'vga'):
+        if p.get('machine') is not None:
+            out['machine'] = check_machine('machine', p['machine'])
+        for key in ('vga',):
             if p.get(key) is not None:
                 if not PROP_VALUE.match(p[key]):
                     raise ValidationError(key, p[key], 'is not a {0} setting such as {1}'.format(
-                        key, 'q35 or pc-q35-9.2' if key == 'machine' else 'std, serial0 or qxl,memory=32'))
+                        key, 'std, serial0 or qxl,memory=32'))
                 out[key] = p[key]
         if p.get('agent') is not None:
             out['agent'] = self._agent(p['agent'])
@@ -386,6 +396,8 @@ class VmSpec(object):
                 plan.want(key, value)
         if 'agent' in self.settings:
             plan.want('agent', self._agent_value(current.get('agent', '0')))
+        if 'machine' in self.settings:
+            plan.want('machine', keep_machine_pin(self.settings['machine'], current.get('machine')))
         name = self.params.get('name')
         if name is not None:
             plan.want('name', name)
@@ -625,6 +637,59 @@ def clone_preview(source_config, storage=None, name=None):
         out[key] = value
     if name:
         out['name'] = name
+    return out
+
+
+def check_machine(option, value):
+    """A machine setting as PVE writes it (the type bare, then the other keys): `q35`, `pc-q35-9.2+pve1`,
+    `type=q35,viommu=intel`; `i440fx` is taken as PVE's `pc`. A ValidationError for anything PVE would refuse."""
+    try:
+        machine = MACHINE.parse(value)
+    except ValueError as exc:
+        raise ValidationError(option, value, str(exc))
+    unknown = sorted(set(machine) - set(MACHINE_KEYS))
+    if unknown:
+        raise ValidationError(option, value, 'unknown machine keys {0} (known: {1})'.format(
+            ', '.join(unknown), ', '.join(MACHINE_KEYS)))
+    if machine.get('type') == 'i440fx':
+        machine['type'] = 'pc'
+    if machine.get('type') is not None and not MACHINE_TYPE.match(machine['type']):
+        raise ValidationError(option, value, 'is not a machine type PVE knows: q35, pc (i440fx), virt, or a version '
+                                             'of one such as pc-q35-9.2+pve1 or pc-i440fx-10.0')
+    if machine.get('viommu') not in (None, 'intel', 'virtio'):
+        raise ValidationError(option, value, 'viommu must be intel or virtio')
+    for key in ('aw-bits', 'enable-s3', 'enable-s4'):
+        if machine.get(key) is not None and not re.match(r'^[A-Za-z0-9.]+$', str(machine[key])):
+            raise ValidationError(option, value, '{0} is not a number or a boolean'.format(key))
+    try:
+        return MACHINE.format(machine)
+    except ValueError as exc:
+        raise ValidationError(option, value, str(exc))
+
+
+def keep_machine_pin(desired, current):
+    """The machine to converge to: a version PVE pinned (`pc-q35-10.0+pve1`, as it does for Windows guests
+    at create, qemu-server Machine.pm check_and_pin_machine_string) satisfies a play that names only the
+    unversioned type (`q35`, `pc`, `virt`), so the pin stays; a play naming a version gets that version."""
+    wanted = MACHINE.parse(desired)
+    have = MACHINE.parse(current).get('type') or ''
+    versioned = MACHINE_VERSIONED.get(wanted.get('type'))
+    if versioned and versioned.match(have) and not have.endswith('.pxe'):
+        wanted['type'] = have
+        return MACHINE.format(wanted)
+    return desired
+
+
+def clone_volumes(config):
+    """(slot, volume ID) of every volume in a config's drives, CD-ROM images and the cloud-init drive included
+    (what qemu-server's clone_vm checks for shared storage); `none` and the host's `cdrom` are no volumes."""
+    out = []
+    for key in sorted(config):
+        if not (DISK_SLOT.match(key) or key in ('efidisk0', 'tpmstate0')):
+            continue
+        volume = DRIVE.parse(config[key]).get('file') or ''
+        if ':' in volume:
+            out.append((key, volume))
     return out
 
 

@@ -49,6 +49,11 @@ options:
     description:
       - Node for a new VM (default for a clone - the source's node). For an existing VM, speeds up finding it;
         the VM is never migrated.
+      - A clone onto another node than the source's needs every volume of the source (disks, EFI and TPM
+        disks, the cloud-init drive, ISO images in CD-ROM drives) on shared storage, as PVE requires. Otherwise
+        the task fails before any write, naming the volumes on local storage. The ways out - a template whose
+        disks are on shared storage, or one template per node (clone the one on the target node). The module
+        does not clone and then migrate.
     type: str
   clone:
     description:
@@ -63,6 +68,7 @@ options:
   storage:
     description:
       - Target storage of a full clone's disks. IDs with dots (V(nfs.01)) work.
+      - For a clone onto another node it must be a shared storage (PVE refuses a local one).
     type: str
   pool:
     description: Resource pool to put a new VM in.
@@ -76,6 +82,10 @@ options:
       - V(started), V(stopped), V(restarted) also bring the power state there, each waiting for its task and
         for the state it asked for.
       - V(template) converts the VM to a template (shutting it down first).
+      - A hibernated VM (C(qm suspend --todisk), config C(lock=suspended)) is resumed from its saved state by
+        V(started) and V(restarted) - a start is what resumes it in PVE - and then converged as a running VM.
+        With other states it is left as it is when nothing is to change; a change fails at once (PVE changes
+        nothing of a hibernated VM until it is resumed) instead of waiting O(lock_timeout).
       - V(absent) destroys the VM safely - a protected VM fails and nothing is written; a running VM is shut
         down gracefully up to O(shutdown_timeout), then stopped; then the VM is deleted with its disks and its
         job and HA entries, and the task waits until it is gone.
@@ -98,7 +108,15 @@ options:
     description: CPU type, for example V(host) or V(x86-64-v2-AES).
     type: str
   machine:
-    description: Machine type, for example V(q35) or V(pc-i440fx-9.2).
+    description:
+      - Machine type, for example V(q35) or V(pc-i440fx-9.2), with PVE's other machine keys if wanted
+        (V(q35,viommu=intel); V(type=q35) works too). V(i440fx) is taken as PVE's V(pc). Checked against PVE's
+        machine format before any write. C(enable-s3) and C(enable-s4) need PVE 8.4 or later, C(aw-bits) PVE 9
+        (qemu-server 9.0.21 or later).
+      - PVE pins the machine version of a Windows guest when it creates it, or when O(ostype) changes to a
+        Windows type and the same write leaves C(machine) alone (V(q35) becomes V(pc-q35-10.0+pve1) with QEMU
+        10.0). A pinned version satisfies a play that names only the type
+        (V(q35), V(pc), V(virt)), so reruns change nothing and the pin stays; name a version to change it.
     type: str
   bios:
     description: Firmware.
@@ -322,6 +340,13 @@ options:
     description:
       - What to do with changes PVE keeps pending on a running VM. V(never) reports them (RV(pending),
         RV(reboot_required)); V(reboot) reboots the VM and waits until it runs again.
+      - PVE applies at once what it can hot-plug (with the default C(hotplug) of network, disk and usb - NIC
+        changes, new or removed scsi/virtio disks; C(memory) and C(vcpus) only with those C(hotplug) features;
+        options such as C(name), C(tags), C(onboot); an C(agent) change of C(fstrim_cloned_disks) only); those
+        are never pending. C(cores), C(sockets), C(cpu), C(machine), C(bios) and ide/sata/efidisk/tpmstate
+        changes always are. A hotplug PVE tries and that fails leaves its key pending with a warning.
+      - Cloud-init settings are never pending in PVE, but a running guest reads them only at its next boot
+        (RV(next_boot)); V(reboot) reboots for them too.
     type: str
     choices: [never, reboot]
     default: never
@@ -344,7 +369,9 @@ options:
     type: bool
     default: true
   lock_timeout:
-    description: Seconds to wait for a lock held by another operation (backup, clone, migrate) before failing.
+    description:
+      - Seconds to wait for a lock held by another operation (backup, clone, migrate) before failing.
+      - The C(suspended) lock of a hibernated VM is not waited for (see O(state)).
     type: int
     default: 60
   timeout:
@@ -444,9 +471,21 @@ pending:
   elements: str
   sample: [memory]
 reboot_required:
-  description: Whether changes are pending until a restart.
+  description:
+    - Whether the running VM needs a restart for this run's changes to reach it - PVE keeps changes pending
+      (RV(pending)), or cloud-init settings changed that the guest reads only at its next boot (RV(next_boot)).
+    - A rerun cannot know whether the guest has booted since; it reports only what PVE holds pending.
   returned: unless absent
   type: bool
+next_boot:
+  description:
+    - Cloud-init keys this run changed on the running VM. PVE applied them at once and the cloud-init drive
+      was regenerated, but the guest reads them only when it next boots.
+    - Empty when the VM was stopped or (re)started in the same run.
+  returned: unless absent
+  type: list
+  elements: str
+  sample: [ipconfig0, sshkeys]
 config:
   description: The VM's config after the run (pending values included; the cloud-init password masked).
   returned: unless absent

@@ -1,6 +1,7 @@
 """Connection options: environment fallbacks, TLS verification against the lab CA, ca_path precedence."""
 
 import certifi
+import pytest
 
 
 def mapping_task(**conn):
@@ -36,3 +37,24 @@ def test_tls_is_verified_by_default(lab, play):
     assert 'TLS verification of https://127.0.0.1:{0}/api2/json failed'.format(conn['api_port']) in result['msg']
     assert 'ca_path' in result['msg']
     assert run.requests == []  # nothing reached the API
+
+
+@pytest.mark.parametrize('setting,value,words', [
+    ('ca_path', 'missing.pem', 'the file does not exist'),
+    ('ca_path', 'not-a-cert.pem', 'holds no PEM certificate'),
+    ('api_host', 'https://127.0.0.1:8006/', 'not a URL'),
+    ('api_host', '127.0.0.1:8006', 'api_port'),
+])
+def test_bad_connection_settings_fail_naming_the_option_before_any_request(lab, play, tmp_path, setting, value,
+                                                                          words):
+    conn = lab.connection()
+    if setting == 'ca_path':
+        (tmp_path / 'not-a-cert.pem').write_text('hello\n')
+        value = str(tmp_path / value)
+    conn[setting] = value
+    run = play([mapping_task(**conn)], auth=None)
+    result = run.task('mapping')
+    assert result['failed'] is True
+    assert result['msg'].startswith(setting + ': ') and words in result['msg'], result['msg']
+    assert 'MODULE FAILURE' not in run.output and 'Traceback' not in run.output
+    assert run.requests == []

@@ -135,7 +135,8 @@ def test_config_write_allocates_and_detaches_disks(lab, api):
 
 def test_pending_disk_delete_detaches_on_start(lab, api):
     clone_golden(api, 102)
-    api.put('/nodes/pve1/qemu/102/config', scsi1='local-lvm:1')
+    # Without disk hotplug the removal waits for the next start (qemu-server vmconfig_hotplug_pending).
+    api.put('/nodes/pve1/qemu/102/config', scsi1='local-lvm:1', hotplug='network')
     api.wait_task(api.post('/nodes/pve1/qemu/102/status/start'))
     api.put('/nodes/pve1/qemu/102/config', delete='scsi1')
     assert any(p.get('key') == 'scsi1' and p.get('delete') for p in api.get('/nodes/pve1/qemu/102/pending'))

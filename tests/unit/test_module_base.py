@@ -51,9 +51,52 @@ def test_missing_or_bad_settings_name_the_option(overrides, option):
     assert str(err.value).startswith(option)
 
 
-def test_tls_is_verified_unless_turned_off_and_ca_path_is_passed_on():
+def test_tls_is_verified_unless_turned_off_and_ca_path_is_passed_on(tmp_path):
+    ca = tmp_path / 'ca.pem'
+    ca.write_text('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
     assert settings(api_password='x')['validate_certs'] is True
-    assert settings(api_password='x', ca_path='/etc/pve/ca.pem')['ca_path'] == '/etc/pve/ca.pem'
+    assert settings(api_password='x', ca_path=str(ca))['ca_path'] == str(ca)
+
+
+@pytest.mark.parametrize('content,words', [
+    (None, 'the file does not exist'),
+    ('dir', 'is a directory'),
+    ('not a certificate\n', 'holds no PEM certificate'),
+])
+def test_a_bad_ca_path_names_the_option_and_the_reason(tmp_path, content, words):
+    path = tmp_path / 'ca.pem'
+    if content == 'dir':
+        path.mkdir()
+    elif content is not None:
+        path.write_text(content)
+    with pytest.raises(ValidationError) as err:
+        settings(api_password='x', ca_path=str(path))
+    assert err.value.option == 'ca_path' and words in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize('host,expected', [
+    ('pve1.example.com', 'pve1.example.com'),
+    ('pve1', 'pve1'),
+    ('192.0.2.10', '192.0.2.10'),
+    ('2001:db8::10', '2001:db8::10'),
+    ('[2001:db8::10]', '2001:db8::10'),
+])
+def test_api_host_takes_names_and_addresses(host, expected):
+    assert settings(api_password='x', api_host=host)['host'] == expected
+
+
+@pytest.mark.parametrize('host,words', [
+    ('https://pve1.example.com:8006', 'not a URL'),
+    ('pve1.example.com/api2/json', 'not a URL'),
+    ('pve1.example.com:8006', 'api_port'),
+    ('pve 1', 'neither a host name nor an IP address'),
+    ('pve1_.example.com', 'neither a host name nor an IP address'),
+    ('-pve1', 'neither a host name nor an IP address'),
+])
+def test_api_host_that_is_not_a_host_is_refused(host, words):
+    with pytest.raises(ValidationError) as err:
+        settings(api_password='x', api_host=host)
+    assert err.value.option == 'api_host' and words in str(err.value)
 
 
 def test_secrets_are_no_log_and_every_option_has_its_environment_variable():

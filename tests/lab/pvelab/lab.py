@@ -16,12 +16,14 @@ from fakepve.server import error
 
 from .backup import BackupApi
 from .hardware import HardwareApi
+from .hotplug import HotplugRules
 from .mapping import MappingApi
 from .normalize import ReadBack
 from .passthrough import PassthroughChecks
 from .qemu import QemuExtras
 from .sizes import SizeRules
 from .topology import seed
+from .vmrules import VmRules
 
 TOKEN_NAME = 'lab'
 API_PREFIX = '/api2/json'
@@ -36,7 +38,8 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(ReadBack, SizeRules, BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(ReadBack, SizeRules, BackupApi, PassthroughChecks, VmRules, HotplugRules, QemuExtras, MappingApi,
+             HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 
@@ -58,6 +61,8 @@ class LabPve(ReadBack, SizeRules, BackupApi, PassthroughChecks, QemuExtras, Mapp
         self.task_secs = {}
         # When set, every finished task is appended here as a JSON line: upid, type, start and end times.
         self.task_log_path = None
+        # Requests received and not yet answered (a hung request counts until its late answer goes out).
+        self.in_flight = 0
         if seeded:
             seed(self)
 
@@ -166,17 +171,21 @@ class LabPve(ReadBack, SizeRules, BackupApi, PassthroughChecks, QemuExtras, Mapp
 
     @web.middleware
     async def _real_latency_middleware(self, request, handler):
-        if self.real_latency:
-            await asyncio.sleep(self.real_latency)
-        before = self._take_rule(self.before_rules, request)
-        if before:
-            before['fn']()
-        response = await handler(request)
-        if self._take_rule(self.lost_answers, request):
-            # Processed (a task may be running), but the client never hears back: the connection drops.
-            request.transport.close()
-            raise ConnectionResetError('pvelab: the answer was lost')
-        return response
+        self.in_flight += 1
+        try:
+            if self.real_latency:
+                await asyncio.sleep(self.real_latency)
+            before = self._take_rule(self.before_rules, request)
+            if before:
+                before['fn']()
+            response = await handler(request)
+            if self._take_rule(self.lost_answers, request):
+                # Processed (a task may be running), but the client never hears back: the connection drops.
+                request.transport.close()
+                raise ConnectionResetError('pvelab: the answer was lost')
+            return response
+        finally:
+            self.in_flight -= 1
 
     @staticmethod
     def _take_rule(rules, request):

@@ -4,7 +4,7 @@
   removed disk to the next `unusedN` instead of forgetting it; deleting an `unusedN` frees its volume;
 * `PUT .../resize` grows a disk (size in the config and on the storage), with PVE's checks and wording;
 * `POST .../move_disk` moves a disk to another storage;
-* a clone gets its own cloud-init drive instead of sharing the source's;
+* a clone gets its own cloud-init drive (on the clone's target storage) instead of sharing the source's;
 * `cipassword` is stored hashed and read back as `**********`; `PUT .../cloudinit` regenerates the drive;
 * the guest agent answers once a VM with `agent: 1` has run for `agent_boot_secs` PVE seconds.
 """
@@ -20,6 +20,7 @@ from fakepve.model import FakeVm, PveError, TaskError
 from fakepve.qemu import DRIVE_KEY, NET_MODELS, NEW_DISK, is_cdrom, join_drive, split_drive, volume_ref
 from fakepve.lxc import SIZE_UNITS, format_size
 from fakepve.routing import die, param_error
+from fakepve.storage import spec_of
 
 MASKED_PASSWORD = '**********'
 UNUSED_KEY = re.compile(r'^unused\d+$')
@@ -259,12 +260,27 @@ class QemuExtras(object):
             for key, value in list(new.config.items()):
                 volume, props = split_drive(value) if DRIVE_KEY.match(key) else (None, {})
                 if volume and volume.split(':')[-1].endswith('cloudinit') and is_cdrom(volume, props):
-                    sid = volume_ref(volume)[0]
-                    fresh = '{0}:vm-{1}-cloudinit'.format(sid, new.vmid)
-                    self.storages[sid].setdefault('volumes', {})[fresh.split(':', 1)[1]] = {
-                        'content': 'images', 'format': 'raw', 'size': 4 * 1024 ** 2, 'vmid': new.vmid, 'ctime': 0}
+                    fresh, fmt = self._clone_cloudinit_volume(volume, new.vmid, values)
+                    dest, volname = volume_ref(fresh)
+                    self.storages[dest].setdefault('volumes', {})[volname] = {
+                        'content': 'images', 'format': fmt, 'size': 4 * 1024 ** 2, 'vmid': new.vmid, 'ctime': 0}
                     new.config[key] = join_drive(fresh, props)
         return upid
+
+    def _clone_cloudinit_volume(self, volume, newid, values):
+        """(volume id, format) of a clone's cloud-init drive. qemu-server PVE/QemuServer.pm clone_disk: the
+        drive is always copied, onto `$storage || $src_storeid` (the clone's `storage` parameter when given),
+        named vm-<newid>-cloudinit with `.<format>` on path-based storages; the format is resolve_dst_disk_format's
+        (the requested or the source's, if the target storage supports it, else the storage's default)."""
+        sid, name = volume_ref(volume)
+        dest = values.get('storage') or sid
+        store = self.storages[dest]
+        spec = spec_of(store) or {'formats': None, 'format': 'raw'}
+        fmt = values.get('format') or (self._volumes(sid).get(name) or {}).get('format') or 'raw'
+        if fmt not in (spec['formats'] or ['raw']):
+            fmt = store.get('format') or spec['format']
+        volname, fmt = self._volume_name(store, newid, fmt, 'vm-{0}-cloudinit'.format(newid))
+        return '{0}:{1}'.format(dest, volname), fmt
 
     # ------------------------------------------------------------ cloud-init
 

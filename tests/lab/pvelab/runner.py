@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import threading
+import time
 
 from fakepve import settle
 
@@ -60,6 +61,18 @@ class LabServer(object):
             self.call(self.pve.stop())
         finally:
             self._halt()
+
+    def wait_idle(self, timeout=START_TIMEOUT):
+        """Wait until no request is in the lab's hands: one a client gave up on (a hung request the lab
+        answers late) is still processed and logged, and would otherwise land in the next play's request log."""
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while self.pve.in_flight:
+            if time.monotonic() > deadline:
+                raise TimeoutError('the lab still has {0} request(s) in flight after {1}s'.format(
+                    self.pve.in_flight, timeout))
+            time.sleep(delay)
+            delay = min(0.2, delay * 2)
 
     def connection(self, auth='token'):
         return self.pve.connection(self.ca_path, auth=auth)
