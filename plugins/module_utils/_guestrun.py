@@ -15,12 +15,12 @@ from __future__ import annotations
 import contextlib
 
 from ._checks import check_node_name, check_storage
-from ._diff import ABSENT, CREATE_ONLY, DiffError, compare
+from ._diff import ABSENT, AS_STORED, CREATE_ONLY, DiffError, compare, tags_need_style
 from ._errors import PveApiError, PveError, PveTaskError, ValidationError, is_hotplug_problem
 from ._guest import (QEMU, Guest, GuestState, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state,
                      is_denied, is_vmid_collision, list_guests, read_config, read_pending, read_state, read_status,
                      reboot, settled_created, settled_template, shutdown, start, wait_unlocked, write_guest)
-from ._propstring import DRIVE, format_size
+from ._propstring import DRIVE, PropFormat, format_size
 
 CONFIG_ONLY = ('digest',)
 # The config lock of a hibernated VM, and the keys hibernation adds until the resume removes them.
@@ -31,6 +31,15 @@ HIBERNATION_KEYS = ('lock', 'vmstate', 'runningmachine', 'runningcpu', 'running-
 def clean(config):
     """A config without the keys that are not settings (the digest)."""
     return dict((k, v) for k, v in (config or {}).items() if k not in CONFIG_ONLY)
+
+
+def read_tag_style(client):
+    """The datacenter's `tag-style` as a dict ({} when unset): GET /cluster/options, which every user may read
+    (pve-manager API2/Cluster.pm get_options; pve-cluster DataCenterConfig.pm parses it into an object)."""
+    style = (client.get('/cluster/options') or {}).get('tag-style') or {}
+    if isinstance(style, str):
+        style = PropFormat('tag-style').parse(style)
+    return style
 
 
 class ConfigPlan(object):
@@ -173,6 +182,9 @@ class GuestRun(object):
             self.find_denied(exc)
         if p['state'] == 'absent':
             return self.absent()
+        if p.get('tags') is not None:
+            # How PVE stores these tags may depend on the datacenter's tag-style: then one read, else none.
+            self.spec.tag_style = read_tag_style(self.client) if tags_need_style(p['tags']) else AS_STORED
         if self.guest is None:
             current = self.create()
         else:

@@ -24,7 +24,15 @@ class VmRun(GuestRun):
     storage_noun = 'VM disks'
 
     def make_spec(self, params):
-        return VmSpec.from_params(params)
+        spec = VmSpec.from_params(params)
+        spec.pve_version = self.pve_version
+        return spec
+
+    def pve_version(self):
+        """PVE's version (GET /version), read once per run and only when a key's spelling depends on it."""
+        if getattr(self, '_pve_version', None) is None:
+            self._pve_version = (self.client.get('/version') or {}).get('version') or ''
+        return self._pve_version
 
     def clone_preview(self, source_config):
         return clone_preview(clean(source_config), self.params['storage'], self.params['name'])

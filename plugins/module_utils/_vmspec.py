@@ -17,16 +17,19 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote
 
-from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, as_text, format_tags,
-                    props_normalizer)
+from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str, comment_text,
+                    props_normalizer, tags_field)
 from ._errors import ValidationError
 from ._checks import (as_memory, as_words, check_bridge, check_gateway, check_ip, check_mac, check_nameservers,
-                      check_size, check_storage, check_tags, gib_text)
+                      check_size, check_storage, check_tags, gib_text, words_text, KIB)
 from ._guestrun import ConfigPlan
 from ._propstring import (AGENT, BOOT, DRIVE, IPCONFIG, NET, NET_MODELS, PropFormat, format_size, parse_size,
                           split_volume_id)
 
 MAX_VCPUS = 512
+# The agent property as written, aliases not folded (AGENT folds them for comparison).
+AGENT_AS_WRITTEN = PropFormat('agent', default_key='enabled')
+FREEZE_FS_KEYS = ('freeze-fs', 'freeze-fs-on-backup', 'guest-fsfreeze')
 DISK_SLOT = re.compile(r'^(?:scsi(?:[0-9]|[12][0-9]|30)|virtio(?:[0-9]|1[0-5])|sata[0-5]|ide[0-3])$')
 NET_SLOT = re.compile(r'^net(?:[0-9]|[12][0-9]|3[01])$')
 IPCONFIG_SLOT = re.compile(r'^(?:ipconfig)?([0-9]|[12][0-9]|3[01])$')
@@ -93,8 +96,7 @@ FIELDS = {
                                             'freeze-fs': as_bool},
                                     defaults={'enabled': 0, 'fstrim_cloned_disks': 0, 'freeze-fs': 1,
                                               'type': 'virtio'}), default='0'),
-    'tags': Field(as_tags, render=format_tags),
-    'description': Field(as_text),
+    'description': Field(comment_text('qemu')),
     'onboot': Field(as_bool, default=0),
     'protection': Field(as_bool, default=0),
     'boot': Field(as_order, render=lambda v: BOOT.format({'order': list(as_order(v))})),
@@ -103,7 +105,7 @@ FIELDS = {
     'ciuser': Field(as_str),
     'cipassword': Field(as_str, secret=True),
     'sshkeys': Field(as_sshkeys, render=lambda v: encode_sshkeys(sorted(as_sshkeys(v)))),
-    'nameserver': Field(as_words, render=lambda v: ' '.join(sorted(as_words(v)))),
+    'nameserver': Field(as_words, render=words_text),
     'searchdomain': Field(as_str),
     'efidisk0': Field(props_normalizer(DRIVE, {'pre-enrolled-keys': as_bool}, defaults={'efitype': '2m',
                                                                                         'pre-enrolled-keys': 0},
@@ -192,6 +194,8 @@ class VmSpec(object):
                     'protection'):
             if p.get(key) is not None:
                 out[key] = p[key]
+        if out.get('description') is not None and FIELDS['description'].normalize(out['description']) is None:
+            out['description'] = ABSENT  # PVE keeps no description for '' or '0': remove it
         if p.get('memory') is not None:
             try:
                 memory = as_memory(p['memory'])
@@ -262,7 +266,7 @@ class VmSpec(object):
             disk = dict(entry)
             disk['option'] = option
             disk['storage'] = check_storage(option + '.storage', entry.get('storage'))
-            disk['size'] = check_size(option + '.size', entry.get('size'))
+            disk['size'] = check_size(option + '.size', entry.get('size'), KIB)
             self.disks.append(disk)
 
     def _nets(self):
@@ -350,16 +354,48 @@ class VmSpec(object):
 
     # ------------------------------------------------------------------ planning
 
+    # The datacenter's tag-style (GET /cluster/options), set by the engine when the play's tags need it.
+    tag_style = None
+    # A callable returning PVE's version (GET /version, read once), set by the engine; None: assume the oldest.
+    pve_version = None
+
+    def freeze_fs_key(self):
+        """How to spell the agent's freeze-fs option for a guest whose config has no spelling yet. qemu-server
+        9.1.6 renamed freeze-fs-on-backup to freeze-fs (Agent.pm, the old name kept as an alias); PVE 8 and early
+        9.x know only freeze-fs-on-backup. pve-manager 9.2.0 requires qemu-server >= 9.1.11, so from PVE 9.2 the
+        new name is safe; before, the old one (which every version accepts)."""
+        version = self.pve_version() if self.pve_version else ''
+        numbers = tuple(int(n) for n in re.findall(r'\d+', str(version or ''))[:2])
+        return 'freeze-fs' if numbers >= (9, 2) else 'freeze-fs-on-backup'
+
+    def _agent_value(self, current):
+        """The agent property with the play's options merged into the current one, every key kept in the spelling
+        the guest's config uses (freeze-fs-on-backup stays freeze-fs-on-backup)."""
+        merged = AGENT_AS_WRITTEN.parse(current)
+        spelling = next((k for k in FREEZE_FS_KEYS if k in merged), None)
+        have_freeze = as_bool(merged[spelling]) if spelling else 1
+        for key, value in self.settings['agent'].items():
+            value = '1' if value is True else '0' if value is False else value
+            if key != 'freeze-fs':
+                merged[key] = value
+            elif spelling is not None:
+                merged[spelling] = value
+            elif as_bool(value) != have_freeze:  # only a real change needs the spelling (and maybe /version)
+                merged[self.freeze_fs_key()] = value
+        return AGENT_AS_WRITTEN.format(merged)
+
+    def field_for(self, key):
+        """The Field a key is compared with: the FIELDS table, `tags` under the datacenter's tag-style."""
+        return tags_field(self.tag_style) if key == 'tags' else field_for(key)
+
     def plan(self, current, creating, clone_storage=None, clone_slots=()):
         """The config to converge to, given the current (effective) config. Returns a ConfigPlan."""
-        plan = ConfigPlan(field_for)
+        plan = ConfigPlan(self.field_for)
         for key, value in self.settings.items():
             if key != 'agent':
                 plan.want(key, value)
         if 'agent' in self.settings:
-            merged = AGENT.parse(current.get('agent', '0'))
-            merged.update((k, '1' if v is True else '0' if v is False else v) for k, v in self.settings['agent'].items())
-            plan.want('agent', AGENT.format(merged))
+            plan.want('agent', self._agent_value(current.get('agent', '0')))
         if 'machine' in self.settings:
             plan.want('machine', keep_machine_pin(self.settings['machine'], current.get('machine')))
         if self.settings.get('balloon') and 'memory' not in self.settings:
@@ -555,8 +591,16 @@ class VmSpec(object):
             if item.get('state') == 'absent':
                 plan.want(slot, ABSENT)
             else:
-                plan.want(slot, IPCONFIG.format(dict((k, item[k]) for k in ('ip', 'gw', 'ip6', 'gw6')
-                                                     if item.get(k) is not None)))
+                # PVE replaces the whole value: merge like NICs, keeping the keys the play does not name. A gateway
+                # goes with a static address only: PVE's generated netplan (Cloudinit.pm) would still set a stale
+                # gw next to ip=dhcp, so switching to DHCP drops it unless the play names one.
+                merged = IPCONFIG.parse(current[slot]) if current.get(slot) else {}
+                merged.update((k, item[k]) for k in ('ip', 'gw', 'ip6', 'gw6') if item.get(k) is not None)
+                if item.get('ip') == 'dhcp' and item.get('gw') is None:
+                    merged.pop('gw', None)
+                if item.get('ip6') in ('dhcp', 'auto') and item.get('gw6') is None:
+                    merged.pop('gw6', None)
+                plan.want(slot, IPCONFIG.format(merged))
             keys.append(slot)
         plan.cloudinit_keys = keys
         drive = cloudinit_slot(current)

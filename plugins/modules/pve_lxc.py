@@ -203,7 +203,8 @@ options:
         choices: [present, absent]
         default: present
   nameserver:
-    description: DNS servers for the container.
+    description: >-
+      DNS servers for the container, kept in this order (the order resolvers try them); another order is a change.
     type: list
     elements: str
   searchdomain:
@@ -223,7 +224,10 @@ options:
     description: Startup order and delays, such as V(order=1,up=30).
     type: str
   tags:
-    description: Tags, compared as a set.
+    description: >-
+      Tags, stored and compared as PVE stores them under the datacenter's C(tag-style): lower-cased unless
+      C(case-sensitive=1), sorted unless C(ordering=config), without duplicates. Unless the tags are all lower-case
+      and sorted, the module reads C(/cluster/options) once to learn the style.
     type: list
     elements: str
   description:

@@ -130,9 +130,15 @@ options:
     description:
       - QEMU guest agent - V(true)/V(false), or a dict with C(enabled), C(fstrim_cloned_disks), C(freeze_fs),
         C(type). Agent options not given keep their values.
+      - C(freeze_fs) is written in the spelling the VM's config already uses (C(freeze-fs-on-backup) from PVE 8 and
+        9.0, C(freeze-fs) from 9.2); a VM without either gets C(freeze-fs) from PVE 9.2 on and C(freeze-fs-on-backup)
+        before (one C(/version) read, only when the value changes).
     type: raw
   tags:
-    description: Tags, compared as a set (order and case do not matter; PVE stores them lower-cased and sorted).
+    description: >-
+      Tags, stored and compared as PVE stores them under the datacenter's C(tag-style): lower-cased unless
+      C(case-sensitive=1), sorted unless C(ordering=config), without duplicates. Unless the tags are all lower-case
+      and sorted, the module reads C(/cluster/options) once to learn the style.
     type: list
     elements: str
   description:
@@ -292,6 +298,8 @@ options:
       ipconfig:
         description:
           - IP settings per NIC - list item N is C(ipconfigN) unless it names its C(slot).
+          - Merged into the existing C(ipconfigN) like NICs; keys the item does not name are kept, except that
+            V(ip=dhcp) drops an old C(gw) (and V(ip6=dhcp) or V(auto) an old C(gw6)) unless the item names one.
         type: list
         elements: dict
         suboptions:
@@ -316,7 +324,7 @@ options:
             choices: [present, absent]
             default: present
       nameserver:
-        description: DNS servers.
+        description: DNS servers, kept in this order (the order resolvers try them); another order is a change.
         type: list
         elements: str
       searchdomain:

@@ -2,7 +2,7 @@
 
 * config writes allocate new disks (`storage:size`, `storage:cloudinit`) as create does, and detach a
   removed disk to the next `unusedN` instead of forgetting it; deleting an `unusedN` frees its volume;
-* `PUT .../resize` grows a disk (size in the config and on the storage), with PVE's checks and wording;
+* `PUT .../resize` is routed here and served by pverules.PveRules (its checks run inside the task, as resize_vm does);
 * `POST .../move_disk` moves a disk to another storage;
 * a clone gets its own cloud-init drive (on the clone's target storage) instead of sharing the source's;
 * `cipassword` is stored hashed and read back as `**********`; `PUT .../cloudinit` regenerates the drive,
@@ -20,7 +20,6 @@ from aiohttp import web
 
 from fakepve.model import FakeVm, PveError, TaskError
 from fakepve.qemu import DRIVE_KEY, NEW_DISK, is_cdrom, join_drive, split_drive, volume_ref
-from fakepve.lxc import SIZE_UNITS, format_size
 from fakepve.routing import die, param_error
 from fakepve.storage import spec_of
 
@@ -28,7 +27,6 @@ from .guestnet import DhcpServer, boot, cloudinit_data, has_cloudinit_drive
 
 MASKED_PASSWORD = '**********'
 UNUSED_KEY = re.compile(r'^unused\d+$')
-SIZE_ARG = re.compile(r'^(\+?)(\d+(?:\.\d+)?)([KMGT]?)$')
 
 
 def agent_enabled(config):
@@ -221,50 +219,7 @@ class QemuExtras(object):
             if key in vm.config:
                 self._qm_free(split_drive(vm.config.pop(key))[0])
 
-    # ------------------------------------------------------------ resize and move
-
-    async def _qm_resize(self, values, user):
-        vm = self.find(values['node'], values['vmid'])
-        self.need_quorum()
-        disk = values['disk']
-        digest = values.get('digest')
-        if digest and digest != vm.digest():
-            raise PveError(500, 'checksum mismatch (file change by other user?)')
-        self._check_lock(vm)
-        if disk not in vm.config:
-            raise die("disk '{0}' does not exist".format(disk))
-        volume, props = split_drive(vm.config[disk])
-        if is_cdrom(volume, props):
-            raise die("you can't resize a cdrom")
-        sid, name = volume_ref(volume)
-        if sid is None:
-            raise die("disk '{0}' has no associated volume".format(disk))
-        found = SIZE_ARG.match(str(values['size']))
-        if not found:
-            raise param_error(size='value does not match the regex pattern')
-        relative, number, unit = found.groups()
-        amount = int(float(number) * SIZE_UNITS.get(unit or 'G', 1)) if unit else int(float(number))
-        vol = self._volumes(sid).get(name) or {}
-        current = int(vol.get('size') or 0)
-        if not current and props.get('size'):
-            current = int(float(props['size'][:-1]) * SIZE_UNITS[props['size'][-1]])
-        new = current + amount if relative else amount
-        if new < current:
-            raise die('shrinking disks is not supported')
-
-        async def body():
-            store = self.storages.get(sid, {})
-            grow = new - current
-            if 'avail' in store and grow > store['avail']:
-                raise TaskError("unable to resize volume '{0}': no space left on storage '{1}'".format(volume, sid))
-            if 'avail' in store:
-                store['avail'] -= grow
-            if name in store.get('volumes', {}):
-                store['volumes'][name]['size'] = new
-            props['size'] = format_size(new)
-            vm.config[disk] = join_drive(volume, props)
-            return 'resized {0} to {1}'.format(disk, format_size(new))
-        return await self.task(vm.node, 'resize', vm.vmid, user, body, vm=vm)
+    # ------------------------------------------------------------ move
 
     async def _qm_move_disk(self, values, user):
         vm = self.find(values['node'], values['vmid'])
