@@ -11,7 +11,7 @@ FIELDS = {'unprivileged': Field(as_bool, mode=CREATE_ONLY, default=0)}
 def test_a_create_only_key_absent_from_an_existing_config_is_its_default_and_never_written():
     with pytest.raises(DiffError) as err:
         compare({'unprivileged': True}, {'hostname': 'x'}, FIELDS)
-    assert err.value.message == 'unprivileged can only be set when the resource is created (current: 0, desired: True)'
+    assert err.value.message == 'unprivileged can only be set when the resource is created (current: 0, desired: 1)'
     assert not compare({'unprivileged': False}, {'hostname': 'x'}, FIELDS).changed
     assert compare({'unprivileged': True}, {}, FIELDS, creating=True).set == {'unprivileged': True}
 
