@@ -48,7 +48,7 @@ def test_existing_privileged_container_is_never_sent_unprivileged(lab, play):
     run = play([ct_task(name='priv-ct', unprivileged=True, cores=2)])
     assert run.failed and run.writes == []
     assert run.task('ct')['msg'].startswith('unprivileged can only be set when the resource is created '
-                                            '(current: 0, desired: True)'), run.task('ct')['msg']
+                                            '(current: 0, desired: 1)'), run.task('ct')['msg']
     ok = play([ct_task(name='priv-ct', unprivileged=False, cores=2)]).assert_ok()
     assert [p for _m, p in ok.write_calls] == ['/nodes/pve1/lxc/920/config']
     assert play([ct_task(name='priv-ct', unprivileged=False, cores=2)]).writes == []
