@@ -13,13 +13,14 @@ export ANSIBLE_HOME := $(CURDIR)/$(BUILD)/ansible-home
 PYTEST_WORKERS ?= 2
 
 .PHONY: help venv collection demo lab bench test unit integration tree sanity docs docs-check changelog-lint ee lint molecule \
-	clean
+	acceptance acceptance-settings clean
 
 help:
 	@echo "make demo   - set up, start the PVE lab, run playbooks/site.yml twice against it, stop the lab"
 	@echo "make test   - unit + integration tests against the lab, ansible-test sanity, ansible-lint, the demo"
 	@echo "make lab    - run the PVE lab in the foreground (writes .lab/connection.json)"
 	@echo "make bench  - the fleet benchmark against community.proxmox (results in bench/results/)"
+	@echo "make acceptance - the acceptance suite against the real cluster in PROXMOX_* (docs/real-cluster.md)"
 
 $(STAMP): requirements/dev.in requirements/constraints.txt
 	@echo "==> installing the pinned dependencies into $(VENV) (first run only, about a minute)"
@@ -99,6 +100,20 @@ lint: $(STAMP)
 # The molecule scenarios (extensions/molecule/) start their own lab; molecule needs the venv on PATH.
 molecule: collection
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH NO_COLOR=1 molecule test --all
+
+# The acceptance suite against a real cluster (not part of make test; tests/integration/test_acceptance.py runs
+# it against the lab): the cluster comes from the PROXMOX_* environment, the settings from ACCEPTANCE_VARS.
+ACCEPTANCE_VARS ?= tests/acceptance/vars.yml
+ACCEPTANCE_ARGS ?=
+
+acceptance: acceptance-settings collection
+	$(VENV)/bin/ansible-playbook -i tests/acceptance/inventory.yml tests/acceptance/acceptance.yml \
+		-e @$(ACCEPTANCE_VARS) $(ACCEPTANCE_ARGS)
+
+acceptance-settings:
+	@test -f "$(ACCEPTANCE_VARS)" || { echo "make acceptance: no settings file $(ACCEPTANCE_VARS). Copy \
+	tests/acceptance/vars.example.yml to $(ACCEPTANCE_VARS) and edit it for your cluster (or pass \
+	ACCEPTANCE_VARS=path); see docs/real-cluster.md." >&2; exit 2; }
 
 # The benchmark (not part of make test): its own venv with community.proxmox to compare against.
 BENCH_VENV := $(BUILD)/bench-venv

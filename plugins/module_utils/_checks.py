@@ -17,6 +17,7 @@ from ._propstring import PropFormat, parse_size
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
+KIB = 1024
 STORAGE_ID = re.compile(r'^[A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]$')
 BRIDGE = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,14}$')
 MAC = re.compile(r'^[0-9A-Fa-f][02468ACEace](?::[0-9A-Fa-f]{2}){5}$')
@@ -44,16 +45,37 @@ def as_memory(value):
 
 
 def as_words(value):
-    """A space-separated list as PVE keeps nameservers: order-free."""
+    """An address list as PVE keeps nameservers: the words in their order (PVE stores the text as given and
+    PVE::Tools::split_list cuts it at white space, ',' and ';'; resolvers are tried in that order:
+    qemu-server Cloudinit.pm get_dns_conf, pve-container LXC/Setup/Base.pm lookup_dns_conf)."""
     if isinstance(value, (list, tuple)):
-        return frozenset(str(v) for v in value)
-    return frozenset(str(value).split())
+        return tuple(str(v) for v in value)
+    return tuple(re.split(r'[\s,;]+', str(value).strip())) if str(value).strip() else ()
+
+
+def words_text(value):
+    """A nameserver list as written to PVE: space-separated, in the play's order."""
+    return ' '.join(as_words(value))
+
+
+def round_up(size, unit):
+    """`size` bytes rounded up to a whole multiple of `unit` bytes."""
+    return -(-size // unit) * unit
 
 
 def gib_text(size):
-    """A new disk's size as PVE's `storage:<GiB>` allocation takes it."""
-    gib = size / GIB
-    return str(int(gib)) if gib == int(gib) else ('%.3f' % gib).rstrip('0').rstrip('.')
+    """A new volume's `storage:<GiB>` text for exactly `size` bytes, as an exact decimal (100M is 0.09765625).
+
+    PVE allocates `storage:SIZE` in GiB with fractions: a VM disk gets SIZE * 2**20 KiB, a fractional KiB rounded
+    up (qemu-server API2/Qemu.pm create_disks, PVE::Tools::convert_size), a container volume int(SIZE * 1024) MiB,
+    a fractional MiB dropped (pve-container LXC.pm create_disks). A byte count that is a whole number of KiB (VM) or
+    MiB (container) is an exact binary fraction of a GiB, so the volume gets exactly `size` bytes; the specs round
+    the play's size up to that unit first (see docs/sizes.md)."""
+    whole, rest = divmod(int(size), GIB)
+    if not rest:
+        return str(whole)
+    # rest / 2**30 == rest * 5**30 / 10**30: thirty decimals, exact.
+    return '{0}.{1}'.format(whole, str(rest * 5 ** 30).rjust(30, '0').rstrip('0'))
 
 
 def check_storage(option, value):
@@ -62,7 +84,9 @@ def check_storage(option, value):
     return value
 
 
-def check_size(option, value):
+def check_size(option, value, unit=1):
+    """Bytes of a size option, rounded up to a whole `unit` (KiB for VM disks, MiB for container volumes: the
+    granularity PVE allocates and records them in, see gib_text)."""
     if value is None:
         return None
     try:
@@ -74,7 +98,7 @@ def check_size(option, value):
     if isinstance(value, (int, str)) and str(value).isdigit() and size < MIB:
         raise ValidationError(option, value, 'is a number of bytes and less than 1 MiB; did you mean {0}G?'.format(
             value))
-    return size
+    return round_up(size, unit)
 
 
 def check_ip(option, value, version, words=()):

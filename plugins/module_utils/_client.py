@@ -251,6 +251,12 @@ class PveClient(object):
         self._spare = []  # more sessions, for get_all
         self._lock = threading.Lock()
 
+    @property
+    def root_login(self):
+        """True for the user root@pam logged in with a password: the only identity PVE's `$authuser eq
+        'root@pam'` checks let through (its API tokens authenticate as root@pam!<name>)."""
+        return self.user == 'root@pam' and not self.token_id
+
     # ------------------------------------------------------------ connection
 
     @property
@@ -322,11 +328,13 @@ class PveClient(object):
 
     # --------------------------------------------------------------- requests
 
-    def request(self, method, path, params=None, data=None, idempotent=None, session=None):
+    def request(self, method, path, params=None, data=None, idempotent=None, session=None, read_timeout=None):
         """Send one API request and return its `data`. Raises PveApiError (or a subclass) on failure.
 
         `idempotent` (default: true for GET) allows retrying after an answer was lost; a request known
-        not to have reached PVE is retried whatever its method.
+        not to have reached PVE is retried whatever its method. `read_timeout`: seconds to wait for this
+        answer instead of api_timeout, for a request PVE answers only once its work is done (an LXC config
+        write that allocates a volume).
         """
         session = session or self.session
         method = method.upper()
@@ -339,7 +347,7 @@ class PveClient(object):
         relogged = False
         while True:
             self._ensure_login()
-            answer = self._send(session, method, path, idempotent, params=query, data=body)
+            answer = self._send(session, method, path, idempotent, params=query, data=body, read_timeout=read_timeout)
             status = answer.status_code
             if status == 401 and self.password and not self.token_id and not relogged:
                 # The ticket expired or was revoked: nothing was done; log in again and repeat once.
@@ -354,18 +362,20 @@ class PveClient(object):
                 raise PveApiError('answer is not JSON: {0}'.format(answer.text[:200]), status=status, method=method,
                                   path=path)
 
-    def _send(self, session, method, path, idempotent, params=None, data=None, auth=None):
+    def _send(self, session, method, path, idempotent, params=None, data=None, auth=None, read_timeout=None):
         """One request through the session and its retry policy; a requests exception becomes a
-        PveConnectionError that says whether the request can have reached PVE."""
+        PveConnectionError that says whether the request can have reached PVE. `read_timeout` replaces
+        api_timeout for the wait on the answer (connecting keeps api_timeout)."""
         session.get_adapter(self.base_url).max_retries = retry_policy(self, idempotent)
         self.stats['requests'] += 1
+        timeout = self.timeout if read_timeout is None else (self.timeout, read_timeout)
         try:
             return session.request(method, self.base_url + quote(path, safe=PATH_SAFE), params=params, data=data,
-                                   auth=auth, verify=self.verify, timeout=self.timeout)
+                                   auth=auth, verify=self.verify, timeout=timeout)
         except requests.exceptions.RequestException as exc:
-            raise self._connection_error(exc, method, path)
+            raise self._connection_error(exc, method, path, read_timeout)
 
-    def _connection_error(self, exc, method, path):
+    def _connection_error(self, exc, method, path, read_timeout=None):
         """A requests exception as a PveConnectionError. `sent` False: the connection, the proxy tunnel or the
         TLS handshake failed, so nothing can have happened; None: the request went out and may have been
         processed (read timeout, connection reset or cut-off answer)."""
@@ -388,8 +398,9 @@ class PveClient(object):
             return PveConnectionError('connecting to {0} timed out after {1}s{2}'.format(
                 self.base_url, self.timeout, tries), method=method, path=path, sent=False)
         if isinstance(exc, requests.exceptions.ReadTimeout) or _caused_by(exc, ReadTimeoutError):
-            return PveConnectionError('no answer from {0} within {1}s (api_timeout){2}'.format(
-                self.base_url, self.timeout, tries if _caused_by(exc, MaxRetryError) else ''), method=method,
+            return PveConnectionError('no answer from {0} within {1}s ({2}){3}'.format(
+                self.base_url, read_timeout or self.timeout, 'api_timeout' if read_timeout is None else
+                'the time this request may take', tries if _caused_by(exc, MaxRetryError) else ''), method=method,
                 path=path, sent=None)
         if isinstance(exc, requests.exceptions.ConnectionError) and _caused_by(exc, NewConnectionError):
             return PveConnectionError('cannot reach {0}: {1}{2}'.format(self.base_url, reason, tries), method=method,

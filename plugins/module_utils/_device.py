@@ -3,8 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One device on an existing VM, kept in a numbered slot (virtiofsN, hostpciN). Private to the collection.
 
-The device is identified by what it is (a mapping ID, a set of PCI addresses), not by its slot: a re-run
-finds the slot that already holds it; a new device takes the lowest free slot unless the play names one.
+The device is identified by what it is (a mapping ID, a set of PCI addresses): without a slot in the play, a
+re-run finds the slot that already holds it; a new device takes the lowest free slot. With a slot, the slot is
+the key: a device kind may let one identity fill several slots (a PCI mapping with several devices backs
+hostpci0..hostpci3), and `absent` without a slot then removes every slot holding it.
 Options the play leaves out keep their current values. Validation against the cluster runs only when
 something is going to be written, and before that write.
 """
@@ -31,16 +33,18 @@ class DeviceKind(object):
     """What differs between device types.
 
     prefix/count: the slots (virtiofs0-9, hostpci0-15). fmt: the PropFormat. field: the Field comparing
-    values. identity(parsed dict): what makes two values the same device.
+    values. identity(parsed dict): what makes two values the same device. shareable(identity): whether that
+    device may fill several slots (default: never).
     """
 
-    def __init__(self, prefix, count, fmt, field, identity, label):
+    def __init__(self, prefix, count, fmt, field, identity, label, shareable=None):
         self.prefix = prefix
         self.count = count
         self.fmt = fmt
         self.field = field
         self.identity = identity
         self.label = label
+        self.shareable = shareable or (lambda identity: False)
         self.slot_re = re.compile(r'^{0}(\d+)$'.format(prefix))
 
     def slots(self):
@@ -96,16 +100,22 @@ class DeviceRun(object):
 
     def holding(self, identity):
         """The slot whose device is `identity`, or None."""
-        for slot in self.kind.slots():
-            value = self.effective.get(slot)
-            if value is not None and self.kind.identity(self.kind.fmt.parse(value)) == identity:
-                return slot
-        return None
+        slots = self.holding_all(identity)
+        return slots[0] if slots else None
+
+    def holding_all(self, identity):
+        """Every slot whose device is `identity`, in slot order."""
+        return [slot for slot in self.kind.slots() if self.effective.get(slot) is not None
+                and self.kind.identity(self.kind.fmt.parse(self.effective[slot])) == identity]
 
     def choose_slot(self, identity, wanted):
         current = self.holding(identity)
         if wanted is not None:
             self.kind.check_slot('slot', wanted)
+            if self.effective.get(wanted) is not None and wanted in self.holding_all(identity):
+                return wanted
+            if self.kind.shareable(identity) and self.effective.get(wanted) is None:
+                return wanted  # one more slot for this device (a mapping with several devices)
             if current is not None and current != wanted:
                 raise ValidationError('slot', wanted, 'this {0} is already in {1}; remove it there first or leave slot '
                                                       'out'.format(self.kind.label, current))
@@ -129,13 +139,18 @@ class DeviceRun(object):
         """
         guest = self.read()
         if state == 'absent':
-            current = self.holding(identity)
-            before = {current: self.effective[current]} if current else {}
-            if current is not None:
+            if slot is not None:
+                self.kind.check_slot('slot', slot)
+                holding = [slot] if slot in self.holding_all(identity) else []
+            else:
+                holding = self.holding_all(identity)
+            before = dict((s, self.effective[s]) for s in holding)
+            for current in holding:
                 action = 'remove {0} {1} from {2}'.format(self.kind.label, current, guest.label)
                 self._write({'delete': current}, action, explain)
-            return self._exit(current is not None, current, None, before, {})
-        slot = self.choose_slot(identity, slot)
+                self.digest = None  # the next write reads the digest this one left
+            return self._exit(bool(holding), holding[0] if holding else None, None, before, {})
+        slot = self.slot = self.choose_slot(identity, slot)
         merged = self.kind.fmt.parse(self.effective[slot]) if slot in self.effective else {}
         for key, value in options.items():
             if value is None:

@@ -87,6 +87,27 @@ def as_text(value):
     return '\n'.join(line.rstrip() for line in str(value).replace('\r\n', '\n').split('\n')).rstrip()
 
 
+def comment_text(kind):
+    """A normalizer for a guest's `description` as PVE reads it back (None: PVE keeps no description).
+
+    PVE writes the text as `#` comment lines (Perl split on newlines drops trailing empty lines; each line goes
+    through PVE::Tools::encode_text and comes back through decode_text unchanged, so `%20`, `:`, non-ASCII and
+    inner blank lines stay) and writes nothing for '' or '0'. Reading back, a VM's text has its trailing white
+    space stripped (qemu-server QemuServer.pm parse_vm_config); a container's keeps a newline after every line
+    (pve-container LXC/Config.pm parse_pct_config). kind: 'qemu' or 'lxc'.
+    """
+    def normalize(value):
+        text = str(value)
+        lines = text.split('\n')
+        while lines and lines[-1] == '':
+            lines.pop()
+        if text in ('', '0') or not lines:
+            return None
+        out = ''.join(line + '\n' for line in lines)
+        return re.sub(r'\s+$', '', out) if kind == 'qemu' else out
+    return normalize
+
+
 def as_size(value):
     """'32G', 34359738368, '32768M' -> bytes."""
     return parse_size(value)
@@ -110,6 +131,55 @@ def as_tags(value):
 
 def format_tags(tags):
     return ';'.join(sorted(as_tags(tags)))
+
+
+AS_STORED = 'as stored'
+
+
+def tag_list(value):
+    """Tags as PVE::Tools::split_list cuts them: a list in the given order."""
+    if isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = TAG_SPLIT.split(str(value or ''))
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def unique_tags(value, style):
+    """The tags PVE stores for `value`, as a tuple (pve-guest-common GuestHelpers.pm get_unique_tags).
+
+    style: the datacenter's `tag-style` ({'case-sensitive': 0|1, 'ordering': 'alphabetical'|'config'}, from
+    GET /cluster/options): lower-cased unless case-sensitive, sorted unless ordering is 'config', duplicates
+    dropped. style AS_STORED (not read because the play's tags read the same under every style, see
+    tags_need_style): the tags as they are, so the play's tags compare with what PVE stored. style None: PVE's
+    default style."""
+    items = tag_list(value)
+    if style is AS_STORED:
+        return tuple(items)
+    style = style or {}
+    case_sensitive = as_bool(style.get('case-sensitive') or 0)
+    if style.get('ordering') != 'config':
+        items = sorted(items, key=(lambda t: t) if case_sensitive else (lambda t: t.lower()))
+    seen, out = set(), []
+    for tag in items:
+        tag = tag if case_sensitive else tag.lower()
+        if tag not in seen:
+            seen.add(tag)
+            out.append(tag)
+    return tuple(out)
+
+
+def tags_need_style(value):
+    """False when every tag-style stores these tags the same way (all lower case, sorted, no duplicates), so
+    the datacenter's tag-style need not be read."""
+    items = tag_list(value)
+    return any(t != t.lower() for t in items) or any(a >= b for a, b in zip(items, items[1:]))
+
+
+def tags_field(style):
+    """The Field for `tags` under a datacenter tag-style (None: the play's tags need none, see tags_need_style).
+    Before and after show the tags as PVE stores them."""
+    return Field(lambda v: unique_tags(v, style), render=lambda v: ';'.join(unique_tags(v, style)))
 
 
 def as_set(value):
@@ -226,10 +296,21 @@ class Delta(object):
 
 
 def _shown(field, value, changed):
+    """A value as diff mode shows it: masked if secret; else in the key's own type on both sides (PVE sends
+    `memory: "2048"` where the play says 4096, booleans as 1/0): the normalized value when it is a number, a
+    string or an ordered list, else the value as it is (property strings stay strings)."""
     if value is None or value is ABSENT:
         return None
     if field.secret:
         return MASK_CHANGED if changed else MASK
+    try:
+        normal = field.norm(value)
+    except (TypeError, ValueError):
+        normal = None
+    if isinstance(normal, (bool, int, float, str)):
+        return normal
+    if isinstance(normal, tuple) and all(isinstance(item, str) for item in normal):
+        return list(normal)
     if isinstance(value, (frozenset, set)):
         return sorted(value)
     return value
@@ -266,10 +347,14 @@ def compare(desired, current, fields, creating=False):
             have_n = have  # an unparseable current value differs from any valid desired one
         # A create-time value belongs in the create request even when it equals PVE's default for the key.
         changed = want_n != have_n or (creating and field.mode == CREATE_ONLY and have is None)
+        if changed and not creating and field.mode == CREATE_ONLY:
+            # PVE refuses to write such a key to an existing guest (a read-only option), whether the config
+            # holds it or its absence means the default: an existing value is never rewritten.
+            current_value = have if have is not None else field.default
+            raise DiffError(key, '{0} can only be set when the resource is created (current: {1}, '
+                                 'desired: {2})'.format(key, _shown(field, current_value, False),
+                                                        _shown(field, want, False)))
         if changed and have is not None and not creating:
-            if field.mode == CREATE_ONLY:
-                raise DiffError(key, '{0} can only be set when the resource is created (current: {1}, '
-                                     'desired: {2})'.format(key, _shown(field, have, False), _shown(field, want, False)))
             if field.mode == GROW and want_n < have_n:
                 raise DiffError(key, '{0} can only grow: current {1}, desired {2}'.format(key, have, want))
         if changed:

@@ -44,6 +44,14 @@ class PveApiError(PveError):
         return {'status': self.status, 'pve_message': self.message, 'pve_errors': self.errors}
 
 
+def is_hotplug_problem(exc):
+    """A config write to a running VM whose only errors are failed hotplugs: PVE wrote the change, applied
+    the rest and left these keys pending (qemu-server QemuServer.pm vmconfig_hotplug_pending: `hotplug
+    problem - <msg>` per key; API2/Qemu.pm $update_vm_api raise_param_exc, HTTP 400)."""
+    errors = getattr(exc, 'errors', None) or {}
+    return bool(errors) and all(str(v).startswith('hotplug problem - ') for v in errors.values())
+
+
 class PveConnectionError(PveApiError):
     """The request did not get an answer: refused, reset, timed out, TLS verification failed.
 

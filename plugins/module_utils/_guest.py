@@ -27,6 +27,17 @@ MISSING = re.compile(r"Configuration file '[^']*' does not exist|does not exist|
 MAX_VMID_ATTEMPTS = 20
 
 
+def is_missing(exc):
+    """PVE said the guest does not exist. A 403 never says so: PVE checks the privilege on /vms/<vmid> before
+    it looks at the guest, so a VMID the user may not see is refused whether or not it exists."""
+    return exc.status not in (401, 403) and bool(MISSING.search(exc.message or ''))
+
+
+def is_denied(exc):
+    """PVE refused to show or touch the guest: a permission check failed (HTTP 403)."""
+    return isinstance(exc, PveApiError) and exc.status == 403
+
+
 class GuestKind(object):
     """What differs between VMs and containers in the API."""
 
@@ -92,7 +103,7 @@ def find_guest(client, kind, vmid=None, name=None, node=None, guests=None):
         try:
             status = client.get('/nodes/{0}/{1}/{2}/status/current'.format(node, kind.api, vmid)) or {}
         except PveApiError as exc:
-            if not MISSING.search(exc.message or ''):
+            if not is_missing(exc):
                 raise
         else:
             return _from_status(kind, vmid, node, status)
@@ -132,7 +143,7 @@ def find_guest_state(client, kind, vmid, node):
     one); (None, None) when no such guest is on that node (it may be elsewhere: see find_guest)."""
     path = '/nodes/{0}/{1}/{2}'.format(node, kind.api, vmid)
     status, items = client.get_all([path + '/status/current', path + '/pending'])
-    if isinstance(status, PveApiError) and MISSING.search(status.message or ''):
+    if isinstance(status, PveApiError) and is_missing(status):
         return None, None
     for answer in (status, items):
         if isinstance(answer, Exception):
@@ -165,8 +176,12 @@ def allocate_vmid(module, create, sleep=time.sleep):
 
 # ---------------------------------------------------------------------- reading
 
-def read_config(client, guest):
-    """The guest's current config (with `digest`)."""
+def read_config(client, guest, current=False):
+    """The guest's config (with `digest`) as PVE's GET config gives it: pending values applied, or with
+    `current` the values the guest runs with (qemu-server API2/Qemu.pm and pve-container API2/LXC/Config.pm
+    vm_config, load_current_config)."""
+    if current:
+        return client.get(guest.path + '/config', current=1) or {}
     return client.get(guest.path + '/config') or {}
 
 
@@ -225,7 +240,7 @@ def read_status(client, guest, missing_ok=False):
     try:
         status = client.get(guest.path + '/status/current') or {}
     except PveApiError as exc:
-        if not (missing_ok and MISSING.search(exc.message or '')):
+        if not (missing_ok and is_missing(exc)):
             raise
         guest.status, guest.lock = 'absent', None
         return None
@@ -290,15 +305,15 @@ def wait_unlocked(module, guest, lock, timeout):
 
 
 def write_guest(module, guest, method, path, data=None, action=None, lock_timeout=60, task_timeout=None,
-                settle=None, idempotent=None):
+                settle=None, idempotent=None, read_timeout=None):
     """module.write() for a guest, riding out its config lock: PVE's `can't lock file` and `VM is locked`
-    answers are retried until lock_timeout. `settle`: see PveModule.write."""
+    answers are retried until lock_timeout. `settle`, `read_timeout`: see PveModule.write and PveClient.request."""
     start = time.monotonic()
     delays = poll_delays()
     while True:
         try:
             return module.write(method, path, data, action=action, timeout=task_timeout, settle=settle,
-                                idempotent=idempotent)
+                                idempotent=idempotent, read_timeout=read_timeout)
         except (PveApiError, PveTaskError) as exc:
             text = exc.message if not isinstance(exc, PveTaskError) else str(exc.exitstatus)
             held = LOCKED.search(text or '')
@@ -378,8 +393,8 @@ def wait_status(module, guest, wanted, timeout):
     wait_until(reached, timeout, '{0} did not become {1}'.format(guest.label, wanted))
 
 
-def start(module, guest, timeout=300, lock_timeout=60):
-    write_guest(module, guest, 'POST', guest.path + '/status/start', action='start {0}'.format(guest.label),
+def start(module, guest, timeout=300, lock_timeout=60, action=None):
+    write_guest(module, guest, 'POST', guest.path + '/status/start', action=action or 'start {0}'.format(guest.label),
                 lock_timeout=lock_timeout, task_timeout=timeout, settle=settled_status(module, guest, 'running'))
     wait_status(module, guest, 'running', timeout)
 

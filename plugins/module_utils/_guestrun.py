@@ -15,19 +15,31 @@ from __future__ import annotations
 import contextlib
 
 from ._checks import check_node_name, check_storage
-from ._diff import ABSENT, compare
-from ._errors import PveTaskError, ValidationError
-from ._guest import (Guest, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state, is_vmid_collision,
-                     list_guests, read_config, read_pending, read_state, read_status, reboot, settled_created,
-                     settled_template, shutdown, start, wait_unlocked, write_guest)
-from ._propstring import DRIVE, format_size
+from ._diff import ABSENT, AS_STORED, CREATE_ONLY, DiffError, compare, tags_need_style
+from ._errors import PveApiError, PveError, PveTaskError, ValidationError, is_hotplug_problem
+from ._guest import (QEMU, Guest, GuestState, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state,
+                     is_denied, is_vmid_collision, list_guests, read_config, read_pending, read_state, read_status,
+                     reboot, settled_created, settled_template, shutdown, start, wait_unlocked, write_guest)
+from ._propstring import DRIVE, PropFormat, format_size
 
 CONFIG_ONLY = ('digest',)
+# The config lock of a hibernated VM, and the keys hibernation adds until the resume removes them.
+HIBERNATED = 'suspended'
+HIBERNATION_KEYS = ('lock', 'vmstate', 'runningmachine', 'runningcpu', 'running-nets-host-mtu')
 
 
 def clean(config):
     """A config without the keys that are not settings (the digest)."""
     return dict((k, v) for k, v in (config or {}).items() if k not in CONFIG_ONLY)
+
+
+def read_tag_style(client):
+    """The datacenter's `tag-style` as a dict ({} when unset): GET /cluster/options, which every user may read
+    (pve-manager API2/Cluster.pm get_options; pve-cluster DataCenterConfig.pm parses it into an object)."""
+    style = (client.get('/cluster/options') or {}).get('tag-style') or {}
+    if isinstance(style, str):
+        style = PropFormat('tag-style').parse(style)
+    return style
 
 
 class ConfigPlan(object):
@@ -83,11 +95,19 @@ class GuestRun(object):
         """Volume slots a clone brings along."""
         return ()
 
+    def check_clone_node(self, source, source_config, node):
+        """Refuse, before any write, a clone to another node that PVE would refuse (see _vm.VmRun)."""
+
     def vcpus(self, desired, current):
         return int(desired.get('cores', current.get('cores', 1)))
 
     def config_method(self, plan, delta):
         return 'PUT'
+
+    def config_read_timeout(self, plan, delta):
+        """Seconds to wait for the answer to the config write, when PVE answers it only once slow work is done
+        (None: api_timeout)."""
+        return None
 
     def move_request(self, slot, storage):
         """(path suffix, parameters) of the request moving a volume to another storage."""
@@ -102,6 +122,10 @@ class GuestRun(object):
     def result_config(self, config):
         return config
 
+    def resize_settled(self, slot, size, exc):
+        """True if a failed resize of slot to size bytes found the disk already resized (see CtRun)."""
+        return False
+
     def __init__(self, module):
         self.module = module
         self.params = module.params
@@ -114,7 +138,10 @@ class GuestRun(object):
         self.after = {}
         self.guest = None
         self.power_done = False
+        self.resumed = False  # a hibernated VM was resumed by this run (that start was its power change)
         self.pending = {}
+        # Keys PVE applied at once that the running guest only reads at its next boot (cloud-init).
+        self.next_boot = []
         self.stopped_how = None
         self._guests = None
         self.state = None  # the guest's GuestState when it was read together with the guest
@@ -147,6 +174,25 @@ class GuestRun(object):
         if p['vmid'] is not None and not 100 <= p['vmid'] <= 999999999:
             raise ValidationError('vmid', p['vmid'], 'must be 100-999999999')
         check_storage('storage', p['storage'])
+        try:
+            self.find()
+        except PveApiError as exc:
+            if not is_denied(exc) or p['vmid'] is None:
+                raise
+            self.find_denied(exc)
+        if p['state'] == 'absent':
+            return self.absent()
+        if p.get('tags') is not None:
+            # How PVE stores these tags may depend on the datacenter's tag-style: then one read, else none.
+            self.spec.tag_style = read_tag_style(self.client) if tags_need_style(p['tags']) else AS_STORED
+        if self.guest is None:
+            current = self.create()
+        else:
+            current = self.converge_existing()
+        return self.finish(current)
+
+    def find(self):
+        p = self.params
         if p['vmid'] is not None and p['node'] is not None and p['state'] != 'absent':
             # The common case of a fleet: the guest and its config in one round trip, no cluster listing.
             self.guest, self.state = find_guest_state(self.client, self.kind, p['vmid'], p['node'])
@@ -156,13 +202,22 @@ class GuestRun(object):
             self.guest = find_guest(self.client, self.kind, vmid=p['vmid'], node=p['node'])
         else:
             self.guest = find_guest(self.client, self.kind, name=p['name'], guests=self.guests())
-        if p['state'] == 'absent':
-            return self.absent()
-        if self.guest is None:
-            current = self.create()
-        else:
-            current = self.converge_existing()
-        return self.finish(current)
+
+    def find_denied(self, exc):
+        """PVE answered 403 for /vms/<vmid>: the user may not see that VMID, which says nothing about whether a
+        guest has it (PVE checks the privilege first). With `pool` and the user's ACL on that pool, a guest in
+        the pool would be visible, so the VMID is not in the pool: create it there (PVE checks VM.Allocate on
+        /pool/<pool> and refuses a VMID that is taken). Otherwise the 403 is the answer, explained."""
+        p = self.params
+        if p['pool'] and p['state'] != 'absent':
+            self.guest = find_guest(self.client, self.kind, vmid=p['vmid'], guests=self.guests())
+            if self.guest is None:
+                return
+        raise PveError('vmid {0}: PVE refuses to show {1} {0} to this user (HTTP 403: {2}), so whether it exists '
+                       'is unknown; nothing was changed. A user whose privileges are on a pool sees only the '
+                       'guests in that pool and creates guests there: give pool: <pool>{3}, or grant VM.Audit on '
+                       '/vms/{0}.'.format(p['vmid'], self.kind.label, exc.message,
+                                          ' (the guest is not in pool {0})'.format(p['pool']) if p['pool'] else ''))
 
     # ------------------------------------------------------------------ destroy
 
@@ -207,7 +262,8 @@ class GuestRun(object):
         if source is None:
             raise ValidationError('clone', ref, 'no {0} or template with this {1} in the cluster'.format(
                 self.noun, 'VMID' if ref.isdigit() else 'name'))
-        source_config = read_config(self.client, source)
+        # A clone copies the source's current values and drops its pending ones (clone_vm).
+        source_config = read_config(self.client, source, current=True)
         node = p['node'] or source.node
         if not p['full']:
             if not source.template:
@@ -220,10 +276,13 @@ class GuestRun(object):
             raise ValidationError('snapname', p['snapname'], 'is not a snapshot of {0}'.format(source.label))
         preview = self.clone_preview(source_config)
         plan = self.spec.plan(preview, creating=True, clone_slots=self.clone_slots(source_config))
+        self.check_clone_keeps(source, preview, plan)
         storages = dict(plan.storages)
         if p['storage']:
             storages.setdefault(p['storage'], 'storage')
         self.validate_cluster(node, preview, plan, storages, check_node=node != source.node)
+        if node != source.node:
+            self.check_clone_node(source, source_config, node)
         data = {self.kind.name_key: p['name'], 'full': 1 if p['full'] else 0, 'storage': p['storage'], 'pool': p['pool'],
                 'snapname': p['snapname'], 'target': node if node != source.node else None}
         where = ' (storage {0})'.format(p['storage']) if p['storage'] else ''
@@ -248,6 +307,25 @@ class GuestRun(object):
         self.guest = Guest(self.kind, vmid, node, name=p['name'], status='stopped')
         config = read_config(self.client, self.guest)
         return self.converge(clean(config), config.get('digest'), new=True)
+
+    def check_clone_keeps(self, source, preview, plan):
+        """Before the clone: the play asks nothing of the clone that PVE cannot write to an existing guest.
+        A clone keeps its source's create-only keys (LXC `unprivileged` is read-only after creation), so a
+        different value is refused here, with the source named, instead of after the clone."""
+        fields = plan.fields()
+        for key in sorted(plan.desired):
+            field = fields[key]
+            if field.mode != CREATE_ONLY or plan.desired[key] is None:
+                continue
+            have = field.norm(preview.get(key))
+            if field.norm(plan.desired[key]) != have:
+                raise DiffError(key, self.clone_keeps_message(source, key, have, plan.desired[key]))
+        compare(plan.desired, preview, fields)  # what else cannot be reached from the source (shrinking, ...)
+
+    def clone_keeps_message(self, source, key, have, want):
+        return ('{0}: {1} has {0}: {2}, and a clone keeps its source\'s value ({0} can only be set when a {3} is '
+                'created); clone a source with {0}: {4}, or leave {0} out. Nothing was cloned.'.format(
+                    key, source.label, have, self.noun, want))
 
     def settled_create(self, vmid):
         """settle() for this run's create or clone of `vmid` (see _guest.settled_created)."""
@@ -291,6 +369,9 @@ class GuestRun(object):
             self._check_name_free(p['name'], vmid=guest.vmid)
         state = self.state or read_state(self.client, guest)
         lock = state.lock or guest.lock
+        if lock == HIBERNATED and self.kind is QEMU:
+            state = self.resume_hibernated(state)
+            lock = state.lock
         if lock and self._has_work(state.effective):
             wait_unlocked(self.module, guest, lock, self.lock_timeout)
             if lock == 'migrate':
@@ -299,6 +380,29 @@ class GuestRun(object):
         # A stopped guest takes its pending values with the next write or start: nothing waits on a reboot.
         self.pending = state.pending if guest.status == 'running' else {}
         return self.converge(state.effective, state.digest, new=False)
+
+    def resume_hibernated(self, state):
+        """A VM hibernated (`qm suspend --todisk`) carries `lock: suspended` until a start resumes it from its
+        saved state (qemu-server QemuServer.pm vm_start: the one lock start accepts; the state volume and the
+        lock go once it runs). state started or restarted: resume it first, then converge it as a running VM.
+        Otherwise nothing but a start clears the lock: fail at once when there is work, instead of waiting."""
+        guest, p = self.guest, self.params
+        if p['state'] not in ('started', 'restarted'):
+            if self._has_work(state.effective):
+                raise PveError('{0} is hibernated (lock: suspended, its memory saved in {1}); PVE changes nothing '
+                               'of it until a start resumes it. Use state: started to resume it, then '
+                               'converge it; nothing was changed.'.format(guest.label,
+                                                                          state.effective.get('vmstate') or '?'))
+            return state
+        self.before['status'] = 'hibernated'
+        start(self.module, guest, p['timeout'], self.lock_timeout,
+              action='resume {0} from hibernation (start)'.format(guest.label))
+        self.after['status'] = guest.status
+        self.power_done = self.resumed = self.changed = True
+        if self.module.check_mode:
+            return GuestState(dict((k, v) for k, v in state.effective.items() if k not in HIBERNATION_KEYS),
+                              {}, state.digest)
+        return read_state(self.client, guest)
 
     def _has_work(self, effective):
         try:
@@ -341,11 +445,17 @@ class GuestRun(object):
             self.changed = True
             self.changed_keys.append(slot)
         for slot, size, have in plan.resizes:
-            # An absolute size: sending it twice is harmless (PVE skips a resize to the current size).
-            write_guest(self.module, guest, 'PUT', guest.path + '/resize', {'disk': slot, 'size': format_size(size)},
-                        action='resize {0} of {1} from {2} to {3}'.format(
-                            slot, guest.label, format_size(have) if have else '?', format_size(size)),
-                        lock_timeout=self.lock_timeout, task_timeout=p['timeout'], idempotent=True)
+            # An absolute size, sent again after a lost answer: a VM's resize to the current size does nothing, a
+            # container's is refused (`disk is already at specified size`), which resize_settled checks.
+            try:
+                write_guest(self.module, guest, 'PUT', guest.path + '/resize',
+                            {'disk': slot, 'size': format_size(size)},
+                            action='resize {0} of {1} from {2} to {3}'.format(
+                                slot, guest.label, format_size(have) if have else '?', format_size(size)),
+                            lock_timeout=self.lock_timeout, task_timeout=p['timeout'], idempotent=True)
+            except (PveApiError, PveTaskError) as exc:
+                if not self.resize_settled(slot, size, exc):
+                    raise
             self.changed = True
             if slot not in self.changed_keys:
                 self.changed_keys.append(slot)
@@ -374,9 +484,18 @@ class GuestRun(object):
                 digest = read_config(self.client, guest).get('digest')
             if digest:
                 params['digest'] = digest
-            write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
-                        action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
-                        lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'])
+            try:
+                write_guest(self.module, guest, self.config_method(plan, delta), guest.path + '/config', params,
+                            action='set config of {0}: {1}'.format(guest.label, ', '.join(delta.changed_keys)),
+                            lock_timeout=self.lock_timeout, task_timeout=self.params['timeout'],
+                            read_timeout=self.config_read_timeout(plan, delta))
+            except PveApiError as exc:
+                if not is_hotplug_problem(exc):
+                    raise
+                # PVE wrote the change and applied the rest; these keys wait for the next start.
+                self.module.warn('{0}: PVE could not hot-plug {1} ({2}); the change stays pending until the '
+                                         'guest restarts'.format(guest.label, ', '.join(sorted(exc.errors)), '; '.join(
+                                             '{0}: {1}'.format(k, v) for k, v in sorted(exc.errors.items()))))
 
         def reread():
             nonlocal plan, delta, digest
@@ -392,7 +511,7 @@ class GuestRun(object):
         def settle():
             wait_unlocked(self.module, self.guest, read_status(self.client, self.guest).get('lock'),
                           self.lock_timeout)
-            volume = DRIVE.parse(read_config(self.client, self.guest).get(slot) or '').get('file') or ''
+            volume = DRIVE.parse(read_config(self.client, self.guest, current=True).get(slot) or '').get('file') or ''
             return volume.split(':', 1)[0] == storage
         return settle
 
@@ -475,7 +594,7 @@ class GuestRun(object):
                                         lock_timeout=self.lock_timeout)
             self.extra_result['stopped'] = self.stopped_how
             self.power_done = True
-        elif state == 'restarted':
+        elif state == 'restarted' and not self.resumed:
             if guest.status == 'running':
                 reboot(self.module, guest, p['shutdown_timeout'], self.lock_timeout)
             else:
@@ -492,7 +611,7 @@ class GuestRun(object):
             self.power_done = True
         if self.power_done:
             self.changed = True
-            if before != guest.status:
+            if before != guest.status and not self.resumed:
                 self.before['status'] = before
                 self.after['status'] = guest.status
 
@@ -502,17 +621,26 @@ class GuestRun(object):
         self.power()
         if self.power_done and guest.status == 'running' and not self.module.check_mode:
             current, self.pending = read_pending(self.client, guest)
-        if p['apply_pending'] == 'reboot' and self.pending and guest.status == 'running' and p['state'] != 'stopped':
+        if self.power_done or guest.status != 'running':
+            self.next_boot = []  # the guest (re)started after the change, or it reads it at its next start
+        waits = self.pending or self.next_boot
+        if p['apply_pending'] == 'reboot' and waits and guest.status == 'running' and p['state'] != 'stopped':
             reboot(self.module, guest, p['shutdown_timeout'], self.lock_timeout)
             self.power_done = self.changed = True
+            self.next_boot = []
             if not self.module.check_mode:
                 current, self.pending = read_pending(self.client, guest)
             else:
                 self.pending = {}
+        if self.next_boot:
+            self.module.warn('{0} runs: PVE applied {1}, but the guest reads them from its cloud-init drive '
+                                     'only at its next boot, when PVE makes the drive anew (state: restarted or '
+                                     'apply_pending: reboot does that)'.format(guest.label, ', '.join(self.next_boot)))
         self.after_power()
         config = self.result_config(dict(current))
         self.module.exit(changed=self.changed, vmid=guest.vmid, node=guest.node,
                          name=config.get(self.kind.name_key, guest.name),
                          status=guest.status, template=guest.template, changed_keys=self.changed_keys,
-                         pending=sorted(self.pending), reboot_required=bool(self.pending), config=config,
+                         pending=sorted(self.pending), reboot_required=bool(self.pending or self.next_boot),
+                         config=config,
                          diff={'before': self.before, 'after': self.after}, **self.extra_result)

@@ -8,12 +8,17 @@ SSH keys. Private to the collection.
 
 from __future__ import annotations
 
+import re
+
 from ._diff import compare
-from ._errors import ValidationError
-from ._guest import LXC, Guest, allocate_vmid
+from ._errors import PveTaskError, ValidationError
+from ._guest import LXC, Guest, allocate_vmid, read_config
 from ._guestrun import GuestRun, clean
 from ._lxcspec import CtSpec, clone_preview, volume_slots
-from ._propstring import split_volume_id
+from ._propstring import LXC_FEATURES, LXC_MOUNT, parse_size, split_volume_id
+
+ROOT_ONLY = ('PVE lets only root@pam logged in with a password {0}; API tokens (even root@pam!...) and other users '
+             'are refused (pve-container check_ct_modify_config_perm)')
 
 
 class CtRun(GuestRun):
@@ -31,8 +36,70 @@ class CtRun(GuestRun):
     def clone_preview(self, source_config):
         return clone_preview(clean(source_config), self.params['storage'], self.params['name'])
 
+    def config_read_timeout(self, plan, delta):
+        """A config write that allocates mount point volumes: PVE allocates them inside the request, with no
+        task (pve-container src/PVE/API2/LXC/Config.pm update_vm), so on a slow storage the answer comes only
+        after that; wait for it as long as for a task (`timeout`), not just api_timeout. Should even that pass
+        without an answer, the write is settled by reading the config again (write_fresh): the digest sent
+        with the write keeps PVE from allocating a second volume."""
+        if any(slot in delta.set for slot in plan.new_volumes):
+            return max(self.params['timeout'], self.params.get('api_timeout') or 0)
+        return None
+
+    def clone_keeps_message(self, source, key, have, want):
+        if key != 'unprivileged':
+            return super().clone_keeps_message(source, key, have, want)
+        return ('unprivileged: {0} is {1} (unprivileged: {2}), and a clone keeps its source\'s value: PVE cannot '
+                'change it afterwards (unable to modify read-only option). Clone an {3} template, create the '
+                'container from an OS template (ostemplate), or leave unprivileged out. Nothing was cloned.'.format(
+                    source.label, 'unprivileged' if have else 'privileged', 'true' if have else 'false',
+                    'unprivileged' if want else 'privileged'))
+
     def clone_slots(self, source_config):
         return volume_slots(source_config)
+
+    def validate_cluster(self, node, current, plan, storages, check_node=False):
+        if not self.client.root_login:
+            self.check_root_only(current, plan)
+        super().validate_cluster(node, current, plan, storages, check_node=check_node)
+
+    def check_root_only(self, current, plan):
+        """What PVE refuses to anyone but the user root@pam, whatever their privileges: bind and device mount
+        points, and on an unprivileged container changing a feature flag other than nesting (on a privileged one
+        any flag). Checked before any write."""
+        delta = compare(plan.desired, current, plan.fields())
+        options = dict((m['slot'], m['option']) for m in self.spec.mounts)
+        for slot in sorted(k for k in delta.set if k == 'rootfs' or re.match(r'^mp\d+$', k)):
+            volume = str(LXC_MOUNT.parse(delta.set[slot]).get('volume') or '')
+            if volume.startswith('/'):
+                raise ValidationError(options.get(slot, slot) + '.host_path', volume,
+                                      ROOT_ONLY.format('use bind or device mount points'))
+        if 'features' not in delta.set and 'features' not in delta.delete:
+            return
+        unprivileged = plan.desired.get('unprivileged', current.get('unprivileged'))
+        if str(unprivileged) not in ('1', 'True', 'true'):
+            raise ValidationError('features', self.params.get('features'),
+                                  ROOT_ONLY.format('change feature flags of a privileged container'))
+        before = LXC_FEATURES.parse(current.get('features') or '')
+        after = LXC_FEATURES.parse(delta.set.get('features') or '')
+        changed = set(k for k in set(before) | set(after) if str(before.get(k, '')) != str(after.get(k, '')))
+        if not before:
+            changed = set(after)
+        elif 'features' in delta.delete:
+            changed = set(before)
+        if changed - set(['nesting']):
+            raise ValidationError('features', self.params.get('features'), ROOT_ONLY.format(
+                'change feature flags other than nesting ({0})'.format(', '.join(sorted(changed - set(['nesting']))))))
+
+    def resize_settled(self, slot, size, exc):
+        """pve-container API2/LXC.pm resize_vm refuses a resize to the current size (`disk is already at specified
+        size`): after a lost answer the first request did the work. Settled by reading the disk's size."""
+        text = str(exc.exitstatus) if isinstance(exc, PveTaskError) else exc.message
+        if 'disk is already at specified size' not in (text or ''):
+            return False
+        value = read_config(self.client, self.guest).get(slot) or ''
+        current = LXC_MOUNT.parse(value).get('size')
+        return current is not None and parse_size(current) == size
 
     def check_template(self, node, ostemplate):
         """The OS template exists on the node: one content listing of its storage."""

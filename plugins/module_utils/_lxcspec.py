@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 
 from ._checks import (as_memory, as_words, check_abs_path, check_bridge, check_gateway, check_ip, check_mac,
-                      check_nameservers, check_size, check_storage, check_tags, gib_text)
-from ._diff import (ABSENT, CREATE_ONLY, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, as_text,
-                    format_tags, props_normalizer)
+                      check_nameservers, check_size, check_storage, check_tags, gib_text, words_text, MIB)
+from ._diff import (ABSENT, CREATE_ONLY, DiffError, Field, as_bool, as_int, as_number, as_str, comment_text,
+                    props_normalizer, tags_field)
 from ._errors import ValidationError
 from ._guestrun import ConfigPlan
 from ._propstring import LXC_FEATURES, LXC_MOUNT, LXC_NET, LXC_ROOTFS, STARTUP, format_size, parse_size, split_volume_id
@@ -50,13 +50,12 @@ FIELDS = {
     'cpuunits': Field(as_int, default=100),
     'memory': Field(as_memory, default=512, render=lambda v: str(as_memory(v))),
     'swap': Field(as_int, default=512),
-    'nameserver': Field(as_words, render=lambda v: ' '.join(sorted(as_words(v)))),
+    'nameserver': Field(as_words, render=words_text),
     'searchdomain': Field(as_str),
     'onboot': Field(as_bool, default=0),
     'protection': Field(as_bool, default=0),
     'startup': Field(props_normalizer(STARTUP)),
-    'tags': Field(as_tags, render=format_tags),
-    'description': Field(as_text),
+    'description': Field(comment_text('lxc')),
     'rootfs': Field(props_normalizer(LXC_ROOTFS, ignore=('size',))),
 }
 
@@ -127,14 +126,18 @@ class CtSpec(object):
         for key in ('unprivileged', 'cores', 'cpuunits', 'swap', 'searchdomain', 'onboot', 'protection', 'description'):
             if p.get(key) is not None:
                 out[key] = p[key]
+        if out.get('description') is not None and FIELDS['description'].normalize(out['description']) is None:
+            out['description'] = ABSENT  # PVE keeps no description for '' or '0': remove it
         if p.get('cores') is not None and not 1 <= p['cores'] <= 8192:
             raise ValidationError('cores', p['cores'], 'must be at least 1')
         if p.get('cpulimit') is not None:
             if not 0 <= p['cpulimit'] <= 8192:
                 raise ValidationError('cpulimit', p['cpulimit'], 'must be 0 (no limit) or more')
             out['cpulimit'] = p['cpulimit']
-        if p.get('cpuunits') is not None and not 0 <= p['cpuunits'] <= 500000:
-            raise ValidationError('cpuunits', p['cpuunits'], 'must be 0-500000')
+        if p.get('cpuunits') is not None and not 0 <= p['cpuunits'] <= 10000:
+            # pve-common CGroup.pm clamp_cpu_shares: PVE 8.4 and 9.x (cgroup v2) store 10000 for any value above.
+            raise ValidationError('cpuunits', p['cpuunits'], 'must be 0-10000 (PVE on cgroup v2 stores any larger '
+                                                             'weight as 10000)')
         if p.get('swap') is not None and p['swap'] < 0:
             raise ValidationError('swap', p['swap'], 'must be 0 or more MiB')
         if p.get('memory') is not None:
@@ -191,7 +194,7 @@ class CtSpec(object):
         if entry is None:
             return
         check_storage('rootfs.storage', entry.get('storage'))
-        self.rootfs = {'storage': entry.get('storage'), 'size': check_size('rootfs.size', entry.get('size'))}
+        self.rootfs = {'storage': entry.get('storage'), 'size': check_size('rootfs.size', entry.get('size'), MIB)}
 
     def _mounts(self):
         seen = set()
@@ -218,7 +221,7 @@ class CtSpec(object):
                     if entry['path'] == '/':
                         raise ValidationError(option + '.path', entry['path'], 'the root is the rootfs; give the '
                                                                                'mount point inside the container')
-                mount['size'] = check_size(option + '.size', entry.get('size'))
+                mount['size'] = check_size(option + '.size', entry.get('size'), MIB)
                 if mount['size'] and entry.get('host_path'):
                     raise ValidationError(option + '.size', entry['size'], 'a bind mount has no size')
             self.mounts.append(mount)
@@ -253,12 +256,21 @@ class CtSpec(object):
 
     # ------------------------------------------------------------------ planning
 
+    # The datacenter's tag-style (GET /cluster/options), set by the engine when the play's tags need it.
+    tag_style = None
+
+    def field_for(self, key):
+        """The Field a key is compared with: the FIELDS table, `tags` under the datacenter's tag-style."""
+        return tags_field(self.tag_style) if key == 'tags' else field_for(key)
+
     def plan(self, current, creating, clone_slots=()):
-        plan = ConfigPlan(field_for)
+        plan = ConfigPlan(self.field_for)
         for key, value in self.settings.items():
             plan.want(key, value)
-        if creating and 'unprivileged' not in self.settings and 'unprivileged' not in current:
-            plan.want('unprivileged', True)  # new containers are unprivileged unless the play says otherwise
+        if creating and not current and 'unprivileged' not in self.settings:
+            # A container made from an OS template is unprivileged unless the play says otherwise; a clone
+            # (current: its source's config) keeps its source's value, which PVE cannot change afterwards.
+            plan.want('unprivileged', True)
         self._plan_rootfs(plan, current, creating)
         self._plan_mounts(plan, current, clone_slots)
         self._plan_nets(plan, current)

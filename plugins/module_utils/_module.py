@@ -176,7 +176,8 @@ class PveModule(object):
         """An Ansible warning the user sees after the task (secrets are masked by no_log as everywhere)."""
         self.ansible.warn(message)
 
-    def write(self, method, path, data=None, action=None, wait=True, timeout=None, idempotent=None, settle=None):
+    def write(self, method, path, data=None, action=None, wait=True, timeout=None, idempotent=None, settle=None,
+              read_timeout=None):
         """Send a write request, or in check mode only record it in the plan (`action` says what it does).
 
         If PVE answers with a task ID and `wait` is set, waits for the task (raising if it fails).
@@ -199,7 +200,8 @@ class PveModule(object):
                 if method == 'DELETE':
                     answer = self.client.request(method, path, params=data, idempotent=idempotent)
                 else:
-                    answer = self.client.request(method, path, data=data, idempotent=idempotent)
+                    answer = self.client.request(method, path, data=data, idempotent=idempotent,
+                                                 read_timeout=read_timeout)
             except PveConnectionError as exc:
                 if exc.sent is not None or settle is None or lost >= LOST_ANSWER_RETRIES:
                     raise

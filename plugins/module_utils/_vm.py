@@ -12,7 +12,7 @@ from ._diff import compare
 from ._errors import ValidationError
 from ._guest import QEMU, Guest, allocate_vmid, guest_addresses, wait_for_agent, write_guest
 from ._guestrun import GuestRun, clean
-from ._vmspec import VmSpec, clone_preview, drive_slots, is_drive_key
+from ._vmspec import VmSpec, clone_preview, clone_volumes, drive_slots, is_drive_key
 
 
 class VmRun(GuestRun):
@@ -24,13 +24,48 @@ class VmRun(GuestRun):
     storage_noun = 'VM disks'
 
     def make_spec(self, params):
-        return VmSpec.from_params(params)
+        spec = VmSpec.from_params(params)
+        spec.pve_version = self.pve_version
+        return spec
+
+    def pve_version(self):
+        """PVE's version (GET /version), read once per run and only when a key's spelling depends on it."""
+        if getattr(self, '_pve_version', None) is None:
+            self._pve_version = (self.client.get('/version') or {}).get('version') or ''
+        return self._pve_version
 
     def clone_preview(self, source_config):
         return clone_preview(clean(source_config), self.params['storage'], self.params['name'])
 
     def clone_slots(self, source_config):
         return drive_slots(source_config)
+
+    def check_clone_node(self, source, source_config, node):
+        """PVE clones to another node (`target`) only when every volume of the source - disks, the cloud-init
+        drive, ISO images in CD-ROM drives - is on shared storage, else `can't clone VM to node '<node>' (VM uses
+        local storage)` (qemu-server API2/Qemu.pm clone_vm). Refused here first, naming the volumes and the ways
+        out; nothing is cloned and migrated instead."""
+        target_storage = self.params['storage']
+        if target_storage and not int(self.node_storages(node).get(target_storage, {}).get('shared') or 0):
+            raise ValidationError('storage', target_storage, "is local to a node; a clone to another node ({0}) goes "
+                                                             "to shared storage only (PVE: can't clone to non-shared "
+                                                             "storage '{1}')".format(node, target_storage))
+        storages = self.node_storages(source.node)
+        local = [(slot, volume) for slot, volume in clone_volumes(source_config)
+                 if not int((storages.get(volume.split(':', 1)[0]) or {}).get('shared') or 0)]
+        if not local:
+            return
+        shared = sorted(s for s, info in storages.items() if int(info.get('shared') or 0)
+                        and 'images' in str(info.get('content', '')).split(','))
+        raise ValidationError('node', node, "PVE clones to another node only from shared storage, and {0} on {1} has "
+                                            "volumes on local storage: {2}. Nothing was cloned. Clone from a template "
+                                            "whose volumes are on shared storage ({3}), or keep one template per node "
+                                            "and clone the one on {4} (PVE: can't clone VM to node '{4}' (VM uses "
+                                            "local storage))".format(
+                                                source.label, source.node,
+                                                ', '.join('{0} ({1})'.format(s, v) for s, v in local),
+                                                'shared storages for VM disks: {0}'.format(', '.join(shared))
+                                                if shared else 'the cluster has none for VM disks', node))
 
     def vcpus(self, desired, current):
         return int(desired.get('cores', current.get('cores', 1))) * int(desired.get('sockets',
@@ -46,15 +81,37 @@ class VmRun(GuestRun):
 
     def extra_actions(self, plan, delta):
         guest = self.guest
-        if plan.cloudinit_keys and any(k in delta.changed_keys for k in plan.cloudinit_keys):
-            write_guest(self.module, guest, 'PUT', guest.path + '/cloudinit',
-                        action='regenerate the cloud-init drive of {0}'.format(guest.label),
-                        lock_timeout=self.lock_timeout, idempotent=True)  # regenerating twice is harmless
-            self.changed = True
+        changed = sorted(k for k in plan.cloudinit_keys if k in delta.changed_keys)
+        if not changed:
+            return
+        if guest.status == 'running':
+            # PVE applies cloud-init keys to a running VM's config at once (never pending), but the guest reads
+            # its drive only when it boots. The drive is left as it is: PVE regenerates it at the next start
+            # (qemu-server vm_start_nolock), and until then GET .../cloudinit shows the change - on this run
+            # and on every later one (see finish), so a rerun still knows the guest has not taken it.
+            self.next_boot = changed
+            return
+        write_guest(self.module, guest, 'PUT', guest.path + '/cloudinit',
+                    action='regenerate the cloud-init drive of {0}'.format(guest.label),
+                    lock_timeout=self.lock_timeout, idempotent=True)  # regenerating twice is harmless
+        self.changed = True
+
+    def finish(self, current):
+        """A running VM with cloud-init settings: the keys its drive does not carry yet (GET .../cloudinit:
+        the values the drive was made with against the config) wait for the guest's next boot."""
+        guest = self.guest
+        if guest.status == 'running' and guest.vmid is not None and self.spec.cloudinit is not None:
+            waiting = set(self.next_boot)
+            for item in self.client.get(guest.path + '/cloudinit') or []:
+                if 'pending' in item or item.get('delete'):
+                    waiting.add(item['key'])
+            self.next_boot = sorted(waiting)
+        super().finish(current)
 
     def after_power(self):
         """With wait_for_agent: after a power change wait until the agent answers; report the guest's IP."""
         guest = self.guest
+        self.extra_result['next_boot'] = list(self.next_boot)
         if not self.params['wait_for_agent'] or guest.status != 'running' or self.module.check_mode:
             return
         if self.power_done:

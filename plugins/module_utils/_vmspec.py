@@ -17,16 +17,19 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote
 
-from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str, as_tags, as_text, format_tags,
-                    props_normalizer)
+from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str, comment_text,
+                    props_normalizer, tags_field)
 from ._errors import ValidationError
 from ._checks import (as_memory, as_words, check_bridge, check_gateway, check_ip, check_mac, check_nameservers,
-                      check_size, check_storage, check_tags, gib_text)
+                      check_size, check_storage, check_tags, gib_text, words_text, KIB)
 from ._guestrun import ConfigPlan
 from ._propstring import (AGENT, BOOT, DRIVE, IPCONFIG, NET, NET_MODELS, PropFormat, format_size, parse_size,
                           split_volume_id)
 
 MAX_VCPUS = 512
+# The agent property as written, aliases not folded (AGENT folds them for comparison).
+AGENT_AS_WRITTEN = PropFormat('agent', default_key='enabled')
+FREEZE_FS_KEYS = ('freeze-fs', 'freeze-fs-on-backup', 'guest-fsfreeze')
 DISK_SLOT = re.compile(r'^(?:scsi(?:[0-9]|[12][0-9]|30)|virtio(?:[0-9]|1[0-5])|sata[0-5]|ide[0-3])$')
 NET_SLOT = re.compile(r'^net(?:[0-9]|[12][0-9]|3[01])$')
 IPCONFIG_SLOT = re.compile(r'^(?:ipconfig)?([0-9]|[12][0-9]|3[01])$')
@@ -38,6 +41,14 @@ URL_SAFE = "-_.!~*'()"
 
 CPU = PropFormat('cpu', default_key='cputype')
 MACHINE = PropFormat('machine', default_key='type')
+# qemu-server QemuServer/Machine.pm $machine_fmt: the type pattern and the other keys (viommu, aw-bits; enable-s3
+# and enable-s4 from PVE 9).
+MACHINE_TYPE = re.compile(r'^(?:pc|pc(?:-i440fx)?-\d+(?:\.\d+)+(?:\+pve\d+)?(?:\.pxe)?|q35|'
+                          r'pc-q35-\d+(?:\.\d+)+(?:\+pve\d+)?(?:\.pxe)?|virt(?:-\d+(?:\.\d+)+)?(?:\+pve\d+)?)$')
+MACHINE_KEYS = ('type', 'viommu', 'aw-bits', 'enable-s3', 'enable-s4')
+# An unversioned machine type, and what a version of it PVE pinned looks like (pc-q35-10.0+pve1).
+MACHINE_VERSIONED = {'q35': re.compile(r'^pc-q35-\d'), 'pc': re.compile(r'^pc-(?:i440fx-)?\d'),
+                     'virt': re.compile(r'^virt-\d')}
 VGA = PropFormat('vga', default_key='type')
 
 
@@ -78,15 +89,14 @@ FIELDS = {
     'memory': Field(as_memory, default=512, render=lambda v: str(as_memory(v))),
     'balloon': Field(as_int),
     'cpu': Field(props_normalizer(CPU), default='kvm64'),
-    'machine': Field(props_normalizer(MACHINE)),
+    'machine': Field(props_normalizer(MACHINE, {'enable-s3': as_bool, 'enable-s4': as_bool})),
     'bios': Field(as_str, default='seabios'),
     'ostype': Field(as_str, default='other'),
     'agent': Field(props_normalizer(AGENT, {'enabled': as_bool, 'fstrim_cloned_disks': as_bool,
                                             'freeze-fs': as_bool},
                                     defaults={'enabled': 0, 'fstrim_cloned_disks': 0, 'freeze-fs': 1,
                                               'type': 'virtio'}), default='0'),
-    'tags': Field(as_tags, render=format_tags),
-    'description': Field(as_text),
+    'description': Field(comment_text('qemu')),
     'onboot': Field(as_bool, default=0),
     'protection': Field(as_bool, default=0),
     'boot': Field(as_order, render=lambda v: BOOT.format({'order': list(as_order(v))})),
@@ -95,7 +105,7 @@ FIELDS = {
     'ciuser': Field(as_str),
     'cipassword': Field(as_str, secret=True),
     'sshkeys': Field(as_sshkeys, render=lambda v: encode_sshkeys(sorted(as_sshkeys(v)))),
-    'nameserver': Field(as_words, render=lambda v: ' '.join(sorted(as_words(v)))),
+    'nameserver': Field(as_words, render=words_text),
     'searchdomain': Field(as_str),
     'efidisk0': Field(props_normalizer(DRIVE, {'pre-enrolled-keys': as_bool}, defaults={'efitype': '2m',
                                                                                         'pre-enrolled-keys': 0},
@@ -184,6 +194,8 @@ class VmSpec(object):
                     'protection'):
             if p.get(key) is not None:
                 out[key] = p[key]
+        if out.get('description') is not None and FIELDS['description'].normalize(out['description']) is None:
+            out['description'] = ABSENT  # PVE keeps no description for '' or '0': remove it
         if p.get('memory') is not None:
             try:
                 memory = as_memory(p['memory'])
@@ -200,11 +212,13 @@ class VmSpec(object):
             if not CPU_TYPE.match(CPU.parse(p['cpu']).get('cputype', '')):
                 raise ValidationError('cpu', p['cpu'], 'is not a CPU type, such as host or x86-64-v2-AES')
             out['cpu'] = p['cpu']
-        for key in ('machine', 'vga'):
+        if p.get('machine') is not None:
+            out['machine'] = check_machine('machine', p['machine'])
+        for key in ('vga',):
             if p.get(key) is not None:
                 if not PROP_VALUE.match(p[key]):
                     raise ValidationError(key, p[key], 'is not a {0} setting such as {1}'.format(
-                        key, 'q35 or pc-q35-9.2' if key == 'machine' else 'std, serial0 or qxl,memory=32'))
+                        key, 'std, serial0 or qxl,memory=32'))
                 out[key] = p[key]
         if p.get('agent') is not None:
             out['agent'] = self._agent(p['agent'])
@@ -252,7 +266,7 @@ class VmSpec(object):
             disk = dict(entry)
             disk['option'] = option
             disk['storage'] = check_storage(option + '.storage', entry.get('storage'))
-            disk['size'] = check_size(option + '.size', entry.get('size'))
+            disk['size'] = check_size(option + '.size', entry.get('size'), KIB)
             self.disks.append(disk)
 
     def _nets(self):
@@ -340,16 +354,56 @@ class VmSpec(object):
 
     # ------------------------------------------------------------------ planning
 
+    # The datacenter's tag-style (GET /cluster/options), set by the engine when the play's tags need it.
+    tag_style = None
+    # A callable returning PVE's version (GET /version, read once), set by the engine; None: assume the oldest.
+    pve_version = None
+
+    def freeze_fs_key(self):
+        """How to spell the agent's freeze-fs option for a guest whose config has no spelling yet. qemu-server
+        9.1.6 renamed freeze-fs-on-backup to freeze-fs (Agent.pm, the old name kept as an alias); PVE 8 and early
+        9.x know only freeze-fs-on-backup. pve-manager 9.2.0 requires qemu-server >= 9.1.11, so from PVE 9.2 the
+        new name is safe; before, the old one (which every version accepts)."""
+        version = self.pve_version() if self.pve_version else ''
+        numbers = tuple(int(n) for n in re.findall(r'\d+', str(version or ''))[:2])
+        return 'freeze-fs' if numbers >= (9, 2) else 'freeze-fs-on-backup'
+
+    def _agent_value(self, current):
+        """The agent property with the play's options merged into the current one, every key kept in the spelling
+        the guest's config uses (freeze-fs-on-backup stays freeze-fs-on-backup)."""
+        merged = AGENT_AS_WRITTEN.parse(current)
+        spelling = next((k for k in FREEZE_FS_KEYS if k in merged), None)
+        have_freeze = as_bool(merged[spelling]) if spelling else 1
+        for key, value in self.settings['agent'].items():
+            value = '1' if value is True else '0' if value is False else value
+            if key != 'freeze-fs':
+                merged[key] = value
+            elif spelling is not None:
+                merged[spelling] = value
+            elif as_bool(value) != have_freeze:  # only a real change needs the spelling (and maybe /version)
+                merged[self.freeze_fs_key()] = value
+        return AGENT_AS_WRITTEN.format(merged)
+
+    def field_for(self, key):
+        """The Field a key is compared with: the FIELDS table, `tags` under the datacenter's tag-style."""
+        return tags_field(self.tag_style) if key == 'tags' else field_for(key)
+
     def plan(self, current, creating, clone_storage=None, clone_slots=()):
         """The config to converge to, given the current (effective) config. Returns a ConfigPlan."""
-        plan = ConfigPlan(field_for)
+        plan = ConfigPlan(self.field_for)
         for key, value in self.settings.items():
             if key != 'agent':
                 plan.want(key, value)
         if 'agent' in self.settings:
-            merged = AGENT.parse(current.get('agent', '0'))
-            merged.update((k, '1' if v is True else '0' if v is False else v) for k, v in self.settings['agent'].items())
-            plan.want('agent', AGENT.format(merged))
+            plan.want('agent', self._agent_value(current.get('agent', '0')))
+        if 'machine' in self.settings:
+            plan.want('machine', keep_machine_pin(self.settings['machine'], current.get('machine')))
+        if self.settings.get('balloon') and 'memory' not in self.settings:
+            # PVE ($update_vm_api) refuses a balloon above the VM's memory (default 512 MiB).
+            memory = as_memory(current.get('memory') or 512)
+            if self.settings['balloon'] > memory:
+                raise ValidationError('balloon', self.settings['balloon'], 'must not be more than the memory of the VM '
+                                                                           '({0} MiB)'.format(memory))
         name = self.params.get('name')
         if name is not None:
             plan.want('name', name)
@@ -537,8 +591,16 @@ class VmSpec(object):
             if item.get('state') == 'absent':
                 plan.want(slot, ABSENT)
             else:
-                plan.want(slot, IPCONFIG.format(dict((k, item[k]) for k in ('ip', 'gw', 'ip6', 'gw6')
-                                                     if item.get(k) is not None)))
+                # PVE replaces the whole value: merge like NICs, keeping the keys the play does not name. A gateway
+                # goes with a static address only: PVE's generated netplan (Cloudinit.pm) would still set a stale
+                # gw next to ip=dhcp, so switching to DHCP drops it unless the play names one.
+                merged = IPCONFIG.parse(current[slot]) if current.get(slot) else {}
+                merged.update((k, item[k]) for k in ('ip', 'gw', 'ip6', 'gw6') if item.get(k) is not None)
+                if item.get('ip') == 'dhcp' and item.get('gw') is None:
+                    merged.pop('gw', None)
+                if item.get('ip6') in ('dhcp', 'auto') and item.get('gw6') is None:
+                    merged.pop('gw6', None)
+                plan.want(slot, IPCONFIG.format(merged))
             keys.append(slot)
         plan.cloudinit_keys = keys
         drive = cloudinit_slot(current)
@@ -581,6 +643,59 @@ def clone_preview(source_config, storage=None, name=None):
         out[key] = value
     if name:
         out['name'] = name
+    return out
+
+
+def check_machine(option, value):
+    """A machine setting as PVE writes it (the type bare, then the other keys): `q35`, `pc-q35-9.2+pve1`,
+    `type=q35,viommu=intel`; `i440fx` is taken as PVE's `pc`. A ValidationError for anything PVE would refuse."""
+    try:
+        machine = MACHINE.parse(value)
+    except ValueError as exc:
+        raise ValidationError(option, value, str(exc))
+    unknown = sorted(set(machine) - set(MACHINE_KEYS))
+    if unknown:
+        raise ValidationError(option, value, 'unknown machine keys {0} (known: {1})'.format(
+            ', '.join(unknown), ', '.join(MACHINE_KEYS)))
+    if machine.get('type') == 'i440fx':
+        machine['type'] = 'pc'
+    if machine.get('type') is not None and not MACHINE_TYPE.match(machine['type']):
+        raise ValidationError(option, value, 'is not a machine type PVE knows: q35, pc (i440fx), virt, or a version '
+                                             'of one such as pc-q35-9.2+pve1 or pc-i440fx-10.0')
+    if machine.get('viommu') not in (None, 'intel', 'virtio'):
+        raise ValidationError(option, value, 'viommu must be intel or virtio')
+    for key in ('aw-bits', 'enable-s3', 'enable-s4'):
+        if machine.get(key) is not None and not re.match(r'^[A-Za-z0-9.]+$', str(machine[key])):
+            raise ValidationError(option, value, '{0} is not a number or a boolean'.format(key))
+    try:
+        return MACHINE.format(machine)
+    except ValueError as exc:
+        raise ValidationError(option, value, str(exc))
+
+
+def keep_machine_pin(desired, current):
+    """The machine to converge to: a version PVE pinned (`pc-q35-10.0+pve1`, as it does for Windows guests
+    at create, qemu-server Machine.pm check_and_pin_machine_string) satisfies a play that names only the
+    unversioned type (`q35`, `pc`, `virt`), so the pin stays; a play naming a version gets that version."""
+    wanted = MACHINE.parse(desired)
+    have = MACHINE.parse(current).get('type') or ''
+    versioned = MACHINE_VERSIONED.get(wanted.get('type'))
+    if versioned and versioned.match(have) and not have.endswith('.pxe'):
+        wanted['type'] = have
+        return MACHINE.format(wanted)
+    return desired
+
+
+def clone_volumes(config):
+    """(slot, volume ID) of every volume in a config's drives, CD-ROM images and the cloud-init drive included
+    (what qemu-server's clone_vm checks for shared storage); `none` and the host's `cdrom` are no volumes."""
+    out = []
+    for key in sorted(config):
+        if not (DISK_SLOT.match(key) or key in ('efidisk0', 'tpmstate0')):
+            continue
+        volume = DRIVE.parse(config[key]).get('file') or ''
+        if ':' in volume:
+            out.append((key, volume))
     return out
 
 

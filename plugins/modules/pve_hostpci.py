@@ -15,8 +15,12 @@ description:
   - The device is given either by O(host) - one address or a list; an address without a function, such as
     V(0000:01:00), passes all functions of a multi-function device ("All Functions") - or by O(mapping), a
     cluster PCI mapping (see M(iac.proxmox.pve_pci_mapping)).
-  - The device is identified by what it is; a re-run finds the slot that holds it. A new device takes the
-    lowest free slot unless O(slot) names one.
+  - Without O(slot), the device is identified by what it is; a re-run finds the slot that holds it, and a new
+    device takes the lowest free slot.
+  - With O(slot), the slot is the key. One cluster mapping may back several slots - four identical GPUs as one
+    mapping C(gpu) with four entries on the node, used by C(hostpci0)-C(hostpci3), one task per slot. PVE gives
+    each slot a device of its own when the VM starts, so a mapping is refused for more slots than it has devices
+    on the VM's node (mediated devices share one and are not counted). A raw host address fits one slot only.
   - Before anything is written - the device exists on the VM's node (or the mapping has an entry for it), an
     O(mdev) type is one the device offers, O(pcie) has a q35 machine, O(legacy_igd) has an i440fx machine and
     C(vga=none), hex IDs are C(0x) plus four digits.
@@ -48,7 +52,10 @@ options:
     description: ID of a cluster PCI mapping. The way for API tokens and users other than root@pam.
     type: str
   slot:
-    description: V(hostpci0)-V(hostpci15). Default - the slot already holding this device, else the lowest free one.
+    description:
+      - V(hostpci0)-V(hostpci15). Default - the slot already holding this device, else the lowest free one.
+      - With O(state=absent), only this slot is removed (if it holds the device); without it, every slot holding
+        the device.
     type: str
   pcie:
     description: Use PCI Express (needs a q35 machine type).
@@ -57,7 +64,10 @@ options:
     description: Make the device's ROM visible in the guest's memory map (PVE's default is V(true)).
     type: bool
   romfile:
-    description: Custom ROM file name in C(/usr/share/kvm/).
+    description:
+      - Custom ROM file name in C(/usr/share/kvm/).
+      - PVE lets only C(root@pam) logged in with a password set it, with a mapping too; with an API token it is
+        refused before anything is written.
     type: str
   x_vga:
     description: Mark the device as the VM's primary GPU.
@@ -173,7 +183,8 @@ def identity(device):
 
 KIND = DeviceKind('hostpci', 16, HOSTPCI, Field(props_normalizer(
     HOSTPCI, {'host': host_identity, 'pcie': as_bool, 'rombar': as_bool, 'x-vga': as_bool, 'legacy-igd': as_bool},
-    defaults={'pcie': 0, 'rombar': 1, 'x-vga': 0, 'legacy-igd': 0})), identity=identity, label='PCI device')
+    defaults={'pcie': 0, 'rombar': 1, 'x-vga': 0, 'legacy-igd': 0})), identity=identity, label='PCI device',
+    shareable=lambda device: device[0] == 'mapping')
 
 
 def flag(value, default=False):
@@ -194,6 +205,10 @@ def validate(run, merged):
     node = run.guest.node
     label = run.guest.label
     machine = run.effective.get('machine') or 'i440fx (the default)'
+    if merged.get('romfile') and not run.client.root_login:
+        raise ValidationError('romfile', merged['romfile'], 'PVE lets only root@pam logged in with a password set a '
+                                                            'ROM file; API tokens (even root@pam!...) and other users '
+                                                            'are refused')
     if as_bool(merged.get('pcie', 0)) and not is_q35(run.effective):
         raise ValidationError('pcie', True, 'PCI Express needs the q35 machine type; {0} has machine {1}'.format(
             label, machine))
@@ -211,10 +226,12 @@ def validate(run, merged):
         if entry is None:
             raise ValidationError('mapping', mapping, 'no PCI mapping with this ID exists; create it with '
                                                       'iac.proxmox.pve_pci_mapping first')
-        nodes = sorted(set(PCI_MAP.parse(m).get('node') for m in entry.get('map') or []))
+        entries = [PCI_MAP.parse(m) for m in entry.get('map') or []]
+        nodes = sorted(set(e.get('node') for e in entries))
         if node not in nodes:
             raise ValidationError('mapping', mapping, 'the PCI mapping has no entry for node {0}, where {1} runs (it '
                                                       'maps: {2})'.format(node, label, ', '.join(nodes) or 'no node'))
+        check_enough_devices(run, mapping, merged, sum(1 for e in entries if e.get('node') == node))
         mdev_target = mapping
     else:
         devices = node_devices(run.client, node)
@@ -240,6 +257,25 @@ def validate(run, merged):
             why = 'is not a mediated device type {0} offers on node {1} (types: {2})'.format(
                 mdev_target, node, ', '.join(types) or 'none')
             raise ValidationError('mdev', merged['mdev'], why)
+
+
+def check_enough_devices(run, mapping, merged, devices):
+    """Every slot on a mapping takes a device of its own when the VM starts: PVE gives each hostpciN, in slot order,
+    the first of the mapping's devices on the node that no earlier slot took, and the start fails with `could
+    not find a free device for 'hostpciN'` (one device: `assigned more than once`) when none is left
+    (qemu-server PCI.pm choose_hostpci_devices). A config write does not count them, so it is checked here.
+    Mediated devices (mdev) are shared and not counted."""
+    if merged.get('mdev'):
+        return
+    slots = [s for s in run.holding_all(('mapping', mapping)) if s != run.slot
+             and not KIND.fmt.parse(run.effective[s]).get('mdev')] + [run.slot]
+    if len(slots) > devices:
+        raise ValidationError('slot', run.slot, 'the PCI mapping {0} has {1} device{2} on node {3} and would back {4} '
+                                                'slots of {5} ({6}); each slot takes a device of its own when the VM '
+                                                'starts, so PVE could not start it. Add entries for node {3} to the '
+                                                'mapping first'.format(mapping, devices, '' if devices == 1 else 's',
+                                                                       run.guest.node, len(slots), run.guest.label,
+                                                                       ', '.join(sorted(slots, key=lambda s: int(s[7:])))))
 
 
 def explain(exc):

@@ -79,6 +79,8 @@ options:
     description:
       - Run as an unprivileged container. Create-time only; a new container is unprivileged unless this is
         V(false).
+      - A clone keeps its source's value (PVE cannot change it afterwards); a play asking another value than
+        the clone source or the existing container has fails before anything is written.
     type: bool
   features:
     description:
@@ -92,7 +94,7 @@ options:
     description: CPU time limit in cores (V(0) is no limit).
     type: float
   cpuunits:
-    description: CPU weight.
+    description: CPU weight, V(0) to V(10000) (PVE stores any larger weight as V(10000) on cgroup v2).
     type: int
   memory:
     description: Memory in MiB (V(1024)) or as a size (V(1G)).
@@ -201,7 +203,8 @@ options:
         choices: [present, absent]
         default: present
   nameserver:
-    description: DNS servers for the container.
+    description: >-
+      DNS servers for the container, kept in this order (the order resolvers try them); another order is a change.
     type: list
     elements: str
   searchdomain:
@@ -221,7 +224,10 @@ options:
     description: Startup order and delays, such as V(order=1,up=30).
     type: str
   tags:
-    description: Tags, compared as a set.
+    description: >-
+      Tags, stored and compared as PVE stores them under the datacenter's C(tag-style): lower-cased unless
+      C(case-sensitive=1), sorted unless C(ordering=config), without duplicates. Unless the tags are all lower-case
+      and sorted, the module reads C(/cluster/options) once to learn the style.
     type: list
     elements: str
   description:
@@ -252,7 +258,11 @@ options:
     type: int
     default: 60
   timeout:
-    description: Seconds to wait for a task (create, clone, start, resize).
+    description:
+      - Seconds to wait for a task (create, clone, start, resize).
+      - Also how long a config write that allocates new mount point volumes may take to answer, instead of
+        O(api_timeout) - PVE allocates them within the request, with no task, so a slow storage delays the
+        answer. Should no answer come, the config is read again and the write is settled from it.
     type: int
     default: 600
 notes:

@@ -49,6 +49,11 @@ options:
     description:
       - Node for a new VM (default for a clone - the source's node). For an existing VM, speeds up finding it;
         the VM is never migrated.
+      - A clone onto another node than the source's needs every volume of the source (disks, EFI and TPM
+        disks, the cloud-init drive, ISO images in CD-ROM drives) on shared storage, as PVE requires. Otherwise
+        the task fails before any write, naming the volumes on local storage. The ways out - a template whose
+        disks are on shared storage, or one template per node (clone the one on the target node). The module
+        does not clone and then migrate.
     type: str
   clone:
     description:
@@ -63,6 +68,7 @@ options:
   storage:
     description:
       - Target storage of a full clone's disks. IDs with dots (V(nfs.01)) work.
+      - For a clone onto another node it must be a shared storage (PVE refuses a local one).
     type: str
   pool:
     description: Resource pool to put a new VM in.
@@ -76,6 +82,10 @@ options:
       - V(started), V(stopped), V(restarted) also bring the power state there, each waiting for its task and
         for the state it asked for.
       - V(template) converts the VM to a template (shutting it down first).
+      - A hibernated VM (C(qm suspend --todisk), config C(lock=suspended)) is resumed from its saved state by
+        V(started) and V(restarted) - a start is what resumes it in PVE - and then converged as a running VM.
+        With other states it is left as it is when nothing is to change; a change fails at once (PVE changes
+        nothing of a hibernated VM until it is resumed) instead of waiting O(lock_timeout).
       - V(absent) destroys the VM safely - a protected VM fails and nothing is written; a running VM is shut
         down gracefully up to O(shutdown_timeout), then stopped; then the VM is deleted with its disks and its
         job and HA entries, and the task waits until it is gone.
@@ -98,7 +108,15 @@ options:
     description: CPU type, for example V(host) or V(x86-64-v2-AES).
     type: str
   machine:
-    description: Machine type, for example V(q35) or V(pc-i440fx-9.2).
+    description:
+      - Machine type, for example V(q35) or V(pc-i440fx-9.2), with PVE's other machine keys if wanted
+        (V(q35,viommu=intel); V(type=q35) works too). V(i440fx) is taken as PVE's V(pc). Checked against PVE's
+        machine format before any write. C(enable-s3) and C(enable-s4) need PVE 8.4 or later, C(aw-bits) PVE 9
+        (qemu-server 9.0.21 or later).
+      - PVE pins the machine version of a Windows guest when it creates it, or when O(ostype) changes to a
+        Windows type and the same write leaves C(machine) alone (V(q35) becomes V(pc-q35-10.0+pve1) with QEMU
+        10.0). A pinned version satisfies a play that names only the type
+        (V(q35), V(pc), V(virt)), so reruns change nothing and the pin stays; name a version to change it.
     type: str
   bios:
     description: Firmware.
@@ -112,9 +130,15 @@ options:
     description:
       - QEMU guest agent - V(true)/V(false), or a dict with C(enabled), C(fstrim_cloned_disks), C(freeze_fs),
         C(type). Agent options not given keep their values.
+      - C(freeze_fs) is written in the spelling the VM's config already uses (C(freeze-fs-on-backup) from PVE 8 and
+        9.0, C(freeze-fs) from 9.2); a VM without either gets C(freeze-fs) from PVE 9.2 on and C(freeze-fs-on-backup)
+        before (one C(/version) read, only when the value changes).
     type: raw
   tags:
-    description: Tags, compared as a set (order and case do not matter; PVE stores them lower-cased and sorted).
+    description: >-
+      Tags, stored and compared as PVE stores them under the datacenter's C(tag-style): lower-cased unless
+      C(case-sensitive=1), sorted unless C(ordering=config), without duplicates. Unless the tags are all lower-case
+      and sorted, the module reads C(/cluster/options) once to learn the style.
     type: list
     elements: str
   description:
@@ -246,7 +270,12 @@ options:
         default: present
   cloudinit:
     description:
-      - Cloud-init settings. When any changes, the cloud-init drive is regenerated.
+      - Cloud-init settings. When any changes on a stopped VM, the cloud-init drive is regenerated.
+      - The guest reads the drive when it boots, and PVE regenerates it at every start. A change on a
+        running VM is in the config at once but reaches the guest only at its next start or reboot; the
+        drive is then left for PVE to regenerate at that start, and this run and later ones report the keys
+        PVE shows as not yet on the drive in RV(next_boot) with RV(reboot_required); O(apply_pending=reboot)
+        reboots the VM so the guest takes them.
     type: dict
     suboptions:
       user:
@@ -269,6 +298,8 @@ options:
       ipconfig:
         description:
           - IP settings per NIC - list item N is C(ipconfigN) unless it names its C(slot).
+          - Merged into the existing C(ipconfigN) like NICs; keys the item does not name are kept, except that
+            V(ip=dhcp) drops an old C(gw) (and V(ip6=dhcp) or V(auto) an old C(gw6)) unless the item names one.
         type: list
         elements: dict
         suboptions:
@@ -293,7 +324,7 @@ options:
             choices: [present, absent]
             default: present
       nameserver:
-        description: DNS servers.
+        description: DNS servers, kept in this order (the order resolvers try them); another order is a change.
         type: list
         elements: str
       searchdomain:
@@ -314,6 +345,13 @@ options:
     description:
       - What to do with changes PVE keeps pending on a running VM. V(never) reports them (RV(pending),
         RV(reboot_required)); V(reboot) reboots the VM and waits until it runs again.
+      - PVE applies at once what it can hot-plug (with the default C(hotplug) of network, disk and usb - NIC
+        changes, new or removed scsi/virtio disks; C(memory) and C(vcpus) only with those C(hotplug) features;
+        options such as C(name), C(tags), C(onboot); an C(agent) change of C(fstrim_cloned_disks) only); those
+        are never pending. C(cores), C(sockets), C(cpu), C(machine), C(bios) and ide/sata/efidisk/tpmstate
+        changes always are. A hotplug PVE tries and that fails leaves its key pending with a warning.
+      - Cloud-init settings are never pending in PVE, but a running guest reads them only at its next boot
+        (RV(next_boot)); V(reboot) reboots for them too.
     type: str
     choices: [never, reboot]
     default: never
@@ -336,7 +374,9 @@ options:
     type: bool
     default: true
   lock_timeout:
-    description: Seconds to wait for a lock held by another operation (backup, clone, migrate) before failing.
+    description:
+      - Seconds to wait for a lock held by another operation (backup, clone, migrate) before failing.
+      - The C(suspended) lock of a hibernated VM is not waited for (see O(state)).
     type: int
     default: 60
   timeout:
@@ -436,9 +476,22 @@ pending:
   elements: str
   sample: [memory]
 reboot_required:
-  description: Whether changes are pending until a restart.
+  description:
+    - Whether the running VM needs a restart for changes to reach it - PVE keeps changes pending
+      (RV(pending)), or cloud-init settings changed that the guest reads only at its next boot (RV(next_boot)).
+    - A rerun knows both from PVE - its pending values, and the cloud-init values the drive was not made with.
   returned: unless absent
   type: bool
+next_boot:
+  description:
+    - Cloud-init keys of the running VM that its guest has not read yet - PVE applied them to the config at
+      once, but the guest reads its cloud-init drive only when it boots, and PVE makes the drive anew at the
+      start. Changed by this run or an earlier one (PVE's GET .../cloudinit shows them until that start).
+    - Empty when the VM was stopped or (re)started in the same run.
+  returned: unless absent
+  type: list
+  elements: str
+  sample: [ipconfig0, sshkeys]
 config:
   description: The VM's config after the run (pending values included; the cloud-init password masked).
   returned: unless absent

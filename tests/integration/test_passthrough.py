@@ -60,7 +60,7 @@ def test_raw_host_with_a_token_is_explained(lab, play):
     q35_vm(lab)
     run = play([task('pve_hostpci', name='gpu-vm', host=['0000:01:00'])])
     msg = run.task('t')['msg']
-    assert "only root can set 'hostpci0' config for real devices" in msg
+    assert "only root can set 'hostpci0' config for non-mapped devices" in msg
     assert 'Use a cluster PCI mapping instead' in msg and 'iac.proxmox.pve_pci_mapping' in msg
     assert 'hostpci0' not in lab.pve.vm(300).config
 
@@ -117,6 +117,56 @@ def test_bad_hostpci_input_fails_before_any_write(lab, play):
     for index, (_args, option, words) in enumerate(BAD_HOSTPCI):
         msg = run.task('bad{0}'.format(index))['msg']
         assert msg.startswith(option + ':') and words in msg, (index, msg)
+
+
+def four_gpus(lab):
+    """Three more RTX 3090 (VGA and audio) on pve1 at 05:00-07:00, next to the seeded one at 01:00."""
+    for bus, group in (('0000:05:00', 30), ('0000:06:00', 31), ('0000:07:00', 32)):
+        lab.pve.add_pci_device('pve1', bus + '.0', '0x030000', '0x10de', '0x2204', group,
+                               subsystem_vendor='0x1043', subsystem_device='0x87b3')
+        lab.pve.add_pci_device('pve1', bus + '.1', '0x040300', '0x10de', '0x1aef', group,
+                               subsystem_vendor='0x1043', subsystem_device='0x87b3')
+
+
+def test_one_mapping_backs_several_slots(lab, play):
+    """Four identical GPUs as one mapping with four entries on the node, in hostpci0-3: each slot its own task,
+    idempotent, and the VM starts (PVE gives each slot a free device of the mapping)."""
+    four_gpus(lab)
+    vm = q35_vm(lab)
+    gpus = [task('pve_hostpci', 'gpu{0}'.format(n), name='gpu-vm', mapping='gpu', slot='hostpci{0}'.format(n),
+                 pcie=True) for n in range(4)]
+    mapping = task('pve_pci_mapping', 'map', id='gpu', map=[{'node': 'pve1', 'path': bus} for bus in (
+        '0000:01:00', '0000:05:00', '0000:06:00', '0000:07:00')])
+    play([mapping]).assert_ok()
+    check = play(gpus, check=True).assert_ok()
+    assert check.writes == [] and not any(k.startswith('hostpci') for k in vm.config)
+    assert [check.task('gpu{0}'.format(n))['plan'] for n in range(2)] == [
+        ['set hostpci0 of VM 300 (gpu-vm): mapping=gpu,pcie=1'], ['set hostpci1 of VM 300 (gpu-vm): mapping=gpu,pcie=1']]
+    run = play([mapping] + gpus + [task('pve_vm', 'start', name='gpu-vm', state='started')]).assert_ok()
+    assert [vm.config.get('hostpci{0}'.format(n)) for n in range(4)] == ['mapping=gpu,pcie=1'] * 4
+    assert [run.task('gpu{0}'.format(n))['slot'] for n in range(4)] == ['hostpci0', 'hostpci1', 'hostpci2',
+                                                                        'hostpci3']
+    assert vm.status == 'running'
+    again = play([mapping] + gpus).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+    # A fifth slot would find no free device at start: refused before the write. Then absent with a slot
+    # removes that slot; without one, every slot holding the mapping.
+    fifth = task('pve_hostpci', 'gpu4', name='gpu-vm', mapping='gpu', slot='hostpci4')
+    fifth['ignore_errors'] = True
+    run = play([fifth, task('pve_vm', 'stop', name='gpu-vm', state='stopped'),
+                task('pve_hostpci', 'rm', name='gpu-vm', mapping='gpu', slot='hostpci3', state='absent')])
+    assert run.task('rm')['changed'] is True and run.task('rm')['slot'] == 'hostpci3'
+    msg = run.task('gpu4')['msg']
+    assert msg.startswith("slot: 'hostpci4' is invalid: the PCI mapping gpu has 4 devices on node pve1 and would back "
+                          '5 slots of VM 300 (gpu-vm) (hostpci0, hostpci1, hostpci2, hostpci3, hostpci4)'), msg
+    assert [p for _m, p in run.write_calls] == ['/nodes/pve1/qemu/300/status/shutdown', '/nodes/pve1/qemu/300/config']
+    assert sorted(k for k in vm.config if k.startswith('hostpci')) == ['hostpci0', 'hostpci1', 'hostpci2']
+    rest = play([task('pve_hostpci', 'rm', name='gpu-vm', mapping='gpu', state='absent')], diff=True).assert_ok()
+    assert sorted(rest.task('rm')['diff']['before']) == ['hostpci0', 'hostpci1', 'hostpci2']
+    assert not any(k.startswith('hostpci') for k in vm.config)
+    gone = play([task('pve_hostpci', 'rm', name='gpu-vm', mapping='gpu', state='absent')]).assert_ok()
+    assert gone.changed == 0 and gone.writes == []
 
 
 # ---------------------------------------------------------------------- virtiofs

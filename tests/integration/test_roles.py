@@ -58,7 +58,8 @@ def test_golden_image_builds_the_full_spec_and_reports_facts(lab, tmp_path):
     assert vm.config['virtiofs0'] == 'shared-data,cache=always'
     assert vm.config['hostpci0'] == 'mapping=gpu,pcie=1,x-vga=1' and 'size=16G' in vm.config['scsi0']
     facts = results(first, 'Facts of gi-01')['gi-01']['result']['ansible_facts']['golden_image_guest']
-    assert facts == {'vmid': vm.vmid, 'node': 'pve1', 'name': 'gi-01', 'status': 'running', 'ip': '10.20.0.31'}
+    assert facts == {'vmid': vm.vmid, 'node': 'pve1', 'name': 'gi-01', 'status': 'running', 'ip': '10.20.0.31',
+                     'reboot_required': False}
     again = role_play(lab, tmp_path, 'golden_image', ['gi-01'], role_vars, name='gi-again')
     again.assert_ok()
     assert again.changed == 0 and again.writes == []

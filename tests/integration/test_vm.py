@@ -6,6 +6,7 @@ import sys
 import pytest
 
 GOLDEN = 'debian-12-golden'
+GOLDEN_SHARED = 'debian-12-golden-shared'
 SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVtZXN0IGtleSBmb3IgdGVzdHM= admin@ci'
 
 
@@ -45,7 +46,8 @@ def test_clone_by_name_twice_gives_one_vm_and_rerun_writes_nothing(lab, play):
     second = play([task]).assert_ok()
     assert second.changed == 0 and second.writes == []
     assert len(guests_named(lab, 'web-01')) == 1
-    assert len(second.requests) <= 3, second.calls
+    # 'Web' is stored as the datacenter's tag-style says (case-sensitive or not): one GET /cluster/options more.
+    assert len(second.requests) <= 4, second.calls
 
 
 def test_check_mode_writes_nothing_and_shows_the_plan(lab, play):
@@ -74,7 +76,8 @@ def test_check_mode_on_existing_vm_plans_power_and_config(lab, play):
 
 
 def test_clone_keeps_efi_attributes_and_puts_disks_on_dotted_storage(lab, play):
-    run = play([vm_task(name='efi-01', clone=GOLDEN, storage='nfs.01', node='pve2',
+    # To another node: from the template whose volumes are on the shared nfs.01 (PVE refuses local ones).
+    run = play([vm_task(name='efi-01', clone=GOLDEN_SHARED, storage='nfs.01', node='pve2',
                         disks=[{'slot': 'scsi1', 'storage': 'nfs.01', 'size': '4G', 'format': 'qcow2'}])]).assert_ok()
     vm = guests_named(lab, 'efi-01')[0]
     assert vm.node == 'pve2' and run.task('vm')['node'] == 'pve2'
@@ -86,6 +89,32 @@ def test_clone_keeps_efi_attributes_and_puts_disks_on_dotted_storage(lab, play):
     bad = play([vm_task(name='efi-01', efidisk={'efitype': '2m'})])
     assert 'efidisk.efitype can only be set when the EFI disk is created' in bad.task('vm')['msg']
     assert bad.writes == []
+
+
+def test_clone_to_another_node_from_local_storage_is_refused_before_any_write(lab, play):
+    """PVE's clone_vm refuses a target node when a source volume is on local storage; the module says so first,
+    naming the volumes and the ways out, in check mode too."""
+    for check in (True, False):
+        run = play([vm_task(name='far-01', clone=GOLDEN, storage='nfs.01', node='pve2')], check=check)
+        msg = run.task('vm')['msg']
+        assert run.writes == [] and guests_named(lab, 'far-01') == []
+        assert msg.startswith("node: 'pve2' is invalid: PVE clones to another node only from shared storage, and "
+                              'VM 9000 (debian-12-golden) on pve1 has volumes on local storage: efidisk0 '
+                              '(local-lvm:base-9000-disk-0), ide2 (local-lvm:vm-9000-cloudinit), scsi0 '
+                              '(local-lvm:base-9000-disk-2), tpmstate0 (local-lvm:base-9000-disk-1). Nothing was '
+                              'cloned.'), msg
+        assert 'a template whose volumes are on shared storage (shared storages for VM disks: nfs.01)' in msg
+        assert 'one template per node' in msg
+    # A local target storage cannot be on another node either.
+    run = play([vm_task(name='far-02', clone=GOLDEN_SHARED, storage='local-lvm', node='pve2')])
+    assert run.writes == [] and "can't clone to non-shared storage 'local-lvm'" in run.task('vm')['msg']
+    # From shared storage: a linked clone onto pve2 works, and the rerun writes nothing.
+    task = vm_task(name='far-03', clone=GOLDEN_SHARED, full=False, node='pve2', cores=3)
+    first = play([task]).assert_ok()
+    [vm] = guests_named(lab, 'far-03')
+    assert vm.node == 'pve2' and first.task('vm')['node'] == 'pve2'
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
 
 
 def test_create_from_scratch_with_devices(lab, play):
@@ -371,4 +400,4 @@ def test_bad_input_fails_before_any_write(lab, play):
         assert result.get('failed') is True, (index, result)
         assert result['msg'].startswith(option + ':'), (index, result['msg'])
         assert words in result['msg'], (index, result['msg'])
-    assert [vm.name for vm in lab.pve.vms] == [GOLDEN]
+    assert [vm.name for vm in lab.pve.vms] == [GOLDEN, GOLDEN_SHARED]

@@ -39,7 +39,7 @@ def test_changes_produce_the_write_and_the_diff():
     assert delta.set == {'memory': 4096}
     assert delta.delete == ['description']
     assert delta.params() == {'memory': 4096, 'delete': 'description'}
-    assert delta.before == {'memory': '2048', 'description': 'old', 'tags': 'a;b'}
+    assert delta.before == {'memory': 2048, 'description': 'old', 'tags': 'a;b'}  # in the key's type, as after
     assert delta.after == {'memory': 4096, 'tags': 'a;b'}  # unchanged keys show as they are
     assert delta.changed_keys == ['description', 'memory']
 

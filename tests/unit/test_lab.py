@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError
+from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError, PveTaskError
 
 
 @pytest.fixture
@@ -17,6 +17,12 @@ def error_of(call, *args, **kwargs):
     with pytest.raises(PveApiError) as err:
         call(*args, **kwargs)
     return err.value
+
+
+def task_error_of(api, upid):
+    with pytest.raises(PveTaskError) as err:
+        api.wait_task(upid)
+    return err.value.exitstatus
 
 
 def test_seeded_topology(api):
@@ -135,7 +141,8 @@ def test_config_write_allocates_and_detaches_disks(lab, api):
 
 def test_pending_disk_delete_detaches_on_start(lab, api):
     clone_golden(api, 102)
-    api.put('/nodes/pve1/qemu/102/config', scsi1='local-lvm:1')
+    # Without disk hotplug the removal waits for the next start (qemu-server vmconfig_hotplug_pending).
+    api.put('/nodes/pve1/qemu/102/config', scsi1='local-lvm:1', hotplug='network')
     api.wait_task(api.post('/nodes/pve1/qemu/102/status/start'))
     api.put('/nodes/pve1/qemu/102/config', delete='scsi1')
     assert any(p.get('key') == 'scsi1' and p.get('delete') for p in api.get('/nodes/pve1/qemu/102/pending'))
@@ -161,11 +168,12 @@ def test_resize_as_pve(lab, api):
     assert 'size=10G' in api.get('/nodes/pve1/qemu/103/config')['scsi0']
     api.wait_task(api.put('/nodes/pve1/qemu/103/resize', disk='scsi0', size='12G'))
     assert 'size=12G' in api.get('/nodes/pve1/qemu/103/config')['scsi0']
-    assert error_of(api.put, '/nodes/pve1/qemu/103/resize', disk='scsi0', size='4G').message == \
+    # qemu-server API2/Qemu.pm resize_vm checks inside its worker: these fail the task.
+    assert task_error_of(api, api.put('/nodes/pve1/qemu/103/resize', disk='scsi0', size='4G')) == \
         'shrinking disks is not supported'
-    assert error_of(api.put, '/nodes/pve1/qemu/103/resize', disk='ide2', size='4G').message == \
+    assert task_error_of(api, api.put('/nodes/pve1/qemu/103/resize', disk='ide2', size='4G')) == \
         "you can't resize a cdrom"
-    assert error_of(api.put, '/nodes/pve1/qemu/103/resize', disk='scsi9', size='4G').message == \
+    assert task_error_of(api, api.put('/nodes/pve1/qemu/103/resize', disk='scsi9', size='4G')) == \
         "disk 'scsi9' does not exist"
 
 
@@ -189,7 +197,7 @@ def test_cloudinit_password_is_hashed_and_masked(lab, api):
 
 def test_guest_agent_answers_once_booted(lab, api):
     clone_golden(api, 106)
-    assert error_of(api.post, '/nodes/pve1/qemu/106/agent/ping').message == 'QEMU guest agent is not running'
+    assert error_of(api.post, '/nodes/pve1/qemu/106/agent/ping').message == 'VM 106 is not running'
     api.wait_task(api.post('/nodes/pve1/qemu/106/status/start'))
     assert api.post('/nodes/pve1/qemu/106/agent/ping') is not None
 
@@ -241,7 +249,7 @@ def test_raw_hostpci_is_root_only(lab, api):
     lab.pve.add_vm(402, 'pci', node='pve1')
     # The token belongs to root@pam, but PVE compares the authenticated ID: root@pam!lab is not root@pam.
     err = error_of(api.put, '/nodes/pve1/qemu/402/config', hostpci0='0000:01:00')
-    assert err.status == 500 and err.message == "only root can set 'hostpci0' config for real devices"
+    assert err.status == 500 and err.message == "only root can set 'hostpci0' config for non-mapped devices"
     api.put('/nodes/pve1/qemu/402/config', hostpci0='mapping=gpu')
     assert lab.pve.vm(402).config['hostpci0'] == 'mapping=gpu'
 

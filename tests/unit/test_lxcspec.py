@@ -32,7 +32,7 @@ def plan_for(current=None, creating=False, **kw):
 
 def test_equal_spec_is_no_change():
     plan, delta = plan_for(name='web-ct', memory='1G', cores=2, unprivileged=True, tags=['web', 'Demo'],
-                           features={'nesting': True, 'keyctl': True}, nameserver=['192.0.2.54', '192.0.2.53'],
+                           features={'nesting': True, 'keyctl': True}, nameserver=['192.0.2.53', '192.0.2.54'],
                            rootfs={'size': '8G'},
                            mounts=[{'slot': 'mp0', 'size': '4G', 'path': '/srv/data', 'backup': True},
                                    {'slot': 'mp1', 'host_path': '/srv/shared-data', 'ro': True}],
@@ -40,6 +40,11 @@ def test_equal_spec_is_no_change():
                                   'firewall': False}])
     assert not delta.changed, delta.params()
     assert plan.resizes == []
+
+
+def test_nameserver_order_is_a_change():
+    _plan, delta = plan_for(nameserver=['192.0.2.54', '192.0.2.53'])
+    assert delta.set == {'nameserver': '192.0.2.54 192.0.2.53'}
 
 
 def test_features_are_compared_as_a_whole():

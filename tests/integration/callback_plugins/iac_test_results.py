@@ -14,6 +14,7 @@ description:
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -34,8 +35,9 @@ class CallbackModule(CallbackBase):
         data = dict(result._result)
         if status == 'failed':
             data['failed'] = True
+        # t: when the result came in (the lab's request log has the same clock), to tell which task sent what.
         entry = {'task': result.task_name, 'action': result._task.action, 'host': result._host.get_name(),
-                 'status': status, 'result': data}
+                 'status': status, 'result': data, 't': time.time()}
         with open(self._path, 'a', encoding='utf-8') as out:
             out.write(json.dumps(entry, default=str) + '\n')
 

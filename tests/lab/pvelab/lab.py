@@ -15,11 +15,17 @@ from fakepve import FakePve
 from fakepve.server import error
 
 from .backup import BackupApi
+from .guests import GuestChecks
 from .hardware import HardwareApi
+from .hotplug import HotplugRules
 from .mapping import MappingApi
+from .normalize import ReadBack
 from .passthrough import PassthroughChecks
+from .pverules import PveRules
 from .qemu import QemuExtras
+from .sizes import SizeRules
 from .topology import seed
+from .vmrules import VmRules
 
 TOKEN_NAME = 'lab'
 API_PREFIX = '/api2/json'
@@ -34,7 +40,8 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(BackupApi, PassthroughChecks, QemuExtras, MappingApi, HardwareApi, FakePve):
+class LabPve(GuestChecks, PveRules, ReadBack, SizeRules, BackupApi, PassthroughChecks, VmRules, HotplugRules,
+             QemuExtras, MappingApi, HardwareApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 

@@ -3,10 +3,16 @@ PVE/QemuServer/PCI.pm parse_hostpci and parse_hostpci_devices, PVE/QemuServer/Vi
 pve-guest-common (PVE/Mapping/Dir.pm, PVE/Mapping/PCI.pm assert_valid):
 
 * a config write of a `hostpciN` with a raw `host` is refused for anyone but root@pam (API tokens too):
-  `only root can set 'hostpci0' config for real devices`; a mapping needs Mapping.Use on it;
+  `only root can set 'hostpci0' config for non-mapped devices` (qemu-server 8.0+); a mapping needs Mapping.Use
+  on it and VM.Config.HWType on the VM; `romfile` is root@pam's only;
 * a VM start fails, with PVE's words, when a virtiofs dirid has no mapping entry for the node (or its path
   is missing there), a hostpci host address is not on the node, a PCI mapping has no (valid) entry for the
-  node, or pcie=1 is set on a machine that is not q35 (and the legacy IGD rules).
+  node, or pcie=1 is set on a machine that is not q35 (and the legacy IGD rules);
+* at start each hostpciN gets its devices (PCI.pm choose_hostpci_devices, in slot order): one alternative
+  (a host address, a mapping with one entry on the node) is taken as it is - `device '<id>' assigned more than
+  once` if another slot has it; of several (a mapping with several entries on the node) the first one no
+  earlier slot uses - `could not find a free device for 'hostpciN'` if there is none. Mediated devices are
+  chosen later and share. A config write checks none of this (only the Mapping.Use privilege).
 """
 
 import re
@@ -50,12 +56,15 @@ class PassthroughChecks(object):
         if user == 'root@pam':
             return
         device = parse_props(value, 'host')
-        if device.get('host') and not device.get('mapping'):
-            raise PveError(500, "only root can set '{0}' config for real devices".format(key))
+        if device.get('host'):
+            raise PveError(500, "only root can set '{0}' config for non-mapped devices".format(key))
         if device.get('mapping'):
             self.require(user, '/mapping/pci/{0}'.format(device['mapping']), 'Mapping.Use')
+            self.require(user, '/vms/{0}'.format(vm.vmid), 'VM.Config.HWType')
         elif value is not None:
             raise PveError(500, "either 'host' or 'mapping' must be set.")
+        if 'romfile' in device:
+            raise PveError(400, 'Parameter verification failed.', {key: "only root@pam can set 'romfile' option"})
 
     async def _apply_config(self, vm, user, p):
         for key, value in p.items():
@@ -107,6 +116,31 @@ class PassthroughChecks(object):
                     return 'legacy IGD assignment is not compatible with q35'
                 if not re.search(r'02\.0$', device.get('host', '')):
                     return 'legacy IGD assignment only works for devices on host bus 00:02.0'
+        return self._choose_problem(node, config)
+
+    def _choose_problem(self, node, config):
+        """PCI.pm choose_hostpci_devices: PVE's message when the slots cannot all get their own devices."""
+        used = set()
+        for key in sorted((k for k in config if HOSTPCI_KEY.match(k)), key=lambda k: int(k[7:])):
+            device = parse_props(config[key], 'host')
+            if device.get('mdev'):
+                continue
+            if device.get('mapping'):
+                paths = [entry['path'] for entry in self.node_mapping('pci', device['mapping'], node)]
+            else:
+                paths = [device.get('host', '')]
+            alternatives = [[d['id'] for pci_id in path.split(';') for d in self.lspci(node, pci_id)]
+                            for path in paths]
+            if len(alternatives) == 1:
+                for pci_id in alternatives[0]:
+                    if pci_id in used:
+                        return "device '{0}' assigned more than once".format(pci_id)
+                    used.add(pci_id)
+                continue
+            free = [ids for ids in alternatives if not used.intersection(ids)]
+            if not free:
+                return "could not find a free device for '{0}'".format(key)
+            used.update(free[0])
         return None
 
     def _virtiofs_problem(self, node, share):

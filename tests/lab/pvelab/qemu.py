@@ -2,11 +2,13 @@
 
 * config writes allocate new disks (`storage:size`, `storage:cloudinit`) as create does, and detach a
   removed disk to the next `unusedN` instead of forgetting it; deleting an `unusedN` frees its volume;
-* `PUT .../resize` grows a disk (size in the config and on the storage), with PVE's checks and wording;
+* `PUT .../resize` is routed here and served by pverules.PveRules (its checks run inside the task, as resize_vm does);
 * `POST .../move_disk` moves a disk to another storage;
-* a clone gets its own cloud-init drive instead of sharing the source's;
-* `cipassword` is stored hashed and read back as `**********`; `PUT .../cloudinit` regenerates the drive;
-* the guest agent answers once a VM with `agent: 1` has run for `agent_boot_secs` PVE seconds.
+* a clone gets its own cloud-init drive (on the clone's target storage) instead of sharing the source's;
+* `cipassword` is stored hashed and read back as `**********`; `PUT .../cloudinit` regenerates the drive,
+  and so does every start (vm_start_nolock -> apply_cloudinit_config);
+* the guest agent answers once a VM with `agent: 1` has run for `agent_boot_secs` PVE seconds, and reports
+  the addresses the guest configured at its last boot from its cloud-init drive (see guestnet.py).
 """
 
 import hashlib
@@ -17,13 +19,14 @@ import time
 from aiohttp import web
 
 from fakepve.model import FakeVm, PveError, TaskError
-from fakepve.qemu import DRIVE_KEY, NET_MODELS, NEW_DISK, is_cdrom, join_drive, split_drive, volume_ref
-from fakepve.lxc import SIZE_UNITS, format_size
+from fakepve.qemu import DRIVE_KEY, NEW_DISK, is_cdrom, join_drive, split_drive, volume_ref
 from fakepve.routing import die, param_error
+from fakepve.storage import spec_of
+
+from .guestnet import DhcpServer, boot, cloudinit_data, has_cloudinit_drive
 
 MASKED_PASSWORD = '**********'
 UNUSED_KEY = re.compile(r'^unused\d+$')
-SIZE_ARG = re.compile(r'^(\+?)(\d+(?:\.\d+)?)([KMGT]?)$')
 
 
 def agent_enabled(config):
@@ -72,24 +75,52 @@ class LabVm(FakeVm):
         return {'interfaces': self.agent_interfaces()}
 
     def agent_interfaces(self):
-        """What network-get-interfaces reports: eth0 with the cloud-init static IP, else a DHCP-like lease
-        derived from the VMID (192.0.2.0/24 style addresses from TEST-NET ranges)."""
-        address, prefix = '198.18.{0}.{1}'.format(self.vmid // 250 % 256, self.vmid % 250 + 2), 15
-        for part in str(self.config.get('ipconfig0', '')).split(','):
-            if part.startswith('ip=') and '/' in part:
-                address, prefix = part[3:].split('/', 1)
-        mac = 'bc:24:11:00:00:01'
-        for part in str(self.config.get('net0', '')).split(','):
-            if '=' in part and part.split('=', 1)[0] in NET_MODELS:
-                mac = part.split('=', 1)[1].lower()
+        """What network-get-interfaces reports: loopback, and each NIC with what the guest configured at its
+        last boot (from its cloud-init drive as it was then, or the lab's DHCP)."""
+        if self.__dict__.get('guest_interfaces') is None:
+            self.guest_boot()
         return [{'name': 'lo', 'hardware-address': '00:00:00:00:00:00',
-                 'ip-addresses': [{'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', 'prefix': 8}]},
-                {'name': 'eth0', 'hardware-address': mac,
-                 'ip-addresses': [{'ip-address': address, 'ip-address-type': 'ipv4', 'prefix': int(prefix)}]}]
+                 'ip-addresses': [{'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', 'prefix': 8}]}] + \
+            self.guest_interfaces
 
     @agent.setter
     def agent(self, value):
         self.__dict__['agent_answers'] = value
+
+    # A start is where PVE regenerates the cloud-init drive and the guest boots from it: the lab sees it as
+    # the VM becoming running from any other state (start, reboot, HA start, create or rollback with start).
+
+    @property
+    def status(self):
+        return self.__dict__.get('status')
+
+    @status.setter
+    def status(self, value):
+        was = self.__dict__.get('status')
+        self.__dict__['status'] = value
+        if value == 'running' and was != 'running' and 'lab' in self.__dict__:
+            self.vm_started()
+
+    @property
+    def started_at(self):
+        return self.__dict__.get('started_at')
+
+    @started_at.setter
+    def started_at(self, value):
+        self.__dict__['started_at'] = value
+        if value and self.status == 'running' and 'lab' in self.__dict__:
+            self.guest_boot()  # a reset reboots the guest from the drive it has (PVE's vm_reset regenerates nothing)
+
+    def vm_started(self):
+        """qemu-server vm_start_nolock: regenerate the cloud-init drive, then the guest boots from it."""
+        if has_cloudinit_drive(self.config):
+            regenerate_cloudinit(self)
+        self.guest_boot()
+
+    def guest_boot(self):
+        """The guest (re)boots: cloud-init applies the drive as it is now."""
+        drive = self.__dict__.get('cloudinit_drive') if has_cloudinit_drive(self.config) else None
+        self.__dict__['guest_interfaces'] = boot(drive, self.config, self.lab.dhcp)
 
 
 class VmList(list):
@@ -107,6 +138,17 @@ class VmList(list):
         vm.lab = self.owner
         vm.cloudinit_generated = getattr(vm, 'cloudinit_generated', 0)
         super().append(vm)
+        if vm.status == 'running' and vm.__dict__.get('guest_interfaces') is None:
+            vm.vm_started()  # a VM the lab starts out running was started with its config
+
+
+def regenerate_cloudinit(vm):
+    """The cloud-init drive made anew from the config (PVE::QemuServer::Cloudinit::generate_cloudinit_config);
+    GET .../cloudinit then shows no pending values."""
+    vm.cloudinit_generated = getattr(vm, 'cloudinit_generated', 0) + 1
+    vm.cloudinit_snapshot = dict((k, v) for k, v in vm.config.items()
+                                 if k.startswith(('ci', 'ipconfig', 'sshkeys', 'nameserver', 'searchdomain')))
+    vm.cloudinit_drive = cloudinit_data(vm.config)
 
 
 def hash_password(password):
@@ -121,6 +163,7 @@ class QemuExtras(object):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.dhcp = DhcpServer()
         self.vms = VmList(self, self.vms)
 
     def _routes_qemu_extras(self):
@@ -176,50 +219,7 @@ class QemuExtras(object):
             if key in vm.config:
                 self._qm_free(split_drive(vm.config.pop(key))[0])
 
-    # ------------------------------------------------------------ resize and move
-
-    async def _qm_resize(self, values, user):
-        vm = self.find(values['node'], values['vmid'])
-        self.need_quorum()
-        disk = values['disk']
-        digest = values.get('digest')
-        if digest and digest != vm.digest():
-            raise PveError(500, 'checksum mismatch (file change by other user?)')
-        self._check_lock(vm)
-        if disk not in vm.config:
-            raise die("disk '{0}' does not exist".format(disk))
-        volume, props = split_drive(vm.config[disk])
-        if is_cdrom(volume, props):
-            raise die("you can't resize a cdrom")
-        sid, name = volume_ref(volume)
-        if sid is None:
-            raise die("disk '{0}' has no associated volume".format(disk))
-        found = SIZE_ARG.match(str(values['size']))
-        if not found:
-            raise param_error(size='value does not match the regex pattern')
-        relative, number, unit = found.groups()
-        amount = int(float(number) * SIZE_UNITS.get(unit or 'G', 1)) if unit else int(float(number))
-        vol = self._volumes(sid).get(name) or {}
-        current = int(vol.get('size') or 0)
-        if not current and props.get('size'):
-            current = int(float(props['size'][:-1]) * SIZE_UNITS[props['size'][-1]])
-        new = current + amount if relative else amount
-        if new < current:
-            raise die('shrinking disks is not supported')
-
-        async def body():
-            store = self.storages.get(sid, {})
-            grow = new - current
-            if 'avail' in store and grow > store['avail']:
-                raise TaskError("unable to resize volume '{0}': no space left on storage '{1}'".format(volume, sid))
-            if 'avail' in store:
-                store['avail'] -= grow
-            if name in store.get('volumes', {}):
-                store['volumes'][name]['size'] = new
-            props['size'] = format_size(new)
-            vm.config[disk] = join_drive(volume, props)
-            return 'resized {0} to {1}'.format(disk, format_size(new))
-        return await self.task(vm.node, 'resize', vm.vmid, user, body, vm=vm)
+    # ------------------------------------------------------------ move
 
     async def _qm_move_disk(self, values, user):
         vm = self.find(values['node'], values['vmid'])
@@ -259,12 +259,27 @@ class QemuExtras(object):
             for key, value in list(new.config.items()):
                 volume, props = split_drive(value) if DRIVE_KEY.match(key) else (None, {})
                 if volume and volume.split(':')[-1].endswith('cloudinit') and is_cdrom(volume, props):
-                    sid = volume_ref(volume)[0]
-                    fresh = '{0}:vm-{1}-cloudinit'.format(sid, new.vmid)
-                    self.storages[sid].setdefault('volumes', {})[fresh.split(':', 1)[1]] = {
-                        'content': 'images', 'format': 'raw', 'size': 4 * 1024 ** 2, 'vmid': new.vmid, 'ctime': 0}
+                    fresh, fmt = self._clone_cloudinit_volume(volume, new.vmid, values)
+                    dest, volname = volume_ref(fresh)
+                    self.storages[dest].setdefault('volumes', {})[volname] = {
+                        'content': 'images', 'format': fmt, 'size': 4 * 1024 ** 2, 'vmid': new.vmid, 'ctime': 0}
                     new.config[key] = join_drive(fresh, props)
         return upid
+
+    def _clone_cloudinit_volume(self, volume, newid, values):
+        """(volume id, format) of a clone's cloud-init drive. qemu-server PVE/QemuServer.pm clone_disk: the
+        drive is always copied, onto `$storage || $src_storeid` (the clone's `storage` parameter when given),
+        named vm-<newid>-cloudinit with `.<format>` on path-based storages; the format is resolve_dst_disk_format's
+        (the requested or the source's, if the target storage supports it, else the storage's default)."""
+        sid, name = volume_ref(volume)
+        dest = values.get('storage') or sid
+        store = self.storages[dest]
+        spec = spec_of(store) or {'formats': None, 'format': 'raw'}
+        fmt = values.get('format') or (self._volumes(sid).get(name) or {}).get('format') or 'raw'
+        if fmt not in (spec['formats'] or ['raw']):
+            fmt = store.get('format') or spec['format']
+        volname, fmt = self._volume_name(store, newid, fmt, 'vm-{0}-cloudinit'.format(newid))
+        return '{0}:{1}'.format(dest, volname), fmt
 
     # ------------------------------------------------------------ cloud-init
 
@@ -273,9 +288,7 @@ class QemuExtras(object):
         self._check_lock(vm)
         if not any(DRIVE_KEY.match(k) and 'cloudinit' in str(v) for k, v in vm.config.items()):
             raise die('no cloudinit drive found')
-        vm.cloudinit_generated = getattr(vm, 'cloudinit_generated', 0) + 1
-        vm.cloudinit_snapshot = dict((k, v) for k, v in vm.config.items()
-                                     if k.startswith(('ci', 'ipconfig', 'sshkeys', 'nameserver', 'searchdomain')))
+        regenerate_cloudinit(vm)  # the running guest does not notice: it reads the drive at boot
         return None
 
     async def _qm_cloudinit_pending(self, values, user):

@@ -1,4 +1,5 @@
-"""The lab's seeded cluster: two nodes, three storages, a golden template, an LXC template and PCI hardware.
+"""The lab's seeded cluster: two nodes, three storages, two golden templates (one on local-lvm, one on the
+shared nfs.01), an LXC template and PCI hardware.
 
 Everything a demo or a test needs to exist before the first play runs. Tests may add to it; nothing here
 is reached by the collection except through the API.
@@ -57,6 +58,32 @@ TEMPLATE_CONFIG = {
     'meta': 'creation-qemu=10.0.2,ctime=1760000000',
 }
 
+# The same golden image on the shared storage: PVE clones to another node only from shared storage
+# (qemu-server API2/Qemu.pm clone_vm), so a VM on pve2 is cloned from this one. File-based storage: the
+# volumes live in a <vmid>/ directory, qcow2 except the TPM state (always raw).
+SHARED_TEMPLATE_VMID = 9001
+SHARED_TEMPLATE_NAME = 'debian-12-golden-shared'
+SHARED_TEMPLATE_STORAGE = 'nfs.01'
+
+SHARED_TEMPLATE_VOLUMES = {
+    '9001/base-9001-disk-0.qcow2': ('qcow2', 528 * KIB),   # efidisk0
+    '9001/base-9001-disk-1.raw': ('raw', 4 * MIB),         # tpmstate0
+    '9001/base-9001-disk-2.qcow2': ('qcow2', 8 * GIB),     # scsi0
+    '9001/vm-9001-cloudinit.qcow2': ('qcow2', 4 * MIB),    # the cloud-init drive
+}
+
+SHARED_TEMPLATE_CONFIG = dict(
+    TEMPLATE_CONFIG,
+    name=SHARED_TEMPLATE_NAME,
+    efidisk0='nfs.01:9001/base-9001-disk-0.qcow2,efitype=4m,pre-enrolled-keys=1,size=528K',
+    tpmstate0='nfs.01:9001/base-9001-disk-1.raw,size=4M,version=v2.0',
+    scsi0='nfs.01:9001/base-9001-disk-2.qcow2,discard=on,iothread=1,size=8G,ssd=1',
+    ide2='nfs.01:9001/vm-9001-cloudinit.qcow2,media=cdrom',
+    net0='virtio=BC:24:11:9A:00:02,bridge=vmbr0',
+    smbios1='uuid=6d1f2f8e-3a57-4c7e-9d59-90a2b1c0f002',
+    vmgenid='1c1e0f7a-54b6-4fb3-8d0a-5f1f6a1b9001',
+)
+
 # Directories that exist on every node (PVE checks a directory mapping's path on the node it runs on).
 NODE_DIRS = ('/srv/shared-data', '/srv/datasets', '/srv/scratch', '/mnt/media')
 
@@ -95,6 +122,13 @@ def seed(pve):
         volumes[volname] = {'content': 'images', 'format': 'raw', 'size': size, 'vmid': TEMPLATE_VMID, 'ctime': 0}
     pve.storages['local-lvm']['avail'] -= sum(TEMPLATE_VOLUMES.values())
     pve.add_vm(TEMPLATE_VMID, TEMPLATE_NAME, node='pve1', config=dict(TEMPLATE_CONFIG), template=True)
+    shared = pve.storages[SHARED_TEMPLATE_STORAGE]
+    for volname, (fmt, size) in SHARED_TEMPLATE_VOLUMES.items():
+        shared.setdefault('volumes', {})[volname] = {'content': 'images', 'format': fmt, 'size': size,
+                                                     'vmid': SHARED_TEMPLATE_VMID, 'ctime': 0}
+    shared['avail'] -= sum(size for _fmt, size in SHARED_TEMPLATE_VOLUMES.values())
+    pve.add_vm(SHARED_TEMPLATE_VMID, SHARED_TEMPLATE_NAME, node='pve1', config=dict(SHARED_TEMPLATE_CONFIG),
+               template=True)
     pve.store_file('local', LXC_TEMPLATE, 120 * MIB, content='vztmpl')
     for node, pci_id, cls, vendor, device, group, extra in PCI_DEVICES:
         pve.add_pci_device(node, pci_id, cls, vendor, device, group, **extra)
