@@ -45,6 +45,16 @@ def table_rows(text):
     return rows
 
 
+def test_every_table_line_parses():
+    """A row with a stray `|` would be skipped by the checks below: every table line has the legend's two
+    cells or the truth table's five."""
+    widths = {}
+    for number, line in enumerate(doc_text().splitlines(), 1):
+        if line.startswith('|') and not line.startswith('|---'):
+            widths[number] = len(re.split(r'(?<!\\)\|', line.strip())[1:-1])
+    assert {n: w for n, w in widths.items() if w not in (2, 5)} == {}
+
+
 # ------------------------------------------------------------------ a. named tests exist
 
 REFERENCE = re.compile(r'(?P<path>(?<![\w/])(?:tests/(?:unit|integration)/)?test_\w+\.py)?::(?P<name>test_[\w\[\]-]*)')
