@@ -67,7 +67,7 @@ class CtRun(GuestRun):
         """What PVE refuses to anyone but the user root@pam, whatever their privileges: bind and device mount
         points, and on an unprivileged container changing a feature flag other than nesting (on a privileged one
         any flag). Checked before any write."""
-        delta = compare(plan.desired, current, plan.fields())
+        delta = compare(plan.desired, current, plan.fields(), creating=not current)  # {} while creating
         options = dict((m['slot'], m['option']) for m in self.spec.mounts)
         for slot in sorted(k for k in delta.set if k == 'rootfs' or re.match(r'^mp\d+$', k)):
             volume = str(LXC_MOUNT.parse(delta.set[slot]).get('volume') or '')

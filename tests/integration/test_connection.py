@@ -54,7 +54,7 @@ def test_tls_is_verified_by_default(lab, play):
     ('api_host', '127.0.0.1:8006', 'api_port'),
 ])
 def test_bad_connection_settings_fail_naming_the_option_before_any_request(lab, play, tmp_path, setting, value,
-                                                                          words):
+                                                                           words):
     conn = lab.connection()
     if setting == 'ca_path':
         (tmp_path / 'not-a-cert.pem').write_text('hello\n')

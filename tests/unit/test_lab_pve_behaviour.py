@@ -304,6 +304,34 @@ def test_template_conversion_checks(lab, api):
 
 # ---------------------------------------------------------------------- LXC
 
+def test_lxc_create_defaults_as_create_vm(lab, api):
+    """pve-container src/PVE/API2/LXC.pm create_vm: `unprivileged` defaults to 1 and is stored only when 1 (a
+    privileged container has no key); a privileged create needs Sys.Modify on `/`; without `rootfs` the
+    container gets `<storage>:4` (`storage` default `local`), and mount points without `rootfs` are refused
+    (`mount points configured, but 'rootfs' not set - aborting`); `password` is never stored."""
+    template = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst'
+    api.wait_task(api.post('/nodes/pve1/lxc', vmid=310, ostemplate=template, hostname='ct-310',
+                           storage='local-lvm', password='secret-pw'))
+    config = api.get('/nodes/pve1/lxc/310/config')
+    assert config['unprivileged'] == 1 and config['rootfs'].startswith('local-lvm:vm-310-disk-')
+    assert 'size=4G' in config['rootfs'] and 'password' not in config
+    api.wait_task(api.post('/nodes/pve1/lxc', vmid=311, ostemplate=template, hostname='ct-311',
+                           storage='local-lvm', unprivileged=0))
+    assert 'unprivileged' not in api.get('/nodes/pve1/lxc/311/config')
+    assert error_of(api.post, '/nodes/pve1/lxc', vmid=312, ostemplate=template, hostname='ct-312',
+                    mp0='local-lvm:1,mp=/data').message == "mount points configured, but 'rootfs' not set - aborting"
+    lab.pve.apitokens['ops@pve!t'] = 'secret-ops'
+    for path, priv in (('/vms', 'VM.Allocate'), ('/storage', 'Datastore.AllocateSpace'),
+                       ('/storage', 'Datastore.Audit')):
+        lab.pve.grant('ops@pve', path, priv)
+    conn = lab.connection()
+    ops = PveClient(conn['api_host'], 'ops@pve', token_id='t', token_secret='secret-ops', port=conn['api_port'],
+                    ca_path=conn['ca_path'])
+    err = error_of(ops.post, '/nodes/pve1/lxc', vmid=313, ostemplate=template, hostname='ct-313',
+                   storage='local-lvm', unprivileged=0)
+    assert (err.status, err.message) == (403, 'Permission check failed (/, Sys.Modify)')
+
+
 def test_lxc_digest_mismatch_has_its_own_wording(lab, api):
     """pve-container src/PVE/API2/LXC/Config.pm update_vm, pve-common PVE/Tools.pm assert_if_modified:
     a stale digest on a container is `detected modified configuration - file changed by other user? Try

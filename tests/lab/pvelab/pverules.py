@@ -41,7 +41,7 @@ def current_memory(value):
     """MiB of a VM's `memory` ([current=]<MiB>); PVE's default 512 when unset (QemuServer/Memory.pm)."""
     if value in (None, ''):
         return 512
-    return int(split_props(str(value))[1].get('current') or str(value).split(',')[0])
+    return int(split_props(str(value))[1].get('current') or str(value).split(',', maxsplit=1)[0])
 
 
 class PveRules(object):

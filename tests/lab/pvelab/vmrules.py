@@ -80,7 +80,7 @@ def running_machine(config):
     if base in ('pc', 'q35'):
         version = '.'.join(QEMU_VERSION.split('.')[:2])
         return '{0}-{1}+pve{2}'.format('pc-i440fx' if base == 'pc' else 'pc-q35', version,
-                                        PVE_MACHINE_VERSION.get(version, 0))
+                                       PVE_MACHINE_VERSION.get(version, 0))
     return base if re.search(r'\+pve\d+$', base) else base + '+pve0'
 
 
@@ -134,7 +134,7 @@ class VmRules(object):
                 return False
             props = split_drive(config[_key])[1]
             if not is_cdrom(volume, props) and not self.allowed(user, '/storage/' + (storage or sid),
-                                                                 'Datastore.AllocateSpace'):
+                                                                'Datastore.AllocateSpace'):
                 return False
         return True
 
@@ -205,7 +205,7 @@ class VmRules(object):
             name = 'vm-{0}-state-suspend-{1}'.format(vm.vmid, time.strftime('%Y-%m-%d'))
             if store.get('path'):
                 name += '.raw'
-            memory = int(str(vm.config.get('memory', 512)).split(',')[0].split('=')[-1])
+            memory = int(str(vm.config.get('memory', 512)).split(',', maxsplit=1)[0].split('=')[-1])
             size = (memory * 2 + 500) * 1024 ** 2
             store.setdefault('volumes', {})[name] = {'content': 'images', 'format': 'raw', 'size': size,
                                                      'vmid': vm.vmid, 'ctime': int(time.time())}
