@@ -192,7 +192,8 @@ class TicketAuth(ProxmoxHTTPAuth):
     ticket is an hour old), logging in through the client's own session: proxmoxer's login would go out
     on a bare connection without the client's certificate pinning and retries."""
 
-    def __init__(self, client):  # pylint: disable=super-init-not-called - proxmoxer's logs in at once
+    # proxmoxer's __init__ logs in at once, on a bare connection: this one logs in on the first request instead.
+    def __init__(self, client):  # pylint: disable=super-init-not-called
         ProxmoxHTTPAuthBase.__init__(self, timeout=client.timeout, verify_ssl=client.verify)
         self.client = client
         self.username = client.user

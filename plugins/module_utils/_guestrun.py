@@ -494,8 +494,8 @@ class GuestRun(object):
                     raise
                 # PVE wrote the change and applied the rest; these keys wait for the next start.
                 self.module.warn('{0}: PVE could not hot-plug {1} ({2}); the change stays pending until the '
-                                         'guest restarts'.format(guest.label, ', '.join(sorted(exc.errors)), '; '.join(
-                                             '{0}: {1}'.format(k, v) for k, v in sorted(exc.errors.items()))))
+                                 'guest restarts'.format(guest.label, ', '.join(sorted(exc.errors)), '; '.join(
+                                     '{0}: {1}'.format(k, v) for k, v in sorted(exc.errors.items()))))
 
         def reread():
             nonlocal plan, delta, digest
@@ -634,8 +634,8 @@ class GuestRun(object):
                 self.pending = {}
         if self.next_boot:
             self.module.warn('{0} runs: PVE applied {1}, but the guest reads them from its cloud-init drive '
-                                     'only at its next boot, when PVE makes the drive anew (state: restarted or '
-                                     'apply_pending: reboot does that)'.format(guest.label, ', '.join(self.next_boot)))
+                             'only at its next boot, when PVE makes the drive anew (state: restarted or '
+                             'apply_pending: reboot does that)'.format(guest.label, ', '.join(self.next_boot)))
         self.after_power()
         config = self.result_config(dict(current))
         self.module.exit(changed=self.changed, vmid=guest.vmid, node=guest.node,

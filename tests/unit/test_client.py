@@ -2,7 +2,6 @@
 
 import itertools
 import os
-import socket
 import time
 
 import certifi
