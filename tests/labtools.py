@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.environ.get('IAC_TEST_COLLECTIONS', os.path.join(ROOT, 'build', 'collections'))
 INSTALLED = os.path.join(COLLECTIONS, 'ansible_collections', 'iac', 'proxmox')
@@ -124,3 +126,19 @@ def run_playbook(lab, tmp_path, playbook, check=False, diff=False, env=None, arg
     if results_file.exists():
         results = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]
     return PlayRun(proc.returncode, proc.stdout, proc.stderr, results, lab.pve.api_requests(mark) if lab else [])
+
+
+def error_of(call, *args, **kwargs):
+    """The PveApiError that call(*args, **kwargs) raises (the test fails if it raises none)."""
+    from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError
+    with pytest.raises(PveApiError) as err:
+        call(*args, **kwargs)
+    return err.value
+
+
+def task_error_of(api, upid):
+    """The exit status of the task `upid`, which must fail."""
+    from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveTaskError
+    with pytest.raises(PveTaskError) as err:
+        api.wait_task(upid)
+    return err.value.exitstatus

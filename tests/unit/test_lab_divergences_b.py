@@ -3,10 +3,9 @@
 Each test names the PVE source file and function whose behaviour it checks.
 """
 
-import pytest
 
 from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError, PveTaskError
+from labtools import error_of, task_error_of
 
 
 def client(lab, auth='token', user=None, token=None, secret=None, password=None):
@@ -19,23 +18,6 @@ def client(lab, auth='token', user=None, token=None, secret=None, password=None)
                          ca_path=conn['ca_path'])
     return PveClient(conn['api_host'], conn['api_user'], token_id=conn['api_token_id'],
                      token_secret=conn['api_token_secret'], port=conn['api_port'], ca_path=conn['ca_path'])
-
-
-@pytest.fixture
-def api(lab):
-    return client(lab)
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(PveApiError) as err:
-        call(*args, **kwargs)
-    return err.value
-
-
-def task_error_of(api, upid):
-    with pytest.raises(PveTaskError) as err:
-        api.wait_task(upid)
-    return err.value.exitstatus
 
 
 def clone_golden(api, newid):

@@ -5,20 +5,7 @@ import time
 import pytest
 
 from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError
-
-
-@pytest.fixture
-def api(lab):
-    conn = lab.connection()
-    return PveClient(conn['api_host'], conn['api_user'], token_id=conn['api_token_id'],
-                     token_secret=conn['api_token_secret'], port=conn['api_port'], ca_path=conn['ca_path'])
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(PveApiError) as err:
-        call(*args, **kwargs)
-    return err.value
+from labtools import error_of
 
 
 def add_privileged_template(lab, vmid=910, name='priv-tmpl'):

@@ -4,22 +4,9 @@ does, never echoed from the request."""
 import pytest
 
 from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError
+from labtools import error_of
 
 TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst'
-
-
-@pytest.fixture
-def api(lab):
-    conn = lab.connection()
-    return PveClient(conn['api_host'], conn['api_user'], token_id=conn['api_token_id'],
-                     token_secret=conn['api_token_secret'], port=conn['api_port'], ca_path=conn['ca_path'])
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(PveApiError) as err:
-        call(*args, **kwargs)
-    return err.value
 
 
 def clone_golden(api, newid, **extra):

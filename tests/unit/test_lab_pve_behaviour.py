@@ -5,29 +5,9 @@ Each test names the PVE source file and function whose behaviour it checks. Only
 so in its lab column instead.
 """
 
-import pytest
 
 from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError, PveTaskError
-
-
-@pytest.fixture
-def api(lab):
-    conn = lab.connection()
-    return PveClient(conn['api_host'], conn['api_user'], token_id=conn['api_token_id'],
-                     token_secret=conn['api_token_secret'], port=conn['api_port'], ca_path=conn['ca_path'])
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(PveApiError) as err:
-        call(*args, **kwargs)
-    return err.value
-
-
-def task_error_of(api, upid):
-    with pytest.raises(PveTaskError) as err:
-        api.wait_task(upid)
-    return err.value.exitstatus
+from labtools import error_of, task_error_of
 
 
 def clone_golden(api, newid, **extra):

@@ -3,21 +3,7 @@ qemu-server has it; wording included."""
 
 import pytest
 
-from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError
-
-
-@pytest.fixture
-def api(lab):
-    conn = lab.connection()
-    return PveClient(conn['api_host'], conn['api_user'], token_id=conn['api_token_id'],
-                     token_secret=conn['api_token_secret'], port=conn['api_port'], ca_path=conn['ca_path'])
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(PveApiError) as err:
-        call(*args, **kwargs)
-    return err.value
+from labtools import error_of
 
 
 # ---------------------------------------------------------------------- clone to another node
