@@ -142,3 +142,24 @@ def task_error_of(api, upid):
     with pytest.raises(PveTaskError) as err:
         api.wait_task(upid)
     return err.value.exitstatus
+
+
+def add_privileged_template(lab, vmid=910, name='priv-tmpl'):
+    """A privileged container template: PVE writes no `unprivileged` key for a privileged container."""
+    config = {'hostname': name, 'memory': 512, 'swap': 512, 'ostype': 'debian', 'arch': 'amd64',
+              'rootfs': 'local-lvm:base-{0}-disk-0,size=8G'.format(vmid),
+              'net0': 'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:20:10,ip=dhcp,type=veth'}
+    return lab.pve.add_ct(vmid, name, node='pve1', config=config, template=True, defaults=False)
+
+
+def four_gpus(lab):
+    """Three more RTX 3090 (VGA and audio) on pve1 at 05:00-07:00, next to the seeded one at 01:00, each in its own
+    IOMMU group. Returns the `map` entries of a PCI mapping over all four."""
+    for bus, group in (('0000:05:00', 30), ('0000:06:00', 31), ('0000:07:00', 32)):
+        lab.pve.add_pci_device('pve1', bus + '.0', '0x030000', '0x10de', '0x2204', group,
+                               subsystem_vendor='0x1043', subsystem_device='0x87b3')
+        lab.pve.add_pci_device('pve1', bus + '.1', '0x040300', '0x10de', '0x1aef', group,
+                               subsystem_vendor='0x1043', subsystem_device='0x87b3')
+    groups = {'0000:01:00': 14, '0000:05:00': 30, '0000:06:00': 31, '0000:07:00': 32}
+    return ['id=10de:2204,iommugroup={0},node=pve1,path={1},subsystem-id=1043:87b3'.format(group, path)
+            for path, group in sorted(groups.items())]

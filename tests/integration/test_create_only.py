@@ -1,15 +1,8 @@
 """Create-only and read-only guest keys: never written to an existing guest; a clone keeps its source's
 value; a play asking another value fails before any write (issue 12 row 1)."""
 
+from labtools import add_privileged_template
 from test_lxc import containers, ct_task
-
-
-def add_privileged_template(lab, vmid=910, name='priv-tmpl'):
-    """A privileged container template: PVE writes no `unprivileged` key for a privileged container."""
-    config = {'hostname': name, 'memory': 512, 'swap': 512, 'ostype': 'debian', 'arch': 'amd64',
-              'rootfs': 'local-lvm:base-{0}-disk-0,size=8G'.format(vmid),
-              'net0': 'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:20:10,ip=dhcp,type=veth'}
-    return lab.pve.add_ct(vmid, name, node='pve1', config=config, template=True, defaults=False)
 
 
 def test_clone_of_a_privileged_template_keeps_it_privileged(lab, play):

@@ -1,5 +1,6 @@
 """pve_virtiofs, pve_hostpci and pve_pci_mapping end to end against the lab's node hardware."""
 
+from labtools import four_gpus
 from test_vm import add_vm
 
 
@@ -117,15 +118,6 @@ def test_bad_hostpci_input_fails_before_any_write(lab, play):
     for index, (_args, option, words) in enumerate(BAD_HOSTPCI):
         msg = run.task('bad{0}'.format(index))['msg']
         assert msg.startswith(option + ':') and words in msg, (index, msg)
-
-
-def four_gpus(lab):
-    """Three more RTX 3090 (VGA and audio) on pve1 at 05:00-07:00, next to the seeded one at 01:00."""
-    for bus, group in (('0000:05:00', 30), ('0000:06:00', 31), ('0000:07:00', 32)):
-        lab.pve.add_pci_device('pve1', bus + '.0', '0x030000', '0x10de', '0x2204', group,
-                               subsystem_vendor='0x1043', subsystem_device='0x87b3')
-        lab.pve.add_pci_device('pve1', bus + '.1', '0x040300', '0x10de', '0x1aef', group,
-                               subsystem_vendor='0x1043', subsystem_device='0x87b3')
 
 
 def test_one_mapping_backs_several_slots(lab, play):

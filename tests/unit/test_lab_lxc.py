@@ -5,15 +5,7 @@ import time
 import pytest
 
 from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
-from labtools import error_of
-
-
-def add_privileged_template(lab, vmid=910, name='priv-tmpl'):
-    """A privileged container template: PVE writes no `unprivileged` key for a privileged container."""
-    config = {'hostname': name, 'memory': 512, 'swap': 512, 'ostype': 'debian', 'arch': 'amd64',
-              'rootfs': 'local-lvm:base-{0}-disk-0,size=8G'.format(vmid),
-              'net0': 'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:20:10,ip=dhcp,type=veth'}
-    return lab.pve.add_ct(vmid, name, node='pve1', config=config, template=True, defaults=False)
+from labtools import add_privileged_template, error_of
 
 
 def test_unprivileged_is_read_only_after_creation(lab, api):

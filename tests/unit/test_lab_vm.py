@@ -3,7 +3,7 @@ qemu-server has it; wording included."""
 
 import pytest
 
-from labtools import error_of
+from labtools import error_of, four_gpus
 
 
 # ---------------------------------------------------------------------- clone to another node
@@ -118,18 +118,6 @@ def test_hibernate_then_start_resumes(lab, api):
 
 
 # ---------------------------------------------------------------------- several hostpci slots on one mapping
-
-def four_gpus(lab):
-    """Three more RTX 3090 (VGA and audio) on pve1 at 05:00-07:00, next to the seeded one at 01:00, each its own IOMMU group."""
-    for bus, group in (('0000:05:00', 30), ('0000:06:00', 31), ('0000:07:00', 32)):
-        lab.pve.add_pci_device('pve1', bus + '.0', '0x030000', '0x10de', '0x2204', group,
-                               subsystem_vendor='0x1043', subsystem_device='0x87b3')
-        lab.pve.add_pci_device('pve1', bus + '.1', '0x040300', '0x10de', '0x1aef', group,
-                               subsystem_vendor='0x1043', subsystem_device='0x87b3')
-    groups = {'0000:01:00': 14, '0000:05:00': 30, '0000:06:00': 31, '0000:07:00': 32}
-    return ['id=10de:2204,iommugroup={0},node=pve1,path={1},subsystem-id=1043:87b3'.format(group, path)
-            for path, group in sorted(groups.items())]
-
 
 def test_hostpci_slots_sharing_a_mapping_get_a_device_each_at_start(lab, api):
     """qemu-server src/PVE/QemuServer/PCI.pm choose_hostpci_devices: a mapping with several entries on the node
