@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 
 from ._checks import check_node_name, check_storage
-from ._diff import ABSENT, AS_STORED, CREATE_ONLY, DiffError, compare, tags_need_style
+from ._diff import AS_STORED, CREATE_ONLY, DiffError, compare, tags_need_style
 from ._errors import PveApiError, PveError, PveTaskError, ValidationError, is_hotplug_problem
 from ._guest import (QEMU, Guest, GuestState, allocate_vmid, check_guest_name, destroy, find_guest, find_guest_state,
                      is_denied, is_vmid_collision, list_guests, read_config, read_pending, read_state, read_status,
@@ -40,36 +40,6 @@ def read_tag_style(client):
     if isinstance(style, str):
         style = PropFormat('tag-style').parse(style)
     return style
-
-
-class ConfigPlan(object):
-    """What a spec asks of a config: keys to converge, and the actions a config write cannot do."""
-
-    def __init__(self, field_for):
-        self.field_for = field_for
-        self.desired = {}
-        self.resizes = []      # (slot, new size in bytes, current size or None)
-        self.moves = []        # (slot, target storage)
-        self.detached = []     # (slot, volume) removed with state: absent (purge_volumes deletes them)
-        self.storages = {}     # storage new volumes go to -> the option that names it (checked before any write)
-        self.new_volumes = []  # slots whose value allocates a volume
-        self.cloudinit_keys = []
-
-    def want(self, key, value):
-        self.desired[key] = value
-
-    def detach(self, slot, volume=None):
-        """Remove the slot; its volume (if any) stays as an unused volume, listed for purge_volumes."""
-        self.want(slot, ABSENT)
-        if volume:
-            self.detached.append((slot, volume))
-
-    def add_volume(self, slot, storage, option):
-        self.new_volumes.append(slot)
-        self.storages.setdefault(storage, option)
-
-    def fields(self):
-        return dict((key, self.field_for(key)) for key in self.desired)
 
 
 class GuestRun(object):

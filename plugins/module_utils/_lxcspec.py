@@ -19,7 +19,7 @@ from ._checks import (as_memory, as_words, check_abs_path, check_bridge, check_g
 from ._diff import (ABSENT, CREATE_ONLY, DiffError, Field, as_bool, as_int, as_number, as_str, comment_text,
                     props_normalizer, tags_field)
 from ._errors import ValidationError
-from ._guestrun import ConfigPlan
+from ._plan import ConfigPlan
 from ._propstring import LXC_FEATURES, LXC_MOUNT, LXC_NET, LXC_ROOTFS, STARTUP, format_size, parse_size, split_volume_id
 
 NET_SLOT = re.compile(r'^net(?:[0-9]|[12][0-9]|3[01])$')

@@ -22,7 +22,7 @@ from ._diff import (ABSENT, DiffError, Field, as_bool, as_int, as_number, as_str
 from ._errors import ValidationError
 from ._checks import (as_memory, as_words, check_bridge, check_gateway, check_ip, check_mac, check_nameservers,
                       check_size, check_storage, check_tags, gib_text, words_text, KIB)
-from ._guestrun import ConfigPlan
+from ._plan import ConfigPlan
 from ._propstring import (AGENT, BOOT, DRIVE, IPCONFIG, NET, NET_MODELS, PropFormat, format_size, parse_size,
                           split_volume_id)
 
