@@ -5,19 +5,17 @@
 
 A module describes each key it manages with a `Field`: how to normalize a value so that equal things
 compare equal (PVE sends numbers as strings, booleans as 1/0, sizes as '32G', tag lists in its own
-order), and how to compare (strict, grow-only, create-time-only). `compare` then yields a `Delta`:
-the keys to set (with the exact values to send), the keys to delete, and before/after dicts with
-secrets masked. Keys the play does not mention are never touched.
+order), and how to compare (strict, create-time-only; volumes that only grow are _specbase.plan_grow).
+`compare` then yields a `Delta`: the keys to set (with the exact values to send), the keys to delete, and
+before/after dicts with secrets masked. Keys the play does not mention are never touched.
 """
 
 from __future__ import annotations
 
 import re
 
-from ._propstring import parse_size
 
 STRICT = 'strict'
-GROW = 'grow'
 CREATE_ONLY = 'create_only'
 MASK = '********'
 MASK_CHANGED = '******** (changed)'
@@ -108,15 +106,6 @@ def comment_text(kind):
     return normalize
 
 
-def as_size(value):
-    """'32G', 34359738368, '32768M' -> bytes."""
-    return parse_size(value)
-
-
-def as_lower(value):
-    return str(value).strip().lower()
-
-
 TAG_SPLIT = re.compile(r'[;,\s]+')
 
 
@@ -182,13 +171,6 @@ def tags_field(style):
     return Field(lambda v: unique_tags(v, style), render=lambda v: ';'.join(unique_tags(v, style)))
 
 
-def as_set(value):
-    """An order-free collection of strings ('a;b' or a list)."""
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return frozenset(str(v) for v in value)
-    return frozenset(v for v in str(value or '').split(';') if v)
-
-
 def props_normalizer(fmt, subkeys=None, defaults=None, ignore=()):
     """A normalizer for a property-string value: parse it and normalize each key it holds.
 
@@ -242,8 +224,8 @@ class Field(object):
     """How one key is compared.
 
     normalize: maps a value (desired or current) to something comparable.
-    mode: STRICT (differs -> write), GROW (may only increase; a decrease is a DiffError), CREATE_ONLY
-      (can only be set when the resource is created; a difference later is a DiffError).
+    mode: STRICT (differs -> write), CREATE_ONLY (can only be set when the resource is created; a difference
+      later is a DiffError).
     secret: the value is never shown (before/after show a mask).
     render: turns the desired value into what is sent (default: the value as given).
     default: the value PVE uses when the key is absent, so `onboot: false` equals no `onboot` key.
@@ -285,15 +267,6 @@ class Delta(object):
             out['delete'] = ','.join(self.delete)
         return out
 
-    def merge(self, other):
-        """Fold another delta (e.g. of a device list) into this one."""
-        self.set.update(other.set)
-        self.delete.extend(k for k in other.delete if k not in self.delete)
-        self.before.update(other.before)
-        self.after.update(other.after)
-        self.changed_keys.extend(k for k in other.changed_keys if k not in self.changed_keys)
-        return self
-
 
 def _shown(field, value, changed):
     """A value as diff mode shows it: masked if secret; else in the key's own type on both sides (PVE sends
@@ -319,7 +292,7 @@ def _shown(field, value, changed):
 def compare(desired, current, fields, creating=False):
     """Compare desired (key -> value, ABSENT, or None for "not managed") with current (PVE's values).
 
-    Returns a Delta. Raises DiffError when a GROW key would shrink or a CREATE_ONLY key would change.
+    Returns a Delta. Raises DiffError when a CREATE_ONLY key would change.
     """
     delta = Delta()
     current = current or {}
@@ -354,9 +327,6 @@ def compare(desired, current, fields, creating=False):
             raise DiffError(key, '{0} can only be set when the resource is created (current: {1}, '
                                  'desired: {2})'.format(key, _shown(field, current_value, False),
                                                         _shown(field, want, False)))
-        if changed and have is not None and not creating:
-            if field.mode == GROW and want_n < have_n:
-                raise DiffError(key, '{0} can only grow: current {1}, desired {2}'.format(key, have, want))
         if changed:
             delta.set[key] = field.render(want) if field.render else want
             delta.changed_keys.append(key)

@@ -10,6 +10,7 @@ a pending read per running guest, an agent or interfaces read per running guest)
 from __future__ import annotations
 
 from ._checks import check_node_name, check_tags
+from ._dev_cloudinit import mask_secrets
 from ._diff import as_tags
 from ._errors import PveApiError
 from ._guest import Guest, check_guest_name, guest_addresses, list_guests, read_pending
@@ -53,9 +54,7 @@ def guest_facts(client, item, config=True, pending=True, addresses=False):
                 effective, waiting = client.get(guest.path + '/config') or {}, {}
                 effective.pop('digest', None)
             if config:
-                if 'cipassword' in effective:
-                    effective['cipassword'] = '********'
-                facts['config'] = effective
+                facts['config'] = mask_secrets(effective)
                 facts['protection'] = str(effective.get('protection', '0')) in ('1', 'true')
             if pending:
                 facts['pending'] = waiting

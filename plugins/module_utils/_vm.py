@@ -12,7 +12,9 @@ from ._diff import compare
 from ._errors import ValidationError
 from ._guest import QEMU, Guest, allocate_vmid, guest_addresses, wait_for_agent, write_guest
 from ._guestrun import GuestRun, clean
-from ._vmspec import VmSpec, clone_preview, clone_volumes, drive_slots, is_drive_key
+from ._dev_cloudinit import mask_secrets
+from ._dev_disk import clone_volumes, drive_slots, is_drive_key
+from ._vmspec import VmSpec, clone_preview
 
 
 class VmRun(GuestRun):
@@ -120,9 +122,7 @@ class VmRun(GuestRun):
         self.extra_result.update(ip=addresses[0] if addresses else None, ip_addresses=addresses)
 
     def result_config(self, config):
-        if 'cipassword' in config:
-            config['cipassword'] = '********'
-        return config
+        return mask_secrets(config)
 
     def create_from_scratch(self):
         p = self.params

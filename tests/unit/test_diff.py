@@ -9,7 +9,6 @@ FIELDS = {
     'memory': d.Field(d.as_int),
     'onboot': d.Field(d.as_bool, default=0),
     'tags': d.Field(d.as_tags, render=d.format_tags),
-    'size': d.Field(d.as_size, mode=d.GROW),
     'unprivileged': d.Field(d.as_bool, mode=d.CREATE_ONLY, default=0),
     'cipassword': d.Field(d.as_str, secret=True),
     'description': d.Field(d.as_text),
@@ -18,9 +17,9 @@ FIELDS = {
 
 
 def test_equal_after_normalization_is_no_change():
-    current = {'memory': '2048', 'onboot': '1', 'tags': 'db;web', 'size': '32G', 'description': 'x\n',
+    current = {'memory': '2048', 'onboot': '1', 'tags': 'db;web', 'description': 'x\n',
                'net0': 'virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1,tag=10'}
-    desired = {'memory': 2048, 'onboot': True, 'tags': ['Web', 'db'], 'size': 32 * 1024 ** 3, 'description': 'x',
+    desired = {'memory': 2048, 'onboot': True, 'tags': ['Web', 'db'], 'description': 'x',
                'net0': {'model': 'virtio', 'macaddr': 'BC:24:11:00:00:01', 'bridge': 'vmbr0', 'firewall': True,
                         'tag': '10'}}
     delta = d.compare(desired, current, FIELDS)
@@ -57,14 +56,6 @@ def test_absent_of_missing_key_is_no_change():
 def test_tags_render_in_pve_order():
     delta = d.compare({'tags': ['Web', 'db', 'web']}, {}, FIELDS)
     assert delta.set == {'tags': 'db;web'}
-
-
-def test_grow_only_refuses_to_shrink():
-    with pytest.raises(d.DiffError) as err:
-        d.compare({'size': '16G'}, {'size': '32G'}, FIELDS)
-    assert err.value.key == 'size'
-    assert 'can only grow' in err.value.message
-    assert d.compare({'size': '64G'}, {'size': '32G'}, FIELDS).set == {'size': '64G'}
 
 
 def test_create_only_refuses_later_changes_but_allows_creation():
@@ -119,13 +110,6 @@ def test_numbers_compare_as_numbers():
     assert d.as_int(2048.0) == 2048
     with pytest.raises(ValueError):
         d.as_int(1.5)
-
-
-def test_delta_merge():
-    a = d.compare({'memory': 1}, {}, FIELDS)
-    b = d.compare({'description': d.ABSENT}, {'description': 'x'}, FIELDS)
-    merged = a.merge(b)
-    assert merged.params() == {'memory': 1, 'delete': 'description'}
 
 
 def test_create_only_values_go_into_the_create_request():

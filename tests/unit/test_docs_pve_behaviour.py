@@ -248,7 +248,7 @@ def test_a_missing_endpoint_is_caught():
 
 # ------------------------------------------------------------------ d. every config key has a row
 
-SPEC_FILES = ('_vmspec.py', '_lxcspec.py')
+SPEC_FILES = ('_vmspec.py', '_lxcspec.py', '_specbase.py')
 
 
 def dict_keys(node):
@@ -263,11 +263,12 @@ def config_keys():
     for path in plugin_files():
         with open(path) as fh:
             tree = ast.parse(fh.read(), path)
-        spec = os.path.basename(path) in SPEC_FILES
+        spec = os.path.basename(path) in SPEC_FILES or os.path.basename(path).startswith('_dev_')
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
                 names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-                if 'FIELDS' in names or (os.path.basename(path) == '_mapping.py' and 'fields' in names):
+                if any(n.endswith('FIELDS') for n in names) or (
+                        os.path.basename(path) == '_mapping.py' and 'fields' in names):
                     keys.update(dict_keys(node.value))
             if spec and isinstance(node, ast.Assign) and any(
                     isinstance(t, ast.Name) and t.id.endswith('_SLOT') for t in node.targets):

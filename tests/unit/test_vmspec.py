@@ -4,8 +4,10 @@ import pytest
 
 from ansible_collections.iac.proxmox.plugins.module_utils._diff import ABSENT, DiffError, compare
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
-from ansible_collections.iac.proxmox.plugins.module_utils._vmspec import (
-    FIELDS, VmSpec, as_memory, as_sshkeys, clone_preview, drive_slots, encode_sshkeys, field_for)
+from ansible_collections.iac.proxmox.plugins.module_utils._checks import as_memory
+from ansible_collections.iac.proxmox.plugins.module_utils._dev_cloudinit import as_sshkeys, encode_sshkeys
+from ansible_collections.iac.proxmox.plugins.module_utils._dev_disk import drive_slots
+from ansible_collections.iac.proxmox.plugins.module_utils._vmspec import FIELDS, VmSpec, clone_preview, field_for
 
 CURRENT = {
     'name': 'web-01', 'cores': '2', 'memory': '2048', 'bios': 'ovmf', 'tags': 'prod;web', 'agent': '1',

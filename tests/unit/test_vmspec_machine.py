@@ -4,8 +4,8 @@ QemuServer/Machine.pm); the volumes a clone to another node needs on shared stor
 import pytest
 
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
-from ansible_collections.iac.proxmox.plugins.module_utils._vmspec import (
-    check_machine, clone_volumes, field_for, keep_machine_pin)
+from ansible_collections.iac.proxmox.plugins.module_utils._dev_disk import clone_volumes
+from ansible_collections.iac.proxmox.plugins.module_utils._vmspec import check_machine, field_for, keep_machine_pin
 
 
 @pytest.mark.parametrize('value, written', [
