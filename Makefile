@@ -12,7 +12,7 @@ export ANSIBLE_HOME := $(CURDIR)/$(BUILD)/ansible-home
 # Tests run on 2 cores; more workers only queue behind each other.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv collection demo lab bench test unit integration tree sanity docs docs-check changelog-lint ee lint molecule \
+.PHONY: help venv collection demo lab bench test unit integration tree sanity docs keys docs-check changelog-lint ee lint molecule \
 	acceptance acceptance-settings clean
 
 help:
@@ -73,6 +73,9 @@ docs: collection
 		iac.proxmox >/dev/null
 
 # The committed reference docs are what the current sources generate, and the docs lint clean.
+keys:
+	$(PY) tests/tools/keys_md.py
+
 docs-check: collection tree
 	rm -rf $(BUILD)/docs-check
 	mkdir -p $(BUILD)/docs-check

@@ -103,17 +103,14 @@ plan:
   elements: str
 '''
 
-from ansible_collections.iac.proxmox.plugins.module_utils._device import VM_IDENTITY_ARGSPEC, DeviceKind, DeviceRun
-from ansible_collections.iac.proxmox.plugins.module_utils._diff import Field, as_bool, props_normalizer
+from ansible_collections.iac.proxmox.plugins.module_utils._dev_virtiofs import KIND
+from ansible_collections.iac.proxmox.plugins.module_utils._device import VM_IDENTITY_ARGSPEC, DeviceRun
+from ansible_collections.iac.proxmox.plugins.module_utils._diff import as_bool
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
 from ansible_collections.iac.proxmox.plugins.module_utils._mapping import check_config_id, read_mapping, MappingKind
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-from ansible_collections.iac.proxmox.plugins.module_utils._propstring import DIR_MAP, VIRTIOFS
+from ansible_collections.iac.proxmox.plugins.module_utils._propstring import DIR_MAP
 
-KIND = DeviceKind('virtiofs', 10, VIRTIOFS, Field(props_normalizer(
-    VIRTIOFS, {'direct-io': as_bool, 'expose-acl': as_bool, 'expose-xattr': as_bool},
-    defaults={'cache': 'auto', 'direct-io': 0, 'expose-acl': 0, 'expose-xattr': 0})),
-    identity=lambda share: share.get('dirid'), label='virtiofs share')
 DIR_MAPPINGS = MappingKind('dir', DIR_MAP)
 
 
