@@ -16,7 +16,7 @@ from ._checks import KIB, check_size, check_storage, gib_text
 from ._diff import DiffError, Field, as_bool, props_normalizer
 from ._errors import ValidationError
 from ._propstring import DRIVE, split_volume_id
-from ._specbase import DeviceSpec, flag_value, plan_grow, plan_move, without_none
+from ._specbase import DeviceSpec, flag_value, plan_grow, without_none
 
 DISK_SLOT = re.compile(r'^(?:scsi(?:[0-9]|[12][0-9]|30)|virtio(?:[0-9]|1[0-5])|sata[0-5]|ide[0-3])$')
 # Drives outside the disk slots, one each.
@@ -83,10 +83,10 @@ def retarget_drive(_key, value, storage):
     return DRIVE.format(drive)
 
 
-def plan_drive_move(plan, slot, value, storage, option):
-    """Move a single drive (EFI disk, TPM state) when the play names another storage."""
-    if storage and volume_storage(value) != storage:
-        plan_move(plan, slot, storage, option)
+def detach_drive(plan, slot, value):
+    """Remove a drive (`state: absent`); a volume it held stays as an unused volume, listed for purge_volumes."""
+    if value is not None:
+        plan.detach(slot, None if is_cdrom(value) else DRIVE.parse(value).get('file'))
 
 
 def drive_flags(disk):
@@ -122,8 +122,7 @@ class DiskSpec(DeviceSpec):
         slot, option = entry['slot'], entry['option']
         value = current.get(slot)
         if entry.get('state') == 'absent':
-            if value is not None:
-                plan.detach(slot, None if is_cdrom(value) else DRIVE.parse(value).get('file'))
+            detach_drive(plan, slot, value)
             return
         if value is None:
             self.plan_new(entry, plan)
@@ -134,7 +133,7 @@ class DiskSpec(DeviceSpec):
         self.check_kept(entry, drive, value, slot in ctx.clone_slots)
         storage = volume_storage(value)
         if entry['storage'] and storage and entry['storage'] != storage:
-            plan_move(plan, slot, entry['storage'], option + '.storage')
+            plan.move(slot, entry['storage'], option + '.storage')
         plan_grow(plan, slot, option, drive.get('size'), entry['size'], 'disks')
         merged = dict(drive)
         merged.update(drive_flags(entry))
@@ -166,6 +165,46 @@ class DiskSpec(DeviceSpec):
         if entry.get('format') and entry['format'] != have:
             raise DiffError(slot, '{0}: format can only be chosen when the disk is created (it is {1})'.format(
                 option, have))
+
+
+class SingleDriveSpec(DeviceSpec):
+    """A drive a VM has at most one of, in a fixed key (efidisk0, tpmstate0), given as one dict: created on
+    `storage` with the settings it can only get then, moved when the play names another storage, removed with
+    `state: absent`. Subclasses name the key and the option, and say what a new drive is and what of an existing
+    one the play cannot change."""
+
+    many = False
+    key = None
+    noun = None  # as messages name it: EFI disk, TPM
+
+    def plan(self, entry, current, plan, ctx):
+        value = current.get(self.key)
+        if entry.get('state', 'present') == 'absent':
+            detach_drive(plan, self.key, value)
+            return
+        self.check_context(entry, current, ctx)
+        if value is None:
+            if not entry.get('storage'):
+                raise ValidationError(self.option + '.storage', None, 'the VM has no {0} yet: give its storage'.format(
+                    self.noun))
+            drive = dict(self.new_drive(entry), file='{0}:1'.format(entry['storage']))
+            plan.want(self.key, DRIVE.format(drive))
+            plan.add_volume(self.key, entry['storage'], self.option + '.storage')
+            return
+        self.check_kept(entry, DRIVE.parse(value))
+        if entry.get('storage') and volume_storage(value) != entry['storage']:
+            plan.move(self.key, entry['storage'], self.option + '.storage')
+
+    def check_context(self, entry, current, ctx):
+        """What the rest of the VM must be for this drive (the EFI disk needs bios: ovmf)."""
+
+    def new_drive(self, entry):
+        """The drive's settings when it is created (its file aside)."""
+        raise NotImplementedError
+
+    def check_kept(self, entry, drive):
+        """Raise a DiffError for what the play asks of an existing drive that only its creation can set."""
+        raise NotImplementedError
 
 
 DISKS = DiskSpec()

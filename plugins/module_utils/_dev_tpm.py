@@ -13,8 +13,7 @@ from ._checks import check_storage
 from ._diff import DiffError, Field, props_normalizer
 from ._errors import ValidationError
 from ._propstring import DRIVE
-from ._dev_disk import plan_drive_move
-from ._specbase import DeviceSpec
+from ._dev_disk import SingleDriveSpec
 
 FIELDS = {
     'tpmstate0': Field(props_normalizer(DRIVE, defaults={'version': 'v1.2'}, ignore=('size',))),
@@ -22,11 +21,12 @@ FIELDS = {
 USAGE = 'give a dict {storage, version}, or false to remove the TPM'
 
 
-class TpmSpec(DeviceSpec):
+class TpmSpec(SingleDriveSpec):
     """`tpm`: a dict {storage, version, state}, or false."""
 
     option = 'tpm'
-    many = False
+    key = 'tpmstate0'
+    noun = 'TPM'
     fields = FIELDS
 
     def normalize(self, entry, option, params):
@@ -46,24 +46,14 @@ class TpmSpec(DeviceSpec):
             raise ValidationError('tpm.state', entry['state'], 'must be present or absent')
         return dict(entry)
 
-    def plan(self, entry, current, plan, ctx):
-        value = current.get('tpmstate0')
-        if entry.get('state', 'present') == 'absent':
-            if value is not None:
-                plan.detach('tpmstate0', DRIVE.parse(value).get('file'))
-            return
-        if value is None:
-            if not entry.get('storage'):
-                raise ValidationError('tpm.storage', None, 'the VM has no TPM yet: give its storage')
-            plan.want('tpmstate0', DRIVE.format({'file': '{0}:1'.format(entry['storage']),
-                                                 'version': entry.get('version') or 'v2.0'}))
-            plan.add_volume('tpmstate0', entry['storage'], 'tpm.storage')
-            return
-        have = DRIVE.parse(value).get('version', 'v1.2')
+    def new_drive(self, entry):
+        return {'version': entry.get('version') or 'v2.0'}
+
+    def check_kept(self, entry, drive):
+        have = drive.get('version', 'v1.2')
         if entry.get('version') and entry['version'] != have:
             raise DiffError('tpmstate0', 'tpm.version can only be set when the TPM state is created (it is {0}, the '
                                          'play asks for {1})'.format(have, entry['version']))
-        plan_drive_move(plan, 'tpmstate0', value, entry.get('storage'), 'tpm.storage')
 
 
 TPM = TpmSpec()

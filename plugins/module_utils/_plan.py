@@ -31,6 +31,11 @@ class ConfigPlan(object):
         if volume:
             self.detached.append((slot, volume))
 
+    def move(self, slot, storage, option):
+        """Move the slot's volume to another storage (checked before any write, as `option` names it)."""
+        self.moves.append((slot, storage))
+        self.storages.setdefault(storage, option)
+
     def add_volume(self, slot, storage, option):
         self.new_volumes.append(slot)
         self.storages.setdefault(storage, option)

@@ -99,11 +99,6 @@ def plan_grow(plan, slot, option, size_text, size, noun):
         plan.resizes.append((slot, size, have))
 
 
-def plan_move(plan, slot, storage, option):
-    plan.moves.append((slot, storage))
-    plan.storages.setdefault(storage, option)
-
-
 class PlanContext(object):
     """What a device's plan may look at besides its entry and the current config."""
 
