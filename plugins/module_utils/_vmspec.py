@@ -214,6 +214,7 @@ def check_boot(value):
             raise ValidationError('boot', device, 'is not a disk, network or passthrough device slot')
     return list(order)
 
+
 def check_machine(option, value):
     """A machine setting as PVE writes it (the type bare, then the other keys): `q35`, `pc-q35-9.2+pve1`,
     `type=q35,viommu=intel`; `i440fx` is taken as PVE's `pc`. A ValidationError for anything PVE would refuse."""

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write docs/keys.md: every PVE key the collection manages -> the file and the name that handle it.
 
 Generated from the code: the guest specs' FIELDS and device specs (plugins/module_utils/_vmspec.py,

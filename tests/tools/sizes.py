@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lines per class and per function (the largest ten of each) under a folder: the size measure of issue 14.
 
 Usage: python tests/tools/sizes.py [folder] [count]
