@@ -93,4 +93,8 @@ class GuestPower(object):
             self.module.warn('{0} runs: PVE applied {1}, but the guest reads them from its cloud-init drive '
                              'only at its next boot, when PVE makes the drive anew (state: restarted or '
                              'apply_pending: reboot does that)'.format(guest.label, ', '.join(self.next_boot)))
+        if self.pending and guest.status == 'running':
+            self.module.warn('{0} runs with changes PVE keeps pending until the guest restarts: {1}. This run did '
+                             'not apply them (state: restarted or apply_pending: reboot does)'.format(
+                                 guest.label, ', '.join(sorted(self.pending))))
         return current

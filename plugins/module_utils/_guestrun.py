@@ -20,6 +20,7 @@ supplies the spec and what differs between the kinds (the hooks below).
 
 from __future__ import annotations
 
+from ._checks import KIB, rounding_note
 from ._diff import AS_STORED, tags_need_style
 from ._guest_config import GuestConfig, clean
 from ._guest_create import GuestCreate
@@ -66,6 +67,7 @@ class GuestRun(GuestLocate, GuestCreate, GuestConfig, GuestVolumes, GuestPower):
     storage_content = 'images'
     storage_noun = 'VM disks'
     max_vcpus = 512
+    size_unit = KIB           # the granularity PVE keeps volume sizes in (see _checks.gib_text)
 
     def make_spec(self, params):
         raise NotImplementedError
@@ -108,6 +110,10 @@ class GuestRun(GuestLocate, GuestCreate, GuestConfig, GuestVolumes, GuestPower):
     def result_config(self, config):
         return config
 
+    def size_options(self):
+        """(option, value) of every volume size the play gives."""
+        return []
+
     def resize_settled(self, slot, size, exc):
         """True if a failed resize of slot to size bytes found the disk already resized (see CtRun)."""
         return False
@@ -143,6 +149,7 @@ class GuestRun(GuestLocate, GuestCreate, GuestConfig, GuestVolumes, GuestPower):
         self.locate()
         if p['state'] == 'absent':
             return self.absent()
+        self.warn_rounded_sizes()
         if p.get('tags') is not None:
             # How PVE stores these tags may depend on the datacenter's tag-style: then one read, else none.
             self.spec.tag_style = read_tag_style(self.client) if tags_need_style(p['tags']) else AS_STORED
@@ -151,6 +158,13 @@ class GuestRun(GuestLocate, GuestCreate, GuestConfig, GuestVolumes, GuestPower):
         else:
             current = self.converge_existing()
         return self.finish(current)
+
+    def warn_rounded_sizes(self):
+        """A size PVE cannot keep as given (a fraction of its unit) is rounded up: say so."""
+        for option, value in self.size_options():
+            note = rounding_note(option, value, self.size_unit, self.storage_noun)
+            if note:
+                self.module.warn(note)
 
     def finish(self, current):
         """The power step, what still waits for a restart, the kind's own last steps, then the result."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ._checks import MIB
 from ._diff import compare
 from ._errors import PveTaskError, ValidationError
 from ._guest import LXC, read_config
@@ -30,9 +31,16 @@ class CtRun(GuestRun):
     storage_content = 'rootdir'
     storage_noun = 'container volumes'
     max_vcpus = 8192
+    size_unit = MIB
 
     def make_spec(self, params):
         return CtSpec.from_params(params)
+
+    def size_options(self):
+        p = self.params
+        sizes = [('rootfs.size', (p.get('rootfs') or {}).get('size'))]
+        sizes.extend(('mounts[{0}].size'.format(i), m.get('size')) for i, m in enumerate(p.get('mounts') or []))
+        return [(option, value) for option, value in sizes if value is not None]
 
     def clone_preview(self, source_config):
         return clone_preview(clean(source_config), self.params['storage'], self.params['name'])

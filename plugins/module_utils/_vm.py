@@ -35,6 +35,10 @@ class VmRun(GuestRun):
             self._pve_version = (self.client.get('/version') or {}).get('version') or ''
         return self._pve_version
 
+    def size_options(self):
+        return [('disks[{0}].size'.format(i), d['size']) for i, d in enumerate(self.params.get('disks') or [])
+                if d.get('size') is not None]
+
     def clone_preview(self, source_config):
         return clone_preview(clean(source_config), self.params['storage'], self.params['name'])
 

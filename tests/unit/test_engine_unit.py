@@ -1,12 +1,22 @@
-"""Pure logic the modules' thin wrappers call into (no lab): the directory mapping's path check and the PCI
-helpers that lived in the module files."""
+"""Pure logic the modules' thin wrappers call into (no lab): the size rounding note, the directory mapping's path
+check, and the PCI helpers that lived in the module files."""
 
 import pytest
 
+from ansible_collections.iac.proxmox.plugins.module_utils._checks import KIB, MIB, rounding_note
 from ansible_collections.iac.proxmox.plugins.module_utils._dir_mapping import check_path, desired_map
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
 from ansible_collections.iac.proxmox.plugins.module_utils._hostpci import flag, host_identity, identity
 from ansible_collections.iac.proxmox.plugins.module_utils._pci_mapping import paths
+
+
+def test_rounding_note_only_for_a_fraction_of_the_unit():
+    assert rounding_note('disks[0].size', '32G', KIB, 'VM disks') is None
+    assert rounding_note('disks[0].size', '1025K', MIB, 'container volumes') == (
+        'disks[0].size: 1025K is not a whole number of MiB; PVE keeps container volumes in whole MiB, so the volume '
+        'gets 2M (2097152 bytes)')
+    assert 'gets 2049K (2098176 bytes)' in rounding_note('size', 2098000, KIB, 'VM disks')
+    assert rounding_note('size', 'lots', KIB, 'VM disks') is None  # not a size: the spec's check says so
 
 
 @pytest.mark.parametrize('path, why', [
