@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import time
 
+from ._checks import check_storage
 from ._errors import ValidationError
+from ._guest import check_guest_name, find_guest
 
 
 def backups(client, node, storage, vmid):
@@ -46,3 +48,20 @@ def ensure_backup(module, guest, storage, mode='snapshot', compress='zstd', max_
         return True, None
     found = backups(client, guest.node, storage, guest.vmid)
     return True, found[0] if found else None
+
+
+def backup_guest(module):
+    """pve_backup: the guest the play names, backed up unless a backup younger than max_age exists."""
+    p = module.params
+    if p['name'] is not None:
+        check_guest_name('name', p['name'])
+    if p['max_age'] < 0:
+        raise ValidationError('max_age', p['max_age'], 'must be 0 or more seconds')
+    check_storage('storage', p['storage'])
+    guest = find_guest(module.client, None, vmid=p['vmid'], name=p['name'] if p['vmid'] is None else None)
+    if guest is None:
+        what = 'vmid' if p['vmid'] is not None else 'name'
+        raise ValidationError(what, p[what], 'no such guest in the cluster')
+    changed, backup = ensure_backup(module, guest, p['storage'], mode=p['mode'], compress=p['compress'],
+                                    max_age=p['max_age'], timeout=p['timeout'])
+    module.exit(changed=changed, vmid=guest.vmid, node=guest.node, backup=(backup or {}).get('volid'))

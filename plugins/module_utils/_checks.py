@@ -13,7 +13,7 @@ import posixpath
 import re
 
 from ._errors import ValidationError
-from ._propstring import PropFormat, parse_size
+from ._propstring import PropFormat, format_size, parse_size
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
@@ -61,6 +61,20 @@ def words_text(value):
 def round_up(size, unit):
     """`size` bytes rounded up to a whole multiple of `unit` bytes."""
     return -(-size // unit) * unit
+
+
+def rounding_note(option, value, unit, noun):
+    """What to tell the user when a valid size option is not a whole number of `unit` bytes (KiB for VM
+    disks, MiB for container volumes: see gib_text), so the volume gets the size rounded up; None otherwise."""
+    try:
+        size = parse_size(value)
+    except ValueError:
+        return None
+    if size <= 0 or size % unit == 0:
+        return None
+    unit_name = 'KiB' if unit == KIB else 'MiB'
+    return ('{0}: {1} is not a whole number of {2}; PVE keeps {3} in whole {2}, so the volume gets {4} ({5} '
+            'bytes)'.format(option, value, unit_name, noun, format_size(round_up(size, unit)), round_up(size, unit)))
 
 
 def gib_text(size):

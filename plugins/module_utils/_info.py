@@ -76,3 +76,12 @@ def gather(client, filters, config=True, pending=True, addresses=False):
     check_tags('tags', filters.get('tags') or [])
     return [guest_facts(client, item, config=config, pending=pending, addresses=addresses)
             for item in select_guests(list_guests(client), **filters)]
+
+
+def report_guests(module):
+    """pve_guest_info: the guests the filters select, with what the play asks to know of each."""
+    p = module.params
+    filters = dict(vmid=p['vmid'], name=p['name'], node=p['node'], pool=p['pool'], tags=p['tags'], kind=p['type'],
+                   templates=p['templates'])
+    guests = gather(module.client, filters, config=p['config'], pending=p['pending'], addresses=p['addresses'])
+    module.exit(changed=False, guests=guests)

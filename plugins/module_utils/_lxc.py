@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 
+from ._checks import MIB
 from ._diff import compare
 from ._errors import PveTaskError, ValidationError
-from ._guest import LXC, Guest, allocate_vmid, read_config
-from ._guestrun import GuestRun, clean
+from ._guest import LXC, read_config
+from ._guest_config import clean
+from ._guestrun import GuestRun
 from ._lxcspec import CtSpec, clone_preview, volume_slots
 from ._propstring import LXC_FEATURES, LXC_MOUNT, parse_size, split_volume_id
 
@@ -29,9 +31,16 @@ class CtRun(GuestRun):
     storage_content = 'rootdir'
     storage_noun = 'container volumes'
     max_vcpus = 8192
+    size_unit = MIB
 
     def make_spec(self, params):
         return CtSpec.from_params(params)
+
+    def size_options(self):
+        p = self.params
+        sizes = [('rootfs.size', (p.get('rootfs') or {}).get('size'))]
+        sizes.extend(('mounts[{0}].size'.format(i), m.get('size')) for i, m in enumerate(p.get('mounts') or []))
+        return [(option, value) for option, value in sizes if value is not None]
 
     def clone_preview(self, source_config):
         return clone_preview(clean(source_config), self.params['storage'], self.params['name'])
@@ -143,26 +152,10 @@ class CtRun(GuestRun):
             params['ssh-public-keys'] = '\n'.join(p['ssh_public_keys']) + '\n'
         keys = sorted(k for k in params if k not in ('hostname', 'pool', 'password', 'ssh-public-keys'))
         action = 'create CT {0} on {1} from {2}: {3}'.format(p['name'], node, p['ostemplate'], ', '.join(keys))
-
-        def do_create(newid):
-            with self.creating(newid):
-                return self.module.write('POST', '/nodes/{0}/lxc'.format(node), dict(params, vmid=newid),
-                                         action=action, timeout=p['timeout'], settle=self.settled_create(newid))
-        self.changed = True
-        self.changed_keys = list(delta.changed_keys)
-        self.before, self.after = {}, dict(delta.after)
-        if self.module.check_mode:
-            do_create(p['vmid'])
-            self.guest = Guest(LXC, p['vmid'], node, name=p['name'], status='stopped')
-            return dict((k, v) for k, v in params.items() if k not in ('password', 'ssh-public-keys'))
-        if p['vmid'] is not None:
-            do_create(p['vmid'])
-            vmid = p['vmid']
-        else:
-            vmid, _answer = allocate_vmid(self.module, do_create)
-        self.guest = Guest(LXC, vmid, node, name=p['name'], status='stopped')
-        return self.after_write(None, plan)
+        return self.create_new(node, params, action, delta, plan, preview=dict(
+            (k, v) for k, v in params.items() if k not in ('password', 'ssh-public-keys')))
 
 
-def run(module):
-    CtRun(module).run()
+def converge_container(module):
+    """pve_lxc: the container the play describes, found or created, converged and powered."""
+    CtRun(module).ensure()

@@ -5,8 +5,8 @@
 
 Every module builds a `PveModule` with its own argument spec (the connection options are merged in),
 reads through `module.client`, and sends every write through `module.write()`, which in check mode
-records the planned request instead of sending it. `run()` is the one place that turns the collection's
-errors into `fail_json` with a message that names what failed.
+records the planned request instead of sending it. `call_or_fail()` is the one place that turns the
+collection's errors into `fail_json` with a message that names what failed.
 """
 
 from __future__ import annotations
@@ -249,8 +249,9 @@ class PveModule(object):
     def fail(self, msg, **result):
         self.ansible.fail_json(msg=msg, **result)
 
-    def run(self, func):
-        """Call func(self); every collection error becomes one clear failure."""
+    def call_or_fail(self, func):
+        """Call func(self), the module's one call into module_utils; every collection error becomes one clear
+        failure."""
         try:
             func(self)
         except ValidationError as exc:

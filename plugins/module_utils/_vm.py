@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from ._diff import compare
 from ._errors import ValidationError
-from ._guest import QEMU, Guest, allocate_vmid, guest_addresses, wait_for_agent, write_guest
-from ._guestrun import GuestRun, clean
 from ._dev_cloudinit import mask_secrets
 from ._dev_disk import clone_volumes, drive_slots, is_drive_key
+from ._guest import QEMU, guest_addresses, wait_for_agent, write_guest
+from ._guest_config import clean
+from ._guestrun import GuestRun
 from ._vmspec import VmSpec, clone_preview
 
 
@@ -35,6 +36,10 @@ class VmRun(GuestRun):
         if getattr(self, '_pve_version', None) is None:
             self._pve_version = (self.client.get('/version') or {}).get('version') or ''
         return self._pve_version
+
+    def size_options(self):
+        return [('disks[{0}].size'.format(i), d['size']) for i, d in enumerate(self.params.get('disks') or [])
+                if d.get('size') is not None]
 
     def clone_preview(self, source_config):
         return clone_preview(clean(source_config), self.params['storage'], self.params['name'])
@@ -139,26 +144,9 @@ class VmRun(GuestRun):
             params['pool'] = p['pool']
         keys = sorted(k for k in params if k not in ('name', 'pool'))
         action = 'create VM {0} on {1}: {2}'.format(p['name'], node, ', '.join(keys))
-
-        def do_create(newid):
-            with self.creating(newid):
-                return self.module.write('POST', '/nodes/{0}/qemu'.format(node), dict(params, vmid=newid),
-                                         action=action, timeout=p['timeout'], settle=self.settled_create(newid))
-        self.changed = True
-        self.changed_keys = list(delta.changed_keys)
-        self.before, self.after = {}, dict(delta.after)
-        if self.module.check_mode:
-            do_create(p['vmid'])
-            self.guest = Guest(self.kind, p['vmid'], node, name=p['name'], status='stopped')
-            return dict(params)
-        if p['vmid'] is not None:
-            do_create(p['vmid'])
-            vmid = p['vmid']
-        else:
-            vmid, _answer = allocate_vmid(self.module, do_create)
-        self.guest = Guest(self.kind, vmid, node, name=p['name'], status='stopped')
-        return self.after_write(None, plan)
+        return self.create_new(node, params, action, delta, plan, preview=dict(params))
 
 
-def run(module):
-    VmRun(module).run()
+def converge_vm(module):
+    """pve_vm: the VM the play describes, found or created, converged and powered."""
+    VmRun(module).ensure()

@@ -86,27 +86,8 @@ plan:
   elements: str
 '''
 
-from ansible_collections.iac.proxmox.plugins.module_utils._backup import ensure_backup
-from ansible_collections.iac.proxmox.plugins.module_utils._checks import check_storage
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
-from ansible_collections.iac.proxmox.plugins.module_utils._guest import check_guest_name, find_guest
+from ansible_collections.iac.proxmox.plugins.module_utils._backup import backup_guest
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-
-
-def run(module):
-    p = module.params
-    if p['name'] is not None:
-        check_guest_name('name', p['name'])
-    if p['max_age'] < 0:
-        raise ValidationError('max_age', p['max_age'], 'must be 0 or more seconds')
-    check_storage('storage', p['storage'])
-    guest = find_guest(module.client, None, vmid=p['vmid'], name=p['name'] if p['vmid'] is None else None)
-    if guest is None:
-        what = 'vmid' if p['vmid'] is not None else 'name'
-        raise ValidationError(what, p[what], 'no such guest in the cluster')
-    changed, backup = ensure_backup(module, guest, p['storage'], mode=p['mode'], compress=p['compress'],
-                                    max_age=p['max_age'], timeout=p['timeout'])
-    module.exit(changed=changed, vmid=guest.vmid, node=guest.node, backup=(backup or {}).get('volid'))
 
 
 def main():
@@ -119,7 +100,7 @@ def main():
         max_age=dict(type='int', default=86400),
         timeout=dict(type='int', default=3600),
     ), required_one_of=[('vmid', 'name')])
-    module.run(run)
+    module.call_or_fail(backup_guest)
 
 
 if __name__ == '__main__':

@@ -131,66 +131,8 @@ plan:
   sample: ["create dir mapping shared-data"]
 '''
 
-import posixpath
-import re
-
-from ansible_collections.iac.proxmox.plugins.module_utils._checks import check_node_name
-from ansible_collections.iac.proxmox.plugins.module_utils._diff import ABSENT
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
-from ansible_collections.iac.proxmox.plugins.module_utils._mapping import (
-    MappingKind, check_config_id, converge)
+from ansible_collections.iac.proxmox.plugins.module_utils._dir_mapping import converge_dir_mapping
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-from ansible_collections.iac.proxmox.plugins.module_utils._propstring import DIR_MAP
-
-KIND = MappingKind('dir', DIR_MAP)
-# PVE::Mapping::Dir::pve_verify_path, plus no control characters.
-BAD_PATH_CHARS = re.compile(r'[;,=()\x00-\x1f\x7f]')
-
-
-def check_path(option, path):
-    if not isinstance(path, str) or not path.startswith('/') or len(path) < 2:
-        raise ValidationError(option, path, 'must be an absolute path, such as /srv/data')
-    if BAD_PATH_CHARS.search(path):
-        raise ValidationError(option, path, 'must not contain ; , = ( ) or control characters (PVE does not '
-                                            'allow them in mapping paths)')
-    if '..' in path.split('/'):
-        raise ValidationError(option, path, 'must not contain ".." segments; give the real directory')
-    if posixpath.normpath(path) != path.rstrip('/') and path != '/':
-        raise ValidationError(option, path, 'must be a normalized path (no "//" or "." segments)')
-    return path
-
-
-def desired_map(entries):
-    """The map entries checked and as dicts, or None when the play leaves the map alone."""
-    if entries is None:
-        return None
-    seen = {}
-    out = []
-    for index, entry in enumerate(entries):
-        option = 'map[{0}]'.format(index)
-        node = check_node_name(option + '.node', entry.get('node'))
-        if node in seen:
-            raise ValidationError(option + '.node', node, 'node already has an entry (map[{0}]); a directory '
-                                                          'mapping has one path per node'.format(seen[node]))
-        seen[node] = index
-        out.append({'node': node, 'path': check_path(option + '.path', entry.get('path'))})
-    if not out:
-        raise ValidationError('map', entries, 'needs at least one node entry (use state=absent to remove the '
-                                              'mapping)')
-    return out
-
-
-def run(module):
-    params = module.params
-    mapping_id = check_config_id('id', params['id'])
-    description = params['description']
-    if description is not None and len(description) > 4096:
-        raise ValidationError('description', description, 'may be at most 4096 characters')
-    desired = {
-        'description': None if description is None else (description if description != '' else ABSENT),
-        'map': desired_map(params['map']) if params['state'] == 'present' else None,
-    }
-    converge(module, KIND, mapping_id, params['state'], desired)
 
 
 def main():
@@ -205,7 +147,7 @@ def main():
             state=dict(type='str', default='present', choices=['present', 'absent']),
         ),
     )
-    module.run(run)
+    module.call_or_fail(converge_dir_mapping)
 
 
 if __name__ == '__main__':

@@ -138,16 +138,8 @@ guests:
       returned: with O(addresses)
 '''
 
-from ansible_collections.iac.proxmox.plugins.module_utils._info import gather
+from ansible_collections.iac.proxmox.plugins.module_utils._info import report_guests
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-
-
-def run(module):
-    p = module.params
-    filters = dict(vmid=p['vmid'], name=p['name'], node=p['node'], pool=p['pool'], tags=p['tags'], kind=p['type'],
-                   templates=p['templates'])
-    guests = gather(module.client, filters, config=p['config'], pending=p['pending'], addresses=p['addresses'])
-    module.exit(changed=False, guests=guests)
 
 
 def main():
@@ -163,7 +155,7 @@ def main():
         pending=dict(type='bool', default=True),
         addresses=dict(type='bool', default=False),
     ))
-    module.run(run)
+    module.call_or_fail(report_guests)
 
 
 if __name__ == '__main__':

@@ -349,80 +349,67 @@ stopped:
   type: str
 '''
 
-from ansible_collections.iac.proxmox.plugins.module_utils._lxc import run
+from ansible_collections.iac.proxmox.plugins.module_utils._guestrun import GUEST_ARGSPEC
+from ansible_collections.iac.proxmox.plugins.module_utils._lxc import converge_container
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 
 PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
+MOUNT_OPTIONS = dict(
+    slot=dict(type='str', required=True),
+    storage=dict(type='str'),
+    volume=dict(type='str'),
+    host_path=dict(type='str'),
+    size=dict(type='str'),
+    path=dict(type='str'),
+    backup=dict(type='bool'),
+    ro=dict(type='bool'),
+    state=PRESENT_ABSENT,
+)
+NET_OPTIONS = dict(
+    slot=dict(type='str', required=True),
+    name=dict(type='str'),
+    bridge=dict(type='str'),
+    ip=dict(type='str'),
+    gw=dict(type='str'),
+    ip6=dict(type='str'),
+    gw6=dict(type='str'),
+    tag=dict(type='int'),
+    firewall=dict(type='bool'),
+    link_down=dict(type='bool'),
+    mtu=dict(type='int'),
+    rate=dict(type='float'),
+    hwaddr=dict(type='str'),
+    state=PRESENT_ABSENT,
+)
+SETTINGS = dict(
+    ostemplate=dict(type='str'),
+    unprivileged=dict(type='bool'),
+    features=dict(type='dict'),
+    cores=dict(type='int'),
+    cpulimit=dict(type='float'),
+    cpuunits=dict(type='int'),
+    memory=dict(type='raw'),
+    swap=dict(type='int'),
+    rootfs=dict(type='dict', options=dict(storage=dict(type='str'), size=dict(type='str'))),
+    mounts=dict(type='list', elements='dict', options=MOUNT_OPTIONS),
+    nets=dict(type='list', elements='dict', options=NET_OPTIONS),
+    nameserver=dict(type='list', elements='str'),
+    searchdomain=dict(type='str'),
+    ssh_public_keys=dict(type='list', elements='str', no_log=False),
+    password=dict(type='str', no_log=True),
+    onboot=dict(type='bool'),
+    startup=dict(type='str'),
+    tags=dict(type='list', elements='str'),
+    description=dict(type='str'),
+    protection=dict(type='bool'),
+)
 
 
 def main():
-    module = PveModule(
-        argument_spec=dict(
-            vmid=dict(type='int'),
-            name=dict(type='str'),
-            node=dict(type='str'),
-            ostemplate=dict(type='str'),
-            clone=dict(type='str'),
-            full=dict(type='bool', default=True),
-            storage=dict(type='str'),
-            pool=dict(type='str'),
-            snapname=dict(type='str'),
-            state=dict(type='str', default='present',
-                       choices=['present', 'started', 'stopped', 'restarted', 'absent', 'template']),
-            unprivileged=dict(type='bool'),
-            features=dict(type='dict'),
-            cores=dict(type='int'),
-            cpulimit=dict(type='float'),
-            cpuunits=dict(type='int'),
-            memory=dict(type='raw'),
-            swap=dict(type='int'),
-            rootfs=dict(type='dict', options=dict(storage=dict(type='str'), size=dict(type='str'))),
-            mounts=dict(type='list', elements='dict', options=dict(
-                slot=dict(type='str', required=True),
-                storage=dict(type='str'),
-                volume=dict(type='str'),
-                host_path=dict(type='str'),
-                size=dict(type='str'),
-                path=dict(type='str'),
-                backup=dict(type='bool'),
-                ro=dict(type='bool'),
-                state=PRESENT_ABSENT,
-            )),
-            nets=dict(type='list', elements='dict', options=dict(
-                slot=dict(type='str', required=True),
-                name=dict(type='str'),
-                bridge=dict(type='str'),
-                ip=dict(type='str'),
-                gw=dict(type='str'),
-                ip6=dict(type='str'),
-                gw6=dict(type='str'),
-                tag=dict(type='int'),
-                firewall=dict(type='bool'),
-                link_down=dict(type='bool'),
-                mtu=dict(type='int'),
-                rate=dict(type='float'),
-                hwaddr=dict(type='str'),
-                state=PRESENT_ABSENT,
-            )),
-            nameserver=dict(type='list', elements='str'),
-            searchdomain=dict(type='str'),
-            ssh_public_keys=dict(type='list', elements='str', no_log=False),
-            password=dict(type='str', no_log=True),
-            onboot=dict(type='bool'),
-            startup=dict(type='str'),
-            tags=dict(type='list', elements='str'),
-            description=dict(type='str'),
-            protection=dict(type='bool'),
-            purge_volumes=dict(type='bool', default=False),
-            apply_pending=dict(type='str', choices=['never', 'reboot'], default='never'),
-            shutdown_timeout=dict(type='int', default=180),
-            force_stop=dict(type='bool', default=True),
-            lock_timeout=dict(type='int', default=60),
-            timeout=dict(type='int', default=600),
-        ),
-        mutually_exclusive=[('ostemplate', 'clone')],
-    )
-    module.run(run)
+    spec = dict(GUEST_ARGSPEC)
+    spec.update(SETTINGS)
+    module = PveModule(argument_spec=spec, mutually_exclusive=[('ostemplate', 'clone')])
+    module.call_or_fail(converge_container)
 
 
 if __name__ == '__main__':

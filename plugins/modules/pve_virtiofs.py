@@ -103,49 +103,9 @@ plan:
   elements: str
 '''
 
-from ansible_collections.iac.proxmox.plugins.module_utils._dev_virtiofs import KIND
-from ansible_collections.iac.proxmox.plugins.module_utils._device import VM_IDENTITY_ARGSPEC, DeviceRun
-from ansible_collections.iac.proxmox.plugins.module_utils._diff import as_bool
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
-from ansible_collections.iac.proxmox.plugins.module_utils._mapping import check_config_id, read_mapping, MappingKind
+from ansible_collections.iac.proxmox.plugins.module_utils._device import VM_IDENTITY_ARGSPEC
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-from ansible_collections.iac.proxmox.plugins.module_utils._propstring import DIR_MAP
-
-DIR_MAPPINGS = MappingKind('dir', DIR_MAP)
-
-
-def flag(value):
-    """A boolean option as a property: '1', False (drop the key: PVE's default is off) or None (leave it)."""
-    return None if value is None else ('1' if value else False)
-
-
-def check_mapping(run, merged):
-    """The mapping exists and maps a directory on the VM's node; ACLs are not for Windows guests."""
-    node = run.guest.node
-    mapping = merged['dirid']
-    entry, _digest = read_mapping(run.client, DIR_MAPPINGS, mapping)
-    if entry is None:
-        raise ValidationError('mapping', mapping, 'no directory mapping with this ID exists; create it with '
-                                                  'iac.proxmox.pve_dir_mapping first')
-    nodes = sorted(DIR_MAP.parse(m).get('node') for m in entry.get('map') or [])
-    if node not in nodes:
-        why = 'the directory mapping has no entry for node {0}, where {1} runs (it maps: {2})'.format(
-            node, run.guest.label, ', '.join(nodes) or 'no node')
-        raise ValidationError('mapping', mapping, why)
-    if as_bool(merged.get('expose-acl', 0)) and str(run.effective.get('ostype', '')).startswith('w'):
-        raise ValidationError('expose_acl', True, 'PVE refuses ACLs for virtiofs on Windows VMs (the share could not '
-                                                  'be mounted)')
-
-
-def run(module):
-    p = module.params
-    mapping = check_config_id('mapping', p['mapping'])
-    if p['expose_acl'] and p['expose_xattr'] is False:
-        raise ValidationError('expose_xattr', False, 'expose_acl: true implies extended attributes; leave expose_xattr '
-                                                     'out or set it to true')
-    options = {'dirid': mapping, 'cache': p['cache'], 'direct-io': flag(p['direct_io']),
-               'expose-acl': flag(p['expose_acl']), 'expose-xattr': flag(p['expose_xattr'])}
-    DeviceRun(module, KIND).converge(mapping, options, p['state'], slot=p['slot'], validate=check_mapping)
+from ansible_collections.iac.proxmox.plugins.module_utils._virtiofs import converge_virtiofs
 
 
 def main():
@@ -160,7 +120,7 @@ def main():
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     )
     module = PveModule(argument_spec=spec, required_one_of=[('vmid', 'name')])
-    module.run(run)
+    module.call_or_fail(converge_virtiofs)
 
 
 if __name__ == '__main__':

@@ -519,103 +519,93 @@ stopped:
   type: str
 '''
 
+from ansible_collections.iac.proxmox.plugins.module_utils._guestrun import GUEST_ARGSPEC
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-from ansible_collections.iac.proxmox.plugins.module_utils._vm import run
+from ansible_collections.iac.proxmox.plugins.module_utils._vm import converge_vm
 
 PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
+DISK_OPTIONS = dict(
+    slot=dict(type='str', required=True),
+    storage=dict(type='str'),
+    size=dict(type='str'),
+    backup=dict(type='bool'),
+    discard=dict(type='bool'),
+    ssd=dict(type='bool'),
+    iothread=dict(type='bool'),
+    cache=dict(type='str', choices=['none', 'writethrough', 'writeback', 'unsafe', 'directsync']),
+    format=dict(type='str', choices=['raw', 'qcow2', 'vmdk']),
+    state=PRESENT_ABSENT,
+)
+EFIDISK_OPTIONS = dict(
+    storage=dict(type='str'),
+    efitype=dict(type='str', choices=['2m', '4m']),
+    pre_enrolled_keys=dict(type='bool', no_log=False),
+    state=PRESENT_ABSENT,
+)
+NET_OPTIONS = dict(
+    slot=dict(type='str', required=True),
+    model=dict(type='str'),
+    bridge=dict(type='str'),
+    tag=dict(type='int'),
+    firewall=dict(type='bool'),
+    link_down=dict(type='bool'),
+    mtu=dict(type='int'),
+    rate=dict(type='float'),
+    macaddr=dict(type='str'),
+    state=PRESENT_ABSENT,
+)
+CLOUDINIT_OPTIONS = dict(
+    user=dict(type='str'),
+    password=dict(type='str', no_log=True),
+    update_password=dict(type='str', choices=['always', 'on_create'], default='on_create', no_log=False),
+    ssh_keys=dict(type='list', elements='str', no_log=False),
+    ipconfig=dict(type='list', elements='dict', options=dict(
+        slot=dict(type='str'),
+        ip=dict(type='str'),
+        gw=dict(type='str'),
+        ip6=dict(type='str'),
+        gw6=dict(type='str'),
+        state=PRESENT_ABSENT,
+    )),
+    nameserver=dict(type='list', elements='str'),
+    searchdomain=dict(type='str'),
+    storage=dict(type='str'),
+    slot=dict(type='str', default='ide2'),
+)
+SETTINGS = dict(
+    cores=dict(type='int'),
+    sockets=dict(type='int'),
+    memory=dict(type='raw'),
+    balloon=dict(type='int'),
+    cpu=dict(type='str'),
+    machine=dict(type='str'),
+    bios=dict(type='str', choices=['seabios', 'ovmf']),
+    ostype=dict(type='str', choices=['other', 'wxp', 'w2k', 'w2k3', 'w2k8', 'wvista', 'win7', 'win8', 'win10',
+                                     'win11', 'l24', 'l26', 'solaris']),
+    agent=dict(type='raw'),
+    tags=dict(type='list', elements='str'),
+    description=dict(type='str'),
+    onboot=dict(type='bool'),
+    protection=dict(type='bool'),
+    boot=dict(type='raw'),
+    scsihw=dict(type='str', choices=['lsi', 'lsi53c810', 'virtio-scsi-pci', 'virtio-scsi-single', 'megasas',
+                                     'pvscsi']),
+    vga=dict(type='str'),
+    disks=dict(type='list', elements='dict', options=DISK_OPTIONS),
+    efidisk=dict(type='dict', options=EFIDISK_OPTIONS),
+    tpm=dict(type='raw'),
+    nets=dict(type='list', elements='dict', options=NET_OPTIONS),
+    cloudinit=dict(type='dict', options=CLOUDINIT_OPTIONS),
+    wait_for_agent=dict(type='bool', default=False),
+    agent_timeout=dict(type='int', default=300),
+)
 
 
 def main():
-    module = PveModule(
-        argument_spec=dict(
-            vmid=dict(type='int'),
-            name=dict(type='str'),
-            node=dict(type='str'),
-            clone=dict(type='str'),
-            full=dict(type='bool', default=True),
-            storage=dict(type='str'),
-            pool=dict(type='str'),
-            snapname=dict(type='str'),
-            state=dict(type='str', default='present',
-                       choices=['present', 'started', 'stopped', 'restarted', 'absent', 'template']),
-            cores=dict(type='int'),
-            sockets=dict(type='int'),
-            memory=dict(type='raw'),
-            balloon=dict(type='int'),
-            cpu=dict(type='str'),
-            machine=dict(type='str'),
-            bios=dict(type='str', choices=['seabios', 'ovmf']),
-            ostype=dict(type='str', choices=['other', 'wxp', 'w2k', 'w2k3', 'w2k8', 'wvista', 'win7', 'win8', 'win10',
-                                             'win11', 'l24', 'l26', 'solaris']),
-            agent=dict(type='raw'),
-            tags=dict(type='list', elements='str'),
-            description=dict(type='str'),
-            onboot=dict(type='bool'),
-            protection=dict(type='bool'),
-            boot=dict(type='raw'),
-            scsihw=dict(type='str', choices=['lsi', 'lsi53c810', 'virtio-scsi-pci', 'virtio-scsi-single', 'megasas',
-                                             'pvscsi']),
-            vga=dict(type='str'),
-            disks=dict(type='list', elements='dict', options=dict(
-                slot=dict(type='str', required=True),
-                storage=dict(type='str'),
-                size=dict(type='str'),
-                backup=dict(type='bool'),
-                discard=dict(type='bool'),
-                ssd=dict(type='bool'),
-                iothread=dict(type='bool'),
-                cache=dict(type='str', choices=['none', 'writethrough', 'writeback', 'unsafe', 'directsync']),
-                format=dict(type='str', choices=['raw', 'qcow2', 'vmdk']),
-                state=PRESENT_ABSENT,
-            )),
-            efidisk=dict(type='dict', options=dict(
-                storage=dict(type='str'),
-                efitype=dict(type='str', choices=['2m', '4m']),
-                pre_enrolled_keys=dict(type='bool', no_log=False),
-                state=PRESENT_ABSENT,
-            )),
-            tpm=dict(type='raw'),
-            nets=dict(type='list', elements='dict', options=dict(
-                slot=dict(type='str', required=True),
-                model=dict(type='str'),
-                bridge=dict(type='str'),
-                tag=dict(type='int'),
-                firewall=dict(type='bool'),
-                link_down=dict(type='bool'),
-                mtu=dict(type='int'),
-                rate=dict(type='float'),
-                macaddr=dict(type='str'),
-                state=PRESENT_ABSENT,
-            )),
-            cloudinit=dict(type='dict', options=dict(
-                user=dict(type='str'),
-                password=dict(type='str', no_log=True),
-                update_password=dict(type='str', choices=['always', 'on_create'], default='on_create', no_log=False),
-                ssh_keys=dict(type='list', elements='str', no_log=False),
-                ipconfig=dict(type='list', elements='dict', options=dict(
-                    slot=dict(type='str'),
-                    ip=dict(type='str'),
-                    gw=dict(type='str'),
-                    ip6=dict(type='str'),
-                    gw6=dict(type='str'),
-                    state=PRESENT_ABSENT,
-                )),
-                nameserver=dict(type='list', elements='str'),
-                searchdomain=dict(type='str'),
-                storage=dict(type='str'),
-                slot=dict(type='str', default='ide2'),
-            )),
-            purge_volumes=dict(type='bool', default=False),
-            apply_pending=dict(type='str', choices=['never', 'reboot'], default='never'),
-            wait_for_agent=dict(type='bool', default=False),
-            agent_timeout=dict(type='int', default=300),
-            shutdown_timeout=dict(type='int', default=180),
-            force_stop=dict(type='bool', default=True),
-            lock_timeout=dict(type='int', default=60),
-            timeout=dict(type='int', default=600),
-        ),
-    )
-    module.run(run)
+    spec = dict(GUEST_ARGSPEC)
+    spec.update(SETTINGS)
+    module = PveModule(argument_spec=spec)
+    module.call_or_fail(converge_vm)
 
 
 if __name__ == '__main__':
