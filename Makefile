@@ -12,12 +12,12 @@ export ANSIBLE_HOME := $(CURDIR)/$(BUILD)/ansible-home
 # Tests run on 2 cores; more workers only queue behind each other.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv collection demo lab bench test unit integration tree sanity docs keys docs-check changelog-lint ee lint molecule \
-	acceptance acceptance-settings clean
+.PHONY: help venv collection demo lab bench test unit labtests integration tree sanity docs keys docs-check changelog-lint ee lint \
+	molecule acceptance acceptance-settings clean
 
 help:
 	@echo "make demo   - set up, start the PVE lab, run playbooks/site.yml twice against it, stop the lab"
-	@echo "make test   - unit + integration tests against the lab, ansible-test sanity, ansible-lint, the demo"
+	@echo "make test   - unit, lab and integration tests, ansible-test sanity, ansible-lint, the demo"
 	@echo "make lab    - run the PVE lab in the foreground (writes .lab/connection.json)"
 	@echo "make bench  - the fleet benchmark against community.proxmox (results in bench/results/)"
 	@echo "make acceptance - the acceptance suite against the real cluster in PROXMOX_* (docs/real-cluster.md)"
@@ -43,11 +43,17 @@ demo: collection
 lab: $(STAMP)
 	$(PY) tests/lab/serve.py --state-dir .lab
 
-test: unit integration sanity lint docs-check changelog-lint ee molecule demo
+test: unit labtests integration sanity lint docs-check changelog-lint ee molecule demo
 
-unit: collection
+# Plain logic, no lab and no network; the collection is imported from the checkout (tests/conftest.py).
+unit: $(STAMP)
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/unit
 
+# The lab's own behaviour against PVE's sources (not `make lab`, which serves the lab).
+labtests: $(STAMP)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/lab
+
+# The client and real ansible-playbook runs against the lab, with the collection installed as a user would.
 integration: collection
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/integration
 

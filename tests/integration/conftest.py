@@ -1,9 +1,21 @@
-"""The `play` fixture: run a one-play playbook against the test's lab (see labtools.run_playbook)."""
+"""The `play` fixture: run a one-play playbook against the test's lab (see labtools.run_playbook), with the
+collection installed as a user installs it (`make collection`) and no older than the source tree."""
+
+import os
 
 import pytest
 import yaml
 
-from labtools import run_playbook
+from labtools import INSTALLED, ROOT, run_playbook, tree_digest
+
+
+def pytest_configure():
+    if not os.path.isdir(INSTALLED):
+        raise pytest.UsageError('the collection is not installed at {0}: run `make collection` (make integration '
+                                'does it)'.format(INSTALLED))
+    if tree_digest(ROOT) != tree_digest(INSTALLED):
+        raise pytest.UsageError('the installed collection at {0} is older than the source tree: run `make '
+                                'collection` (make integration does it)'.format(INSTALLED))
 
 
 @pytest.fixture

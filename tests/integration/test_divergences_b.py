@@ -1,4 +1,4 @@
-"""The collection against the lab behaviours the PVE audit corrected (tests/unit/test_lab_divergences_b.py):
+"""The collection against the lab behaviours the PVE audit corrected (tests/lab/test_lab_divergences_b.py):
 each test drives a real playbook and checks the collection is right with PVE's behaviour."""
 
 import pytest

@@ -1,5 +1,5 @@
 """pve_vm where PVE decides more than the play says: the Windows machine pin and hibernated VMs (the lab models
-both after qemu-server; see tests/unit/test_lab_vm.py)."""
+both after qemu-server; see tests/lab/test_lab_vm.py)."""
 
 import pytest
 

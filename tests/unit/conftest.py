@@ -1,17 +1,33 @@
-"""Fixtures of the lab's own tests: an API client on the test's lab (the API token of root@pam)."""
+"""tests/unit is plain logic: no built collection (tests/conftest.py imports it from this checkout), no lab and
+no network. A test here that asks for the lab, or opens an internet socket, fails and says where it belongs."""
+
+import socket
 
 import pytest
 
-
-def lab_client(lab):
-    """A PveClient on `lab` with the lab's API token, verifying TLS against the lab's CA. (Imported here, not at
-    the top: the installed collection is put on sys.path when pytest is configured, after conftests load.)"""
-    from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
-    conn = lab.connection()
-    return PveClient(conn['api_host'], conn['api_user'], token_id=conn['api_token_id'],
-                     token_secret=conn['api_token_secret'], port=conn['api_port'], ca_path=conn['ca_path'])
+MISPLACED = ('this test needs {0}: it belongs in tests/lab/ (the lab\'s own behaviour, with the `api` fixture) or '
+             'tests/integration/ (the client or playbooks against the lab), not in tests/unit/')
 
 
 @pytest.fixture
-def api(lab):
-    return lab_client(lab)
+def lab():
+    pytest.fail(MISPLACED.format('the lab (fixture `lab`)'), pytrace=False)
+
+
+@pytest.fixture
+def api():
+    pytest.fail(MISPLACED.format('the lab (fixture `api`)'), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Connecting or binding an internet socket fails the test (a local AF_UNIX socket stays allowed)."""
+    def refuse(action, real):
+        def guarded(sock, address, *args):
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                reason = 'the network (socket.{0} to {1!r})'.format(action, address)
+                pytest.fail(MISPLACED.format(reason), pytrace=False)
+            return real(sock, address, *args)
+        return guarded
+    for action in ('connect', 'connect_ex', 'bind'):
+        monkeypatch.setattr(socket.socket, action, refuse(action, getattr(socket.socket, action)))

@@ -57,14 +57,14 @@ def test_every_table_line_parses():
 
 # ------------------------------------------------------------------ a. named tests exist
 
-REFERENCE = re.compile(r'(?P<path>(?<![\w/])(?:tests/(?:unit|integration)/)?test_\w+\.py)?::(?P<name>test_[\w\[\]-]*)')
+REFERENCE = re.compile(r'(?P<path>(?<![\w/])(?:tests/(?:unit|lab|integration)/)?test_\w+\.py)?::(?P<name>test_[\w\[\]-]*)')
 
 
 def named_tests(text):
     """(line, file, function) for every test the doc names.
 
     `tests/x/test_f.py::test_a`, the `::test_b` continuations after it in the same cell (file None when a
-    cell starts with one), and bare `test_f.py::test_a` (looked up in tests/unit and tests/integration).
+    cell starts with one), and bare `test_f.py::test_a` (looked up in tests/unit, tests/lab and tests/integration).
     Parametrized ids are cut at `[`.
     """
     refs = []
@@ -93,7 +93,7 @@ def functions_in(path):
 def resolve(name):
     if name.startswith('tests/'):
         return [os.path.join(ROOT, name)]
-    return [os.path.join(ROOT, 'tests', kind, name) for kind in ('unit', 'integration')]
+    return [os.path.join(ROOT, 'tests', kind, name) for kind in ('unit', 'lab', 'integration')]
 
 
 def missing_tests(text):
@@ -117,9 +117,9 @@ def test_every_named_test_exists():
 
 
 def test_the_reference_extractor_reads_continuations_and_bare_names():
-    refs = named_tests('| a | b | c | `tests/unit/test_lab.py::test_x`; `::test_y` | `test_vm.py::test_z[1]` |')
+    refs = named_tests('| a | b | c | `tests/lab/test_lab.py::test_x`; `::test_y` | `test_vm.py::test_z[1]` |')
     assert [(p, f) for _line, p, f in refs] == [
-        ('tests/unit/test_lab.py', 'test_x'), ('tests/unit/test_lab.py', 'test_y'), ('test_vm.py', 'test_z')]
+        ('tests/lab/test_lab.py', 'test_x'), ('tests/lab/test_lab.py', 'test_y'), ('test_vm.py', 'test_z')]
 
 
 def test_a_renamed_test_is_caught():
