@@ -52,8 +52,8 @@ def test_change_sends_the_whole_map_with_the_digest(lab, play):
                diff=True).assert_ok()
     [(method, path, body)] = run.writes
     assert (method, path) == ('PUT', '/cluster/mapping/usb/tokens') and parse_qs(body.decode())['digest'] == [digest]
-    assert sorted(lab.pve.mappings['usb']['tokens']['map']) == ['id=051d:0002,node=pve1,path=1-4.1',
-                                                                 'id=1050:0407,node=pve1']
+    stored = sorted(lab.pve.mappings['usb']['tokens']['map'])
+    assert stored == ['id=051d:0002,node=pve1,path=1-4.1', 'id=1050:0407,node=pve1']
     result = run.task('mapping')
     assert result['plan'] == ['update usb mapping tokens: description, map']
     assert result['diff']['before']['description'] == 'old'
@@ -138,6 +138,6 @@ def test_an_unchanged_entry_is_not_rechecked_against_the_hardware(lab, play):
     del lab.pve.usb_devices['pve1']['1-2']
     run = play([mapping_task(map=[{'node': 'pve1', 'path': '1-2'}, {'node': 'pve2', 'id': YUBIKEY}])]).assert_ok()
     assert run.write_calls == [('PUT', '/cluster/mapping/usb/tokens')]
-    assert sorted(lab.pve.mappings['usb']['tokens']['map']) == ['id=1050:0407,node=pve1,path=1-2',
-                                                                 'id=1050:0407,node=pve2']
+    stored = sorted(lab.pve.mappings['usb']['tokens']['map'])
+    assert stored == ['id=1050:0407,node=pve1,path=1-2', 'id=1050:0407,node=pve2']
     assert [p for m, p in run.calls if p.endswith('/hardware/usb')] == ['/nodes/pve2/hardware/usb']
