@@ -15,6 +15,8 @@ description:
     read, grouped by node, pool, tag, type and status.
   - With O(addresses), C(ansible_host) comes from the QEMU guest agent (VMs) or the container's interfaces,
     read for the running guests concurrently by at most O(address_workers) workers.
+  - With O(want_config), each guest's configuration is read too (one more request per guest, by the same
+    workers) and set as C(pve_config), for O(compose), O(groups) and O(keyed_groups).
   - The inventory file's name must end in C(pve.yml) or C(pve.yaml).
   - Uses the same connection options, environment variables and client as the modules.
 requirements:
@@ -111,7 +113,7 @@ options:
     type: bool
     default: false
   include_templates:
-    description: Include templates (left out by default).
+    description: Include templates (left out by default); they are put in the group C(<group_prefix>template).
     type: bool
     default: false
   hostname:
@@ -125,9 +127,19 @@ options:
     type: bool
     default: false
   address_workers:
-    description: How many address reads run at once.
+    description: How many per-guest reads (addresses, configurations) run at once.
     type: int
     default: 8
+  want_config:
+    description:
+      - Set C(pve_config) to each guest's configuration (one more request per guest).
+      - NICs (C(net0), ...), C(ipconfig0)... and C(agent) are dicts (V({model, macaddr, bridge, ...}) for a VM's
+        NIC, V({name, hwaddr, bridge, ip, ...}) for a container's), C(tags) a list, C(cores), C(sockets),
+        C(memory) (MiB) and the like integers; other values as PVE stores them - the C(description) stays the
+        free text it is. C(cipassword) is masked.
+      - A guest whose configuration cannot be read (its node is offline) gets no C(pve_config), with a warning.
+    type: bool
+    default: false
   group_prefix:
     description: Prefix of the groups this plugin makes.
     type: str
@@ -149,6 +161,19 @@ keyed_groups:
     prefix: tag
 compose:
   ansible_user: "'debian' if pve_type == 'qemu' else 'root'"
+
+# inventory/config.pve.yml - groups and variables from each guest's configuration
+plugin: iac.proxmox.pve
+want_config: true
+include_templates: true           # templates land in the group pve_template
+keyed_groups:
+  - key: pve_config.tags          # the tags as a list
+    prefix: cfgtag
+  - key: pve_config.net0.bridge   # VMs and containers by the bridge of their first NIC
+    prefix: bridge
+compose:
+  notes: pve_config.description | default('')                  # free text, as written in the GUI
+  agent_on: pve_config.agent.enabled | default('0') == '1'
 '''
 
 import concurrent.futures
@@ -162,9 +187,9 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.iac.proxmox.plugins.module_utils._client import (HAS_PROXMOXER, HAS_REQUESTS, LIBRARIES_URL,
                                                                           PveClient)
 from ansible_collections.iac.proxmox.plugins.module_utils._diff import as_tags
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveError
-from ansible_collections.iac.proxmox.plugins.module_utils._guest import Guest, guest_addresses, list_guests
-from ansible_collections.iac.proxmox.plugins.module_utils._info import select_guests
+from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError, PveError
+from ansible_collections.iac.proxmox.plugins.module_utils._guest import Guest, guest_addresses, list_guests, read_config
+from ansible_collections.iac.proxmox.plugins.module_utils._info import inventory_config, select_guests
 from ansible_collections.iac.proxmox.plugins.module_utils._module import connection_settings, unverified_warning
 
 CONNECTION_OPTIONS = ('api_host', 'api_port', 'api_user', 'api_password', 'api_token_id', 'api_token_secret',
@@ -190,7 +215,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return PveClient(**settings)
 
     def _read(self):
-        """What the cluster says: the guests (one request) and, if asked, the running guests' addresses."""
+        """What the cluster says: the guests (one request) and, if asked, the running guests' addresses and every
+        guest's config (one request each, by the bounded workers)."""
         client = self._client()
         kinds = self.get_option('types')
         guests = select_guests(list_guests(client), tags=self.get_option('tags'), templates=self.get_option(
@@ -199,14 +225,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         guests = [g for g in guests if g['type'] in kinds and (not nodes or g.get('node') in nodes)
                   and (not pools or g.get('pool') in pools)
                   and (not self.get_option('running_only') or g.get('status') == 'running')]
-        addresses = {}
+        reads = []
         if self.get_option('addresses'):
-            addresses = self._addresses([g for g in guests if g.get('status') == 'running'])
-        return {'guests': guests, 'addresses': addresses}
+            reads += [('addresses', g) for g in guests if g.get('status') == 'running']
+        if self.get_option('want_config'):
+            reads += [('configs', g) for g in guests]
+        data = {'guests': guests, 'addresses': {}, 'configs': {}}
+        for (what, vmid), value in self._per_guest(reads):
+            data[what][vmid] = value
+        return data
 
-    def _addresses(self, guests):
-        """Each running guest's addresses, read by a bounded pool of workers (one client per worker thread:
-        a connection is not shared between threads)."""
+    def _per_guest(self, reads):
+        """The per-guest reads ((what, resource item): a running guest's addresses, a guest's config), by a
+        bounded pool of workers (one client per worker thread: a connection is not shared between threads)."""
         local = threading.local()
 
         def worker_client():
@@ -214,11 +245,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 local.client = self._client()
             return local.client
 
-        def read(item):
-            return str(item['vmid']), guest_addresses(worker_client(), Guest.from_resource(item))
+        def read(task):
+            what, item = task
+            guest = Guest.from_resource(item)
+            if what == 'addresses':
+                return (what, str(item['vmid'])), guest_addresses(worker_client(), guest)
+            try:
+                return (what, str(item['vmid'])), inventory_config(item['type'], read_config(worker_client(), guest))
+            except PveApiError as exc:  # a guest on an offline node, or gone since the listing
+                return (what, str(item['vmid'])), {'__error__': str(exc)}
+        if not reads:
+            return []
         workers = max(1, int(self.get_option('address_workers')))
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            return dict(pool.map(read, guests))
+            return list(pool.map(read, reads))
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
@@ -259,6 +299,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if found:
                 facts['ansible_host'] = found[0]
                 facts['pve_ip_addresses'] = found
+            config = data.get('configs', {}).get(vmid)
+            if config is not None and '__error__' in config:
+                self.display.warning('iac.proxmox.pve inventory: no pve_config for {0}: {1}'.format(
+                    host, config['__error__']))
+            elif config is not None:
+                facts['pve_config'] = config
             for key, value in facts.items():
                 self.inventory.set_variable(host, key, value)
             for group in (self._group('node', item.get('node')), self._group('type', item['type']),
@@ -266,6 +312,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.inventory.add_child(group, host)
             if item.get('pool'):
                 self.inventory.add_child(self._group('pool', item['pool']), host)
+            if facts['pve_template']:
+                self.inventory.add_child(self._group('template'), host)
             for tag in tags:
                 self.inventory.add_child(self._group('tag', tag), host)
             variables = self.inventory.get_host(host).get_vars()

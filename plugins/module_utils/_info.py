@@ -9,11 +9,21 @@ a pending read per running guest, an agent or interfaces read per running guest)
 
 from __future__ import annotations
 
-from ._checks import check_node_name, check_tags
+import re
+
+from ._checks import as_memory, check_node_name, check_tags
 from ._dev_cloudinit import mask_secrets
 from ._diff import as_tags
 from ._errors import PveApiError
 from ._guest import Guest, check_guest_name, guest_addresses, list_guests, read_pending
+from ._propstring import AGENT, IPCONFIG, LXC_NET, NET
+
+# Config keys the inventory's pve_config gives in a parsed form: property strings by format, per guest type.
+PARSED_KEYS = {
+    'qemu': ((re.compile(r'^net\d+$'), NET), (re.compile(r'^ipconfig\d+$'), IPCONFIG), (re.compile(r'^agent$'), AGENT)),
+    'lxc': ((re.compile(r'^net\d+$'), LXC_NET),),
+}
+INTEGER_KEYS = ('cores', 'sockets', 'vcpus', 'memory', 'balloon', 'swap', 'cpuunits')
 
 
 def select_guests(guests, vmid=None, name=None, node=None, pool=None, tags=None, kind=None, templates=True):
@@ -85,3 +95,32 @@ def report_guests(module):
                    templates=p['templates'])
     guests = gather(module.client, filters, config=p['config'], pending=p['pending'], addresses=p['addresses'])
     module.exit(changed=False, guests=guests)
+
+
+def inventory_config(kind, config):
+    """A guest's config as the inventory's `pve_config` gives it: NICs, `ipconfigN` and `agent` as dicts (the
+    collection's property-string codec), `tags` a sorted list, sizes and counts as integers (memory in MiB),
+    secrets masked, `digest` left out. Free text (`description`) and every other key stay as PVE stores them:
+    a description is never read as a property string."""
+    out = {}
+    for key, value in mask_secrets(dict(config or {})).items():
+        if key == 'digest':
+            continue
+        if key == 'tags':
+            out[key] = sorted(as_tags(value))
+            continue
+        if key in INTEGER_KEYS:
+            try:
+                out[key] = as_memory(value) if key == 'memory' else int(value)
+                continue
+            except (TypeError, ValueError):
+                pass
+        fmt = next((f for pattern, f in PARSED_KEYS.get(kind, ()) if pattern.match(key)), None)
+        if fmt is not None and isinstance(value, str):
+            try:
+                out[key] = fmt.parse(value)
+                continue
+            except ValueError:
+                pass
+        out[key] = value
+    return out

@@ -47,13 +47,15 @@ class MappingKind(object):
 
     name: the API path segment (dir, pci, usb). fmt: the PropFormat of a map entry. entry_keys: the
     normalizers of an entry's keys. options: Fields of the kind's own options besides description and map.
+    map_always: every update sends `map` (PVE's USB kind declares it required on update too).
     """
 
-    def __init__(self, name, fmt, entry_keys=None, options=None):
+    def __init__(self, name, fmt, entry_keys=None, options=None, map_always=False):
         self.name = name
         self.fmt = fmt
         self.entry_keys = dict(entry_keys or {})
         self.options = dict(options or {})
+        self.map_always = map_always
 
     @property
     def path(self):
@@ -128,6 +130,8 @@ def converge(module, kind, mapping_id, state, desired, current=None, validate=No
                 client, kind, mapping_id)[0] is not None, action='create {0} mapping {1}'.format(kind.name, mapping_id))
         else:
             params = delta.params()
+            if kind.map_always and 'map' not in params:
+                params['map'] = list(current.get('map') or [])
             if digest:
                 params['digest'] = digest
             module.write('PUT', path, params, action='update {0} mapping {1}: {2}'.format(

@@ -15,7 +15,7 @@ from test_vm import GOLDEN, SSH_KEY, add_vm
 
 CT_TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst'
 MODULES = ('pve_vm', 'pve_lxc', 'pve_virtiofs', 'pve_hostpci', 'pve_dir_mapping', 'pve_pci_mapping',
-           'pve_guest_info', 'pve_backup')
+           'pve_guest_info', 'pve_backup', 'pve_usb_mapping')
 
 # (id, module, options, the option the message names, words in the message). Every one must fail before any
 # write request reaches the lab. Injection attempts try to smuggle keys into PVE's property strings
@@ -88,6 +88,10 @@ BAD_INPUTS = [
      'id', 'must start with a letter'),
     ('pcimap-path-bad', 'pve_pci_mapping', {'id': 'gpu2', 'map': [{'node': 'pve1', 'path': '01:00.0;rm'}]},
      'map[0].path', 'PCI address'),
+    ('usbmap-id-inject', 'pve_usb_mapping', {'id': 'key', 'map': [{'node': 'pve1', 'id': '1050:0407,node=pve2'}]},
+     'map[0].id', 'vendor:device'),
+    ('usbmap-path-bad', 'pve_usb_mapping', {'id': 'key', 'map': [{'node': 'pve1', 'path': '1-2;rm'}]},
+     'map[0].path', 'USB port path'),
     ('info-type-bad', 'pve_guest_info', {'type': 'vm;lxc'}, 'type', 'one of'),
     ('info-tags-bad', 'pve_guest_info', {'tags': ['ok', 'a,b']}, 'tags', 'a tag has'),
     ('backup-storage-inject', 'pve_backup', {'vmid': 9000, 'storage': 'local --remove 1'}, 'storage', 'storage ID'),

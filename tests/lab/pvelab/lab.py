@@ -25,6 +25,7 @@ from .pverules import PveRules
 from .qemu import QemuExtras
 from .sizes import SizeRules
 from .topology import seed
+from .usb import UsbApi
 from .vmrules import VmRules
 
 TOKEN_NAME = 'lab'
@@ -41,7 +42,7 @@ NODE_CPUS = 32
 
 
 class LabPve(GuestChecks, PveRules, ReadBack, SizeRules, BackupApi, PassthroughChecks, VmRules, HotplugRules,
-             QemuExtras, MappingApi, HardwareApi, FakePve):
+             QemuExtras, MappingApi, HardwareApi, UsbApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 

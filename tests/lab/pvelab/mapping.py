@@ -10,6 +10,7 @@ import copy
 import json
 import re
 
+from fakepve import schema as pve_schema
 from fakepve.model import PveError
 from fakepve.routing import check_digest, die, param_error, sha1, split_list
 
@@ -28,6 +29,16 @@ BOOLEAN_OPTIONS = ('mdev', 'live-migration-capable')
 DIR_PATH = re.compile(r'^/[^;,=()]+')
 DIR_PATH_ERROR = ('Value does not look like a valid absolute path. '
                   'These symbols are currently not allowed in path: ;,=()')
+
+
+def usb_map_item():
+    """The schema of a USB map item (PVE::Mapping::USB $map_fmt), its patterns in Python's spelling: the schema
+    dump keeps Perl's `(?^:...)` groups, which fakepve cannot compile and so would not check."""
+    item = copy.deepcopy(pve_schema.load().paths['/cluster/mapping/usb']['POST']['parameters']['properties']['map'])
+    for prop in item['items']['format'].values():
+        if prop.get('pattern', '').startswith('(?^:'):
+            prop['pattern'] = '(?:' + prop['pattern'][4:]
+    return item['items']
 
 
 def parse_map_entry(text):
@@ -94,6 +105,10 @@ class MappingApi(object):
         """The schema check of the map items PVE makes before its handler runs (a 400 per item)."""
         for index, text in enumerate(entries):
             entry = parse_map_entry(text)
+            if kind == 'usb':  # fakepve checks no array item's format: check it against the schema's map_fmt
+                why = pve_schema.check_value(usb_map_item(), text)[1]
+                if why:
+                    raise param_error(**{'map[{0}]'.format(index): why})
             if kind == 'dir' and not DIR_PATH.match(entry.get('path', '')):
                 raise param_error(**{'map[{0}]'.format(index): 'invalid format - format error\npath: ' + DIR_PATH_ERROR})
 
@@ -132,7 +147,9 @@ class MappingApi(object):
         for mapping_id in sorted(self.mappings[kind]):
             entry = copy.deepcopy(self.mappings[kind][mapping_id])
             entry.update(id=mapping_id, digest=self.mapping_digest(kind))
-            if check_node is not None:
+            if check_node is not None and kind == 'usb':  # PVE/API2/Cluster/Mapping/USB.pm says `errors`
+                entry['errors'] = self.usb_mapping_errors(mapping_id, check_node)
+            elif check_node is not None:
                 entry['checks'] = self._mapping_checks(kind, mapping_id, check_node)
             out.append(entry)
         return out

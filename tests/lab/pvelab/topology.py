@@ -108,6 +108,18 @@ PCI_DEVICES = (
      {'vendor_name': 'Intel Corporation', 'device_name': 'Ethernet Controller X710 for 10GbE SFP+'}),
 )
 
+# USB: (node, bus, USB version) root hubs, then (node, sysfs name, vendid, prodid, devnum, speed, class, product,
+# manufacturer) devices - a YubiKey on each node, a USB disk on pve1's USB 3 bus, a UPS behind a hub.
+USB_BUSES = (('pve1', 1, '2'), ('pve1', 2, '3'), ('pve2', 1, '2'))
+USB_DEVICES = (
+    ('pve1', '1-2', '1050', '0407', 3, '12', 0, 'YubiKey OTP+FIDO+CCID', 'Yubico'),
+    ('pve1', '1-4', '05e3', '0610', 4, '480', 9, 'USB2.1 Hub', 'GenesysLogic'),
+    ('pve1', '1-4.1', '051d', '0002', 5, '1.5', 0, 'Back-UPS ES 700G FW:871.O4 .I USB FW:O4',
+     'American Power Conversion'),
+    ('pve1', '2-1', '0781', '5583', 2, '5000', 0, 'Ultra Fit', 'SanDisk'),
+    ('pve2', '1-1', '1050', '0407', 2, '12', 0, 'YubiKey OTP+FIDO+CCID', 'Yubico'),
+)
+
 
 def seed(pve):
     """Give a fresh lab its cluster."""
@@ -132,3 +144,7 @@ def seed(pve):
     pve.store_file('local', LXC_TEMPLATE, 120 * MIB, content='vztmpl')
     for node, pci_id, cls, vendor, device, group, extra in PCI_DEVICES:
         pve.add_pci_device(node, pci_id, cls, vendor, device, group, **extra)
+    for node, bus, version in USB_BUSES:
+        pve.add_usb_bus(node, bus, version)
+    for node, name, vendid, prodid, devnum, speed, cls, product, manufacturer in USB_DEVICES:
+        pve.add_usb_device(node, name, vendid, prodid, devnum, speed, cls, product, manufacturer)
