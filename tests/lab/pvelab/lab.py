@@ -15,6 +15,7 @@ from fakepve import FakePve
 from fakepve.server import error
 
 from .backup import BackupApi
+from .content import StorageContent
 from .guests import GuestChecks
 from .hardware import HardwareApi
 from .hotplug import HotplugRules
@@ -41,7 +42,7 @@ NODE_CPUS = 32
 
 
 class LabPve(GuestChecks, PveRules, ReadBack, SizeRules, BackupApi, PassthroughChecks, VmRules, HotplugRules,
-             QemuExtras, MappingApi, HardwareApi, FakePve):
+             QemuExtras, MappingApi, HardwareApi, StorageContent, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 

@@ -16,13 +16,15 @@ LXC_TEMPLATE = 'debian-12-standard_12.7-1_amd64.tar.zst'
 LXC_TEMPLATE_VOLUME = 'local:vztmpl/' + LXC_TEMPLATE
 
 STORAGES = {
-    'local': {'type': 'dir', 'path': '/var/lib/vz', 'content': 'iso,vztmpl,backup,snippets', 'active': 1,
+    # `import` (disk images and OVAs to import from, PVE 8.2+): on the file-based storages, as a PVE 8.4/9
+    # install has it on local.
+    'local': {'type': 'dir', 'path': '/var/lib/vz', 'content': 'iso,vztmpl,backup,snippets,import', 'active': 1,
               'files': set(), 'avail': 80 * GIB},
     'local-lvm': {'type': 'lvmthin', 'vgname': 'pve', 'thinpool': 'data', 'content': 'images,rootdir',
                   'active': 1, 'files': set(), 'avail': 400 * GIB},
     # A shared storage whose ID has a dot in it: volume IDs must be split on the first ':' only.
     'nfs.01': {'type': 'nfs', 'path': '/mnt/pve/nfs.01', 'server': '192.0.2.50', 'export': '/export/pve',
-               'content': 'images,rootdir,backup,iso,vztmpl', 'shared': 1, 'active': 1, 'files': set(),
+               'content': 'images,rootdir,backup,iso,vztmpl,import', 'shared': 1, 'active': 1, 'files': set(),
                'avail': 2048 * GIB},
 }
 
