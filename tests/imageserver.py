@@ -17,11 +17,15 @@ class ImageServer(object):
         self.files = dict(files)
         self.requests = []
         self.ca_path = None
+        # Cleared: answers wait until it is set again (a download that is still running).
+        self.gate = threading.Event()
+        self.gate.set()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's name
                 server.requests.append(self.path)
+                server.gate.wait(60)
                 body = server.files.get(self.path)
                 if body is None:
                     self.send_error(404, 'Not Found')
