@@ -11,7 +11,8 @@ from pvelab.certs import ensure_ca, issue_server_cert
 
 
 class ImageServer(object):
-    """Serves `files` ({'/path': bytes}) on 127.0.0.1; `requests` lists the paths asked for."""
+    """Serves `files` ({'/path': bytes, or a URL to redirect to}) on 127.0.0.1; `requests` lists the paths asked
+    for."""
 
     def __init__(self, files, tls_dir=None):
         self.files = dict(files)
@@ -27,6 +28,12 @@ class ImageServer(object):
                 server.requests.append(self.path)
                 server.gate.wait(60)
                 body = server.files.get(self.path)
+                if isinstance(body, str):  # a redirect
+                    self.send_response(302)
+                    self.send_header('Location', body)
+                    self.send_header('Content-Length', '0')
+                    self.end_headers()
+                    return
                 if body is None:
                     self.send_error(404, 'Not Found')
                     return

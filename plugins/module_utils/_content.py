@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 from ._checks import check_node_name, check_storage
 from ._errors import PveApiError, ValidationError
@@ -143,6 +144,15 @@ def read_file(client, node, storage, content, volid):
         if item.get('volid') == volid:
             return item
     return None
+
+
+def shown_url(url):
+    """The URL for plans and messages, a password in it masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = '{0}:********@{1}'.format(parts.username or '', parts.netloc.rsplit('@', 1)[1])
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def view(item, content):
@@ -276,7 +286,7 @@ def converge(module):
                          action='delete {0} to download it again'.format(volid))
         fields.update({'url': url, 'verify-certificates': bool(params['verify_certificates'])})
         module.write('POST', base + '/download-url', fields, timeout=timeout,
-                     action='download {0} to {1}'.format(url, volid))
+                     action='download {0} to {1}'.format(shown_url(url), volid))
     else:
         upload(module, base + '/upload', fields, filename, src, 'upload {0} to {1}'.format(src, volid), timeout)
     if module.check_mode:

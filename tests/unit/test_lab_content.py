@@ -101,6 +101,17 @@ def test_the_lab_reaches_loopback_only(lab, api):
     assert lab.pve.fetched == []
 
 
+def test_redirects_are_followed_on_loopback_only(lab, api, images):
+    """wget follows redirects (pve-common src/PVE/Tools.pm download_file_from_url); the lab only to loopback."""
+    images.files['/moved.qcow2'] = images.url('/img/debian.qcow2')
+    images.files['/away.qcow2'] = 'https://cloud.debian.org/x.qcow2'
+    api.wait_task(download(api, images, path='/moved.qcow2'))
+    assert listing(api)['local:import/debian.qcow2']['size'] == len(IMAGE)
+    upid = download(api, images, path='/away.qcow2', filename='away.qcow2')
+    assert task_error_of(api, upid).startswith('download failed: unable to resolve host address')
+    assert images.requests == ['/moved.qcow2', '/img/debian.qcow2', '/away.qcow2']
+
+
 def test_download_checks_storage_content_and_name_before_the_task(lab, api, images):
     """pve-storage src/PVE/API2/Storage/Status.pm download_url: storage_check_enabled, a file-based storage, the
     content type configured, then the normalized file name's extension (raise_param_exc) - all before the task."""

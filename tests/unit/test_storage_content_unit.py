@@ -4,7 +4,7 @@ checksums and how a guest config references a file."""
 import pytest
 
 from ansible_collections.iac.proxmox.plugins.module_utils._content import (
-    check_checksum, check_filename, check_url, normalize_content_filename, references)
+    check_checksum, check_filename, check_url, normalize_content_filename, references, shown_url)
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
 
 
@@ -69,3 +69,8 @@ def test_references_in_guest_configs():
     assert references(config, volid) == ['ide2']
     assert references({'scsi1': 'local-lvm:0,import-from=local:iso/tools.iso'}, volid) == ['scsi1']
     assert references({}, volid) == []
+
+
+def test_a_password_in_the_url_is_masked_in_plans():
+    assert shown_url('https://u:secret@example.com:8443/a.iso') == 'https://u:********@example.com:8443/a.iso'
+    assert shown_url('https://example.com/a.iso') == 'https://example.com/a.iso'

@@ -77,6 +77,17 @@ def is_loopback(host):
         return False
 
 
+class LoopbackRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects as wget does, but only to loopback: the lab never leaves the machine."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        host = urllib.parse.urlsplit(newurl).hostname or ''
+        if not is_loopback(host):
+            raise TaskError('download failed: unable to resolve host address \u2018{0}\u2019 (the lab reaches '
+                            'loopback only)'.format(host))
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 class StorageContent(object):
     """Mixin of LabPve: download-url and upload as PVE runs them (see the module docstring)."""
 
@@ -126,7 +137,7 @@ class StorageContent(object):
                 context = ssl.create_default_context()  # wget --no-check-certificate
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), LoopbackRedirects(),
                                              urllib.request.HTTPSHandler(context=context))
         self.fetched.append(url)
         try:
