@@ -145,8 +145,8 @@ def test_absent_deletes_and_is_idempotent(lab, play, images):
 
 def test_absent_refused_while_a_vm_uses_the_iso(lab, play, images):
     play([content_task(content='iso', filename='tools.iso', url=images.url('/iso/tools.iso'))]).assert_ok()
-    lab.pve.add_vm(120, 'uses-iso', node='pve1', config={'ide2': 'local:iso/tools.iso,media=cdrom',
-                                                          'memory': '1024'})
+    config = {'ide2': 'local:iso/tools.iso,media=cdrom', 'memory': '1024'}
+    lab.pve.add_vm(120, 'uses-iso', node='pve1', config=config)
     run = play([content_task(content='iso', filename='tools.iso', state='absent')])
     assert run.rc != 0
     msg = run.task('content')['msg']
