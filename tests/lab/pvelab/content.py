@@ -236,7 +236,7 @@ class StorageContent(object):
                 raise ValueError('not multipart')
             fields = {}
             for part in body.split(b'--' + boundary.encode())[1:-1]:
-                head, _, data = part[2:-2].partition(b'\r\n\r\n')
+                head, _sep, data = part[2:-2].partition(b'\r\n\r\n')
                 disposition = head.decode().split('\r\n')[0]
                 field = disposition.split('name="', 1)[1].split('"', 1)[0]
                 if 'filename="' in disposition:
