@@ -16,6 +16,7 @@ from fakepve.server import error
 
 from .backup import BackupApi
 from .content import StorageContent
+from .guestfiles import GuestFiles
 from .guests import GuestChecks
 from .hardware import HardwareApi
 from .hotplug import HotplugRules
@@ -41,7 +42,7 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(GuestChecks, PveRules, ReadBack, SizeRules, BackupApi, PassthroughChecks, VmRules, HotplugRules,
+class LabPve(GuestChecks, PveRules, ReadBack, GuestFiles, SizeRules, BackupApi, PassthroughChecks, VmRules, HotplugRules,
              QemuExtras, MappingApi, HardwareApi, StorageContent, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""

@@ -5,6 +5,8 @@ Everything a demo or a test needs to exist before the first play runs. Tests may
 is reached by the collection except through the API.
 """
 
+import struct
+
 GIB = 1024 ** 3
 MIB = 1024 ** 2
 KIB = 1024
@@ -86,6 +88,25 @@ SHARED_TEMPLATE_CONFIG = dict(
     vmgenid='1c1e0f7a-54b6-4fb3-8d0a-5f1f6a1b9001',
 )
 
+# Files on `local` every node sees (issue 15): an installer ISO, a hookscript (executable), cloud-init
+# snippets, and a small qcow2 cloud image to import from (only its header: a 2 GiB virtual disk).
+ISO_FILE = 'debian-12-netinst.iso'
+ISO_VOLUME = 'local:iso/' + ISO_FILE
+ISO_SIZE = 628 * MIB
+SNIPPETS = (('hook.pl', 1024, True), ('user.yaml', 512, False), ('network.yaml', 256, False))
+IMPORT_IMAGE = 'debian-12-genericcloud.qcow2'
+IMPORT_IMAGE_GIB = 2
+
+
+def qcow2_header(virtual_size, backing_offset=0):
+    """The first 104 bytes of a qcow2 v3 image (what `qemu-img info` reads the virtual size from)."""
+    return struct.pack('>4sIQIIQ', b'QFI\xfb', 3, backing_offset, 0, 16, virtual_size) + bytes(72)
+
+
+# Device nodes under /dev on every node (stat() of an LXC devN path): char or block devices, and a directory.
+NODE_DEVICES = {'/dev/ttyS0': 'char', '/dev/ttyUSB0': 'char', '/dev/net/tun': 'char', '/dev/dri/renderD128': 'char',
+                '/dev/sdb': 'block', '/dev/shm': 'dir'}
+
 # Directories that exist on every node (PVE checks a directory mapping's path on the node it runs on).
 NODE_DIRS = ('/srv/shared-data', '/srv/datasets', '/srv/scratch', '/mnt/media')
 
@@ -116,6 +137,7 @@ def seed(pve):
     for node in NODES:
         pve.add_node(node)
         pve.node_dirs[node] = set(NODE_DIRS)
+        pve.node_devices[node] = dict(NODE_DEVICES)
     pve.storages.clear()
     for name, options in STORAGES.items():
         pve.storages[name] = dict(options, files=set())
@@ -132,5 +154,9 @@ def seed(pve):
     pve.add_vm(SHARED_TEMPLATE_VMID, SHARED_TEMPLATE_NAME, node='pve1', config=dict(SHARED_TEMPLATE_CONFIG),
                template=True)
     pve.store_file('local', LXC_TEMPLATE, 120 * MIB, content='vztmpl')
+    pve.store_file('local', ISO_FILE, ISO_SIZE, content='iso')
+    for name, size, executable in SNIPPETS:
+        pve.store_snippet('local', name, size, executable=executable)
+    pve.store_image('local', IMPORT_IMAGE, qcow2_header(IMPORT_IMAGE_GIB * GIB))
     for node, pci_id, cls, vendor, device, group, extra in PCI_DEVICES:
         pve.add_pci_device(node, pci_id, cls, vendor, device, group, **extra)
