@@ -222,3 +222,48 @@ def test_usb_and_serial_devices_of_the_host_are_root_only(lab, api):
     root_client(lab).put(path, usb1='host=1234:5678', serial1='/dev/ttyS0')
     err = error_of(ops.put, path, delete='serial1')
     assert err.message == "only root can delete 'serial1' config for real devices"
+
+
+def test_startup_needs_sys_modify_and_cloudinit_keys_their_privilege(lab, api):
+    """qemu-server src/PVE/API2/Qemu.pm $check_vm_modify_config_perm: `startup` needs Sys.Modify on / besides
+    VM.Config.Options ("it changes host behaviour"); cicustom and ipconfigN need VM.Config.Cloudinit."""
+    lab.pve.add_vm(193, 'boot', node='pve1')
+    ops = ops_user(lab, ('/vms/193', 'VM.Config.Options'), ('/vms/193', 'VM.Config.Cloudinit'))
+    path = '/nodes/pve1/qemu/193/config'
+    err = error_of(ops.put, path, startup='order=2,up=30')
+    assert err.status == 403 and err.message == 'Permission check failed (/, Sys.Modify)'
+    ops.put(path, cicustom='user=local:snippets/user.yaml', ipconfig0='ip=dhcp')
+    lab.pve.grant('ops@pve', '/', 'Sys.Modify')
+    ops.put(path, startup='order=2,up=30')
+    assert lab.pve.vm(193).config['startup'] == 'order=2,up=30'
+
+
+def test_cicustom_snippets_are_read_when_the_drive_is_generated(lab, api):
+    """qemu-server src/PVE/QemuServer/Cloudinit.pm get_custom_cloudinit_files / read_cloudinit_snippets_file: no
+    check when cicustom is set; the drive's generation (every start, vm_start_nolock -> apply_cloudinit_config,
+    and PUT .../cloudinit) reads each snippet: `<volid> is not in the snippets directory`, `can't find file
+    '<volid>'` (pve-storage src/PVE/Storage.pm abs_filesystem_path)."""
+    lab.pve.add_vm(194, 'ci', node='pve1', config={'ide2': 'local-lvm:vm-194-cloudinit,media=cdrom'})
+    path = '/nodes/pve1/qemu/194/config'
+    api.put(path, cicustom='user=local:snippets/user.yaml,network=local:snippets/missing.yaml')
+    assert error_of(api.put, '/nodes/pve1/qemu/194/cloudinit').message == "can't find file " \
+                                                                          "'local:snippets/missing.yaml'"
+    upid = api.post('/nodes/pve1/qemu/194/status/start')
+    assert task_error_of(api, upid) == "can't find file 'local:snippets/missing.yaml'"
+    api.put(path, cicustom='user=local:iso/debian-12-netinst.iso')
+    upid = api.post('/nodes/pve1/qemu/194/status/start')
+    assert task_error_of(api, upid) == 'local:iso/debian-12-netinst.iso is not in the snippets directory'
+    api.put(path, cicustom='user=local:snippets/user.yaml,network=local:snippets/network.yaml')
+    api.wait_task(api.post('/nodes/pve1/qemu/194/status/start'))
+    assert lab.pve.vm(194).status == 'running'
+
+
+def test_import_from_on_efidisk_and_cdrom(lab, api):
+    """qemu-server src/PVE/API2/Qemu.pm create_disks / clone_disk: an EFI disk imported gets the EFI vars size
+    (get_efivars_size, 528K for efitype=4m), not the source's; a CD/DVD drive cannot take the `<storage>:0`
+    syntax ($check_storage_access checks it as a volume: pve-storage LvmThinPlugin parse_volname)."""
+    api.wait_task(create(api, 195, efidisk0='local-lvm:0,import-from=local-lvm:base-9000-disk-0,efitype=4m,'
+                                            'pre-enrolled-keys=1'))
+    assert lab.pve.vm(195).config['efidisk0'] == 'local-lvm:vm-195-disk-0,efitype=4m,pre-enrolled-keys=1,size=528K'
+    err = error_of(create, api, 196, ide2='local-lvm:0,import-from=' + IMAGE + ',media=cdrom')
+    assert err.status == 500 and err.message == "unable to parse lvm volume name '0'"

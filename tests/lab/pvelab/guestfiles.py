@@ -30,6 +30,8 @@ from fakepve.model import PveError, TaskError
 from fakepve.qemu import DRIVE_KEY, NEW_DISK, format_size, is_cdrom, join_drive, split_drive, volume_ref
 from fakepve.routing import die, param_error
 
+from .guestnet import has_cloudinit_drive
+
 KIB = 1024
 QCOW2_MAGIC = b'QFI\xfb'
 
@@ -133,9 +135,9 @@ class GuestFiles(object):
         volume, props = split_drive(value)
         if volume == 'cdrom' and is_cdrom(volume, props):
             self.require(user, '/', 'Sys.Console')
-        if 'import-from' in dict(props):
+        if 'import-from' in dict(props) and not is_cdrom(volume, props):
             found = NEW_DISK.match(volume or '')
-            if found and not is_cdrom(volume, props):
+            if found:
                 sid = found.group(1) or default
                 if not sid:
                     raise die('no storage ID specified (and no default storage)')
@@ -192,8 +194,10 @@ class GuestFiles(object):
                     CLOUDINIT_OPTIONS:
                 continue
             raise die("only root can set '{0}' config".format(key))
-        for key in sorted(k for k in p if re.fullmatch(r'numa\d+', k)):
-            self.require(user, '/vms/{0}'.format(vm.vmid), 'VM.Config.CPU')
+        if 'startup' in p or 'startup' in deletes:
+            # "special case for startup since it changes host behaviour"
+            self.require(user, '/vms/{0}'.format(vm.vmid), 'VM.Config.Options')
+            self.require(user, '/', 'Sys.Modify')
         for key in deletes:
             value = vm.config.get(key, vm.pending.get(key))
             if re.fullmatch(r'serial\d+', key) and value is not None and value != 'socket':
@@ -271,10 +275,48 @@ class GuestFiles(object):
                 raise die(str(exc)) from exc
             raise
 
+    def _config_priv(self, key):
+        """The privilege $check_vm_modify_config_perm asks for `key` where fakepve's table differs."""
+        if re.fullmatch(r'numa\d+', key):
+            return 'VM.Config.CPU'
+        if key in CLOUDINIT_OPTIONS or re.fullmatch(r'ipconfig\d+', key):
+            return 'VM.Config.Cloudinit'  # or VM.Config.Network (check_vm_perm with $any): not modelled
+        if not (DRIVE_KEY.match(key) or SKIPPED.match(key) or key in CPU_OPTIONS | MEMORY_OPTIONS |
+                HWTYPE_OPTIONS | GENERAL_OPTIONS | DISK_OPTIONS):
+            return 'root'
+        return super()._config_priv(key)
+
+    def cicustom_problem(self, config):
+        """qemu-server src/PVE/QemuServer/Cloudinit.pm get_custom_cloudinit_files / read_cloudinit_snippets_file
+        (and pve-storage abs_filesystem_path): why the snippets of `cicustom` cannot be read, or None."""
+        parts = dict(part.split('=', 1) for part in str(config.get('cicustom') or '').split(',') if '=' in part)
+        for kind in ('network', 'user', 'meta', 'vendor'):
+            volid = parts.get(kind)
+            if not volid:
+                continue
+            sid, name = volume_ref(volid)
+            if sid is None:
+                return "can't find file '{0}'".format(volid)
+            if self._parse_volname(self._store(sid), name)[0] != 'snippets':
+                return '{0} is not in the snippets directory'.format(volid)
+            if name not in self._volumes(sid):
+                return "can't find file '{0}'".format(volid)
+        return None
+
+    async def _qm_cloudinit_regenerate(self, values, user):
+        vm = self.find(values['node'], values['vmid'])
+        if has_cloudinit_drive(vm.config):
+            problem = self.cicustom_problem(vm.config)
+            if problem:
+                raise die(problem)
+        return await super()._qm_cloudinit_regenerate(values, user)
+
     # ------------------------------------------------------------ VM create and start
 
     async def _qm_create(self, v, user):
         if user != 'root@pam':
+            if v.get('startup') is not None:
+                self.require(user, '/', 'Sys.Modify')
             for key in sorted(v):
                 if re.fullmatch(r'serial\d+', key) and v[key] != 'socket':
                     raise die("only root can set '{0}' config for real devices".format(key))
@@ -283,12 +325,23 @@ class GuestFiles(object):
         return await super()._qm_create(v, user)
 
     async def _do_start(self, vm, user, p):
-        script = vm.config.get('hookscript')
-        if script and vm.status != 'running' and not vm.template:
-            problem = self.check_hookscript(script)
+        """vm_start_nolock: the pending changes are applied, the cloud-init drive generated (its snippets read),
+        then the hookscript's pre-start phase runs (stop on error)."""
+        if vm.status != 'running' and not vm.template:
+            config = dict(vm.config)
+            for key, value in vm.pending.items():
+                if value is None:
+                    config.pop(key, None)
+                else:
+                    config[key] = value
+            problem = self.cicustom_problem(config) if has_cloudinit_drive(config) else None
+            if not problem and config.get('hookscript'):
+                problem = self.check_hookscript(config['hookscript'])
+                if problem:
+                    problem = 'hookscript error for {0} on pre-start: {1}'.format(vm.vmid, problem)
             if problem:
                 async def body():
-                    raise TaskError('hookscript error for {0} on pre-start: {1}'.format(vm.vmid, problem))
+                    raise TaskError(problem)
                 return await self.task(vm.node, 'qmstart', vm.vmid, user, body, vm=vm)
         return await super()._do_start(vm, user, p)
 
