@@ -75,7 +75,8 @@ def drive_props(value):
 
 
 class GuestFiles(object):
-    """Mixin of LabPve (before QemuExtras): see the module docstring."""
+    """Mixin of LabPve (before SizeRules, whose `<storage>:0` allocation it replaces for import-from): see the
+    module docstring."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,7 +107,7 @@ class GuestFiles(object):
         if not source:
             return
         found = NEW_DISK.match(volume or '')
-        if not found or float(found.group(2)) != 0 or '.' in found.group(2):
+        if not found or float(found.group(2)) != 0:  # Perl's $3 != 0: '0.0' passes
             raise param_error(**{key: "'import-from' requires special syntax - use <storage ID>:0,import-from="
                                       "<source>"})
         if key == 'efidisk0':
