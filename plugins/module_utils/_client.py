@@ -329,13 +329,15 @@ class PveClient(object):
 
     # --------------------------------------------------------------- requests
 
-    def request(self, method, path, params=None, data=None, idempotent=None, session=None, read_timeout=None):
+    def request(self, method, path, params=None, data=None, idempotent=None, session=None, read_timeout=None,
+                files=None):
         """Send one API request and return its `data`. Raises PveApiError (or a subclass) on failure.
 
         `idempotent` (default: true for GET) allows retrying after an answer was lost; a request known
         not to have reached PVE is retried whatever its method. `read_timeout`: seconds to wait for this
         answer instead of api_timeout, for a request PVE answers only once its work is done (an LXC config
-        write that allocates a volume).
+        write that allocates a volume). `files`: multipart file parts, as requests takes them ({field:
+        (file name, file object, content type)}); the form is then sent as multipart/form-data.
         """
         session = session or self.session
         method = method.upper()
@@ -348,7 +350,10 @@ class PveClient(object):
         relogged = False
         while True:
             self._ensure_login()
-            answer = self._send(session, method, path, idempotent, params=query, data=body, read_timeout=read_timeout)
+            for part in (files or {}).values():
+                part[1].seek(0)  # a repeat (after a re-login) sends the whole file again
+            answer = self._send(session, method, path, idempotent, params=query, data=body, read_timeout=read_timeout,
+                                files=files)
             status = answer.status_code
             if status == 401 and self.password and not self.token_id and not relogged:
                 # The ticket expired or was revoked: nothing was done; log in again and repeat once.
@@ -363,16 +368,18 @@ class PveClient(object):
                 raise PveApiError('answer is not JSON: {0}'.format(answer.text[:200]), status=status, method=method,
                                   path=path)
 
-    def _send(self, session, method, path, idempotent, params=None, data=None, auth=None, read_timeout=None):
+    def _send(self, session, method, path, idempotent, params=None, data=None, auth=None, read_timeout=None,
+              files=None):
         """One request through the session and its retry policy; a requests exception becomes a
         PveConnectionError that says whether the request can have reached PVE. `read_timeout` replaces
-        api_timeout for the wait on the answer (connecting keeps api_timeout)."""
+        api_timeout for the wait on the answer (connecting keeps api_timeout). `files`: requests' multipart
+        file parts."""
         session.get_adapter(self.base_url).max_retries = retry_policy(self, idempotent)
         self.stats['requests'] += 1
         timeout = self.timeout if read_timeout is None else (self.timeout, read_timeout)
         try:
             return session.request(method, self.base_url + quote(path, safe=PATH_SAFE), params=params, data=data,
-                                   auth=auth, verify=self.verify, timeout=timeout)
+                                   files=files, auth=auth, verify=self.verify, timeout=timeout)
         except requests.exceptions.RequestException as exc:
             raise self._connection_error(exc, method, path, read_timeout)
 
@@ -464,6 +471,14 @@ class PveClient(object):
 
     def delete(self, path, **params):
         return self.request('DELETE', path, params=params)
+
+    def upload(self, path, data, field, filename, fileobj, read_timeout=None):
+        """POST a file the way PVE's upload API takes it: multipart/form-data, the form fields in `data` first,
+        then the file as the part `field` whose file name is `filename` (PVE reads the target name from it).
+        `fileobj` is an open binary file. Not repeated once sent (an upload is not idempotent); returns `data`
+        of the answer (a task ID)."""
+        return self.request('POST', path, data=data, idempotent=False, read_timeout=read_timeout,
+                            files={field: (filename, fileobj, 'application/octet-stream')})
 
     # ------------------------------------------------------------------ tasks
 

@@ -15,6 +15,8 @@ from fakepve import FakePve
 from fakepve.server import error
 
 from .backup import BackupApi
+from .content import StorageContent
+from .guestfiles import GuestFiles
 from .guests import GuestChecks
 from .hardware import HardwareApi
 from .hotplug import HotplugRules
@@ -41,8 +43,8 @@ def is_write(method, path):
 NODE_CPUS = 32
 
 
-class LabPve(GuestChecks, PveRules, ReadBack, SizeRules, BackupApi, PassthroughChecks, VmRules, HotplugRules,
-             QemuExtras, MappingApi, HardwareApi, UsbApi, FakePve):
+class LabPve(GuestChecks, PveRules, ReadBack, GuestFiles, SizeRules, BackupApi, PassthroughChecks, VmRules,
+             HotplugRules, QemuExtras, MappingApi, HardwareApi, UsbApi, StorageContent, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 

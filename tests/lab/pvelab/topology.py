@@ -5,6 +5,8 @@ Everything a demo or a test needs to exist before the first play runs. Tests may
 is reached by the collection except through the API.
 """
 
+import struct
+
 GIB = 1024 ** 3
 MIB = 1024 ** 2
 KIB = 1024
@@ -16,13 +18,15 @@ LXC_TEMPLATE = 'debian-12-standard_12.7-1_amd64.tar.zst'
 LXC_TEMPLATE_VOLUME = 'local:vztmpl/' + LXC_TEMPLATE
 
 STORAGES = {
-    'local': {'type': 'dir', 'path': '/var/lib/vz', 'content': 'iso,vztmpl,backup,snippets', 'active': 1,
+    # `import` (disk images and OVAs to import from, PVE 8.2+): on the file-based storages, as a PVE 8.4/9
+    # install has it on local.
+    'local': {'type': 'dir', 'path': '/var/lib/vz', 'content': 'iso,vztmpl,backup,snippets,import', 'active': 1,
               'files': set(), 'avail': 80 * GIB},
     'local-lvm': {'type': 'lvmthin', 'vgname': 'pve', 'thinpool': 'data', 'content': 'images,rootdir',
                   'active': 1, 'files': set(), 'avail': 400 * GIB},
     # A shared storage whose ID has a dot in it: volume IDs must be split on the first ':' only.
     'nfs.01': {'type': 'nfs', 'path': '/mnt/pve/nfs.01', 'server': '192.0.2.50', 'export': '/export/pve',
-               'content': 'images,rootdir,backup,iso,vztmpl', 'shared': 1, 'active': 1, 'files': set(),
+               'content': 'images,rootdir,backup,iso,vztmpl,import', 'shared': 1, 'active': 1, 'files': set(),
                'avail': 2048 * GIB},
 }
 
@@ -84,6 +88,25 @@ SHARED_TEMPLATE_CONFIG = dict(
     vmgenid='1c1e0f7a-54b6-4fb3-8d0a-5f1f6a1b9001',
 )
 
+# Files on `local` every node sees (issue 15): an installer ISO, a hookscript (executable), cloud-init
+# snippets, and a small qcow2 cloud image to import from (only its header: a 2 GiB virtual disk).
+ISO_FILE = 'debian-12-netinst.iso'
+ISO_VOLUME = 'local:iso/' + ISO_FILE
+ISO_SIZE = 628 * MIB
+SNIPPETS = (('hook.pl', 1024, True), ('user.yaml', 512, False), ('network.yaml', 256, False))
+IMPORT_IMAGE = 'debian-12-genericcloud.qcow2'
+IMPORT_IMAGE_GIB = 2
+
+
+def qcow2_header(virtual_size, backing_offset=0):
+    """The first 104 bytes of a qcow2 v3 image (what `qemu-img info` reads the virtual size from)."""
+    return struct.pack('>4sIQIIQ', b'QFI\xfb', 3, backing_offset, 0, 16, virtual_size) + bytes(72)
+
+
+# Device nodes under /dev on every node (stat() of an LXC devN path): char or block devices, and a directory.
+NODE_DEVICES = {'/dev/ttyS0': 'char', '/dev/ttyUSB0': 'char', '/dev/net/tun': 'char', '/dev/dri/renderD128': 'char',
+                '/dev/sdb': 'block', '/dev/shm': 'dir'}
+
 # Directories that exist on every node (PVE checks a directory mapping's path on the node it runs on).
 NODE_DIRS = ('/srv/shared-data', '/srv/datasets', '/srv/scratch', '/mnt/media')
 
@@ -126,6 +149,7 @@ def seed(pve):
     for node in NODES:
         pve.add_node(node)
         pve.node_dirs[node] = set(NODE_DIRS)
+        pve.node_devices[node] = dict(NODE_DEVICES)
     pve.storages.clear()
     for name, options in STORAGES.items():
         pve.storages[name] = dict(options, files=set())
@@ -142,6 +166,10 @@ def seed(pve):
     pve.add_vm(SHARED_TEMPLATE_VMID, SHARED_TEMPLATE_NAME, node='pve1', config=dict(SHARED_TEMPLATE_CONFIG),
                template=True)
     pve.store_file('local', LXC_TEMPLATE, 120 * MIB, content='vztmpl')
+    pve.store_file('local', ISO_FILE, ISO_SIZE, content='iso')
+    for name, size, executable in SNIPPETS:
+        pve.store_snippet('local', name, size, executable=executable)
+    pve.store_image('local', IMPORT_IMAGE, qcow2_header(IMPORT_IMAGE_GIB * GIB))
     for node, pci_id, cls, vendor, device, group, extra in PCI_DEVICES:
         pve.add_pci_device(node, pci_id, cls, vendor, device, group, **extra)
     for node, bus, version in USB_BUSES:
