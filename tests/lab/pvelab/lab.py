@@ -24,6 +24,7 @@ from .passthrough import PassthroughChecks
 from .pverules import PveRules
 from .qemu import QemuExtras
 from .sizes import SizeRules
+from .snapjobs import SnapJobsApi
 from .topology import seed
 from .vmrules import VmRules
 
@@ -41,7 +42,7 @@ NODE_CPUS = 32
 
 
 class LabPve(GuestChecks, PveRules, ReadBack, SizeRules, BackupApi, PassthroughChecks, VmRules, HotplugRules,
-             QemuExtras, MappingApi, HardwareApi, FakePve):
+             QemuExtras, MappingApi, HardwareApi, SnapJobsApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 
