@@ -77,8 +77,6 @@ def calendar_error(text):
             raise ValueError("unexpected '{0}'".format(' '.join(parts)))
     except ValueError as exc:
         return str(exc)
-    if not spec.split():
-        return 'empty calendar event'
     return None
 
 
