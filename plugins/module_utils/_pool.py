@@ -66,22 +66,45 @@ def _view_from(poolid, comment, vms, stores):
 
 
 def parse_members(members):
-    """(wanted vmids, wanted storages, unwanted vmids, unwanted storages) from the members option."""
-    add_vms, add_stores, del_vms, del_stores = set(), set(), set(), set()
+    """(wanted vmids, wanted storages, unwanted vmids, unwanted storages, {guest name: present?}) from the members
+    option."""
+    add_vms, add_stores, del_vms, del_stores, names = set(), set(), set(), set(), {}
     for index, entry in enumerate(members or []):
         option = 'members[{0}]'.format(index)
-        vmid, storage = entry.get('vmid'), entry.get('storage')
-        if (vmid is None) == (storage is None):
-            raise ValidationError(option, entry, 'give either vmid or storage')
+        given = [k for k in ('vmid', 'name', 'storage') if entry.get(k) is not None]
+        if len(given) != 1:
+            raise ValidationError(option, entry, 'give one of vmid, name (a guest) or storage')
         absent = entry.get('state') == 'absent'
-        if vmid is not None:
-            (del_vms if absent else add_vms).add(int(vmid))
+        if entry.get('vmid') is not None:
+            (del_vms if absent else add_vms).add(int(entry['vmid']))
+        elif entry.get('name') is not None:
+            names[entry['name']] = not absent
         else:
-            (del_stores if absent else add_stores).add(storage)
+            (del_stores if absent else add_stores).add(entry['storage'])
     both = (add_vms & del_vms) or (add_stores & del_stores)
     if both:
         raise ValidationError('members', sorted(both, key=str), 'listed both present and absent')
-    return add_vms, add_stores, del_vms, del_stores
+    return add_vms, add_stores, del_vms, del_stores, names
+
+
+def resolve_names(client, pool, names):
+    """{name: vmid} for the guests named: from the pool's own members when they are in it (no request), else from
+    /cluster/resources (one request); names must be unique and exist."""
+    known = dict((m.get('name'), int(m['vmid'])) for m in (pool or {}).get('members') or []
+                 if m.get('vmid') is not None and m.get('name'))
+    if all(name in known for name in names):
+        return dict((name, known[name]) for name in names)
+    found = {}
+    guests = client.get('/cluster/resources', type='vm') or []
+    for name in sorted(names):
+        ids = sorted(int(g['vmid']) for g in guests if g.get('name') == name)
+        if not ids:
+            raise ValidationError('members', {'name': name}, 'no such guest in the cluster')
+        if len(ids) > 1:
+            raise ValidationError('members', {'name': name}, 'several guests carry this name ({0}); give the '
+                                                             'vmid'.format(', '.join(str(i) for i in ids)))
+        found[name] = ids[0]
+    return found
 
 
 def ensure_pool(module, poolid, state='present', comment=None, members=None, members_mode='add', allow_move=False):
@@ -103,7 +126,10 @@ def ensure_pool(module, poolid, state='present', comment=None, members=None, mem
                          settle=lambda: read_pool(client, poolid) is None)
         module.exit(changed=current is not None, poolid=poolid, pool={}, diff={'before': before, 'after': {}})
         return
-    want_vms, want_stores, drop_vms, drop_stores = parse_members(members)
+    want_vms, want_stores, drop_vms, drop_stores, names = parse_members(members)
+    if names:
+        for name, vmid in resolve_names(client, current, names).items():
+            (want_vms if names[name] else drop_vms).add(vmid)
     have_vms, have_stores = members_of(current)
     add_vms, add_stores = want_vms - have_vms, want_stores - have_stores
     if members_mode == 'exact' and members is not None:

@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Creates, updates or deletes a resource pool (C(/pools), PVE 8 and later), including nested pools
     (C(parent/child); the parent must exist).
-  - O(members) lists guests (C(vmid)) and storages (C(storage)). With O(members_mode=add) the listed members are
+  - O(members) lists guests (C(vmid) or C(name)) and storages (C(storage)). With O(members_mode=add) the listed members are
     added and others are left alone; with O(members_mode=exact) members not listed are removed. An entry with
     C(state=absent) is removed in either mode.
   - A guest is in at most one pool; one that is in another pool is moved only with O(allow_move), otherwise the
@@ -48,6 +48,9 @@ options:
       vmid:
         description: A guest's ID.
         type: int
+      name:
+        description: A guest's name, instead of O(members[].vmid); it must be unique in the cluster.
+        type: str
       storage:
         description: A storage ID.
         type: str
@@ -79,7 +82,7 @@ EXAMPLES = r'''
     comment: Tenant A
     members:
       - vmid: 101
-      - vmid: 102
+      - name: web-02
       - storage: nfs.01
 
 - name: A nested pool holding exactly these guests
@@ -130,6 +133,7 @@ def main():
         comment=dict(type='str'),
         members=dict(type='list', elements='dict', options=dict(
             vmid=dict(type='int'),
+            name=dict(type='str'),
             storage=dict(type='str'),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
         )),

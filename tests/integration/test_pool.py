@@ -87,7 +87,8 @@ def test_bad_inputs_fail_before_any_write(lab, play):
         (pool_task(poolid='a/b/c/d'), 'up to three levels'),
         (pool_task(members=[{'vmid': 999}]), 'no such guest'),
         (pool_task(members=[{'storage': 'nope'}]), 'no such storage'),
-        (pool_task(members=[{'vmid': 1, 'storage': 'local'}]), 'give either vmid or storage'),
+        (pool_task(members=[{'vmid': 1, 'storage': 'local'}]), 'give one of vmid, name (a guest) or storage'),
+        (pool_task(members=[{'name': 'nobody'}]), 'no such guest'),
     ]
     for task, words in cases:
         run = play([task])
@@ -108,3 +109,15 @@ def test_absent_deletes_an_empty_pool_and_refuses_a_full_one(lab, play):
     assert 'tenant-a' not in lab.pve.pools
     again = play([pool_task(state='absent')]).assert_ok()
     assert again.changed == 0 and again.writes == []
+
+
+def test_members_by_name_cost_no_listing_once_in_the_pool(lab, play):
+    add_vm(lab, 101, 'web-a')
+    add_vm(lab, 102, 'web-b')
+    task = pool_task(members=[{'name': 'web-a'}, {'name': 'web-b'}], members_mode='exact')
+    first = play([task]).assert_ok()
+    assert lab.pve.pools['tenant-a'] == {101, 102}
+    assert ('GET', '/cluster/resources') in first.calls
+    second = play([task]).assert_ok()
+    assert second.changed == 0 and second.writes == []
+    assert second.calls == [('GET', '/pools')]

@@ -135,3 +135,16 @@ def test_bad_inputs_fail_before_any_write(lab, play):
         assert run.failed, task
         assert words in run.task('snap')['msg'], (task, run.task('snap')['msg'])
         assert run.writes == []
+
+
+def test_guest_info_lists_snapshots_when_asked(lab, play):
+    add_vm(lab)
+    play([snap_task(snapname='s1', description='first')]).assert_ok()
+    run = play([{'name': 'info', 'iac.proxmox.pve_guest_info': {'vmid': 120, 'snapshots': True, 'config': False,
+                                                                'pending': False}, 'register': 'out'},
+                {'name': 'plain', 'iac.proxmox.pve_guest_info': {'vmid': 120, 'config': False, 'pending': False},
+                 'register': 'out'}]).assert_ok()
+    [guest] = run.task('info')['guests']
+    assert [(s['name'], s['description'], s['vmstate']) for s in guest['snapshots']] == [('s1', 'first', False)]
+    assert 'snapshots' not in run.task('plain')['guests'][0]
+    assert ('GET', '/nodes/pve1/qemu/120/snapshot') in run.calls
