@@ -26,7 +26,7 @@ def _values(text, low, high, what):
     for item in text.split(','):
         if item == '':
             raise ValueError('empty {0} value'.format(what))
-        base, _, repeat = item.partition('/')
+        base, _sep, repeat = item.partition('/')
         if repeat and not (NUMBER.match(repeat) and int(repeat) > 0):
             raise ValueError("invalid repetition '{0}' in {1}".format(repeat, what))
         if base == '*':

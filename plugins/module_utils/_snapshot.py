@@ -89,8 +89,8 @@ def ensure_snapshot(module, guest, snapname=None, description=None, vmstate=Fals
                                                         '{0})'.format(by_name[snapname]['snapstate']))
         data = {'start': 1} if start else None
         module.write('POST', '{0}/{1}/rollback'.format(path, snapname), data, timeout=timeout,
-                     action='roll {0} back to snapshot {1}{2}'.format(guest.label, snapname,
-                                                                    ' and start it' if start else ''))
+                     action='roll {0} back to snapshot {1}{2}'.format(
+                         guest.label, snapname, ' and start it' if start else ''))
         return True, dict(removed=[], diff={'before': before, 'after': before})
     if state == 'absent':
         if snapname in by_name:
@@ -141,4 +141,3 @@ def ensure_snapshot(module, guest, snapname=None, description=None, vmstate=Fals
 def snapshot_facts(client, guest):
     """The snapshots pve_guest_info reports: oldest first, without PVE's 'current' entry."""
     return [snapshot_view(s) for s in list_snapshots(client, guest)]
-

@@ -4,8 +4,8 @@ request log."""
 
 def add_vm(lab, vmid=120, name='snap-vm', disk=None, status='stopped'):
     disk = disk or 'local-lvm:vm-{0}-disk-0,size=8G'.format(vmid)
-    return lab.pve.add_vm(vmid, name, node='pve1', status=status, config={'scsi0': disk, 'memory': '1024',
-                                                                           'cores': 1})
+    config = {'scsi0': disk, 'memory': '1024', 'cores': 1}
+    return lab.pve.add_vm(vmid, name, node='pve1', status=status, config=config)
 
 
 def snap_task(**args):

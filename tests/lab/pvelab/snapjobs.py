@@ -29,7 +29,7 @@ NOT_STORED = ('id', 'delete', 'starttime', 'dow')
 def _parse_props(text):
     out = {}
     for part in split_list(str(text).replace(',', ' ')):
-        key, _, value = part.partition('=')
+        key, _sep, value = part.partition('=')
         out[key] = int(value) if value.isdigit() else value
     return out
 
@@ -66,7 +66,7 @@ class SnapJobsApi(object):
     async def _ct_feature(self, v, user):
         ct = self._find_ct(v['node'], v['vmid'])
         has = not any(self.storages.get(m['volume'].split(':')[0], {}).get('type') not in CT_SNAPSHOT_STORAGE
-                      and m['volume'].split(':')[0] in self.storages for _, m in ct.volumes())
+                      and m['volume'].split(':')[0] in self.storages for _key, m in ct.volumes())
         return self._feature_answer(v['feature'], has)
 
     # ---------------------------------------------------------- backup jobs
@@ -168,4 +168,3 @@ class SnapJobsApi(object):
         props = (info.get('parameters') or {}).get('properties', {})
         return [k for k in props if k not in ('id', 'schedule', 'starttime', 'dow', 'enabled', 'repeat-missed',
                                               'comment')]
-
