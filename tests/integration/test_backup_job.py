@@ -102,3 +102,12 @@ def test_absent_deletes_and_reruns_unchanged(lab, play):
     assert lab.pve.backup_jobs == {}
     again = play([job_task(state='absent')]).assert_ok()
     assert again.changed == 0 and again.writes == []
+
+
+def test_all_without_exclude_removes_the_exclusions(lab, play):
+    play([job_task(vmids=None, all=True, exclude=[9000, 9001])]).assert_ok()
+    assert lab.pve.backup_jobs['nightly']['exclude'] == '9000,9001'
+    run = play([job_task(vmids=None, all=True)]).assert_ok()
+    [(method, path, body)] = run.writes
+    assert (method, path) == ('PUT', '/cluster/backup/nightly') and b'delete=exclude' in body
+    assert 'exclude' not in lab.pve.backup_jobs['nightly'] and lab.pve.backup_jobs['nightly']['all'] == 1

@@ -121,3 +121,13 @@ def test_members_by_name_cost_no_listing_once_in_the_pool(lab, play):
     second = play([task]).assert_ok()
     assert second.changed == 0 and second.writes == []
     assert second.calls == [('GET', '/pools')]
+
+
+def test_check_mode_create_writes_nothing(lab, play):
+    add_vm(lab, 101)
+    run = play([pool_task(comment='Tenant A', members=[{'vmid': 101}])], check=True, diff=True).assert_ok()
+    assert run.writes == [] and 'tenant-a' not in lab.pve.pools
+    result = run.task('pool')
+    assert result['plan'] == ['create pool tenant-a', 'update pool tenant-a: add VM 101']
+    assert result['diff'] == {'before': {}, 'after': {'poolid': 'tenant-a', 'comment': 'Tenant A',
+                                                      'members': [{'vmid': 101}]}}

@@ -129,6 +129,7 @@ def test_bad_inputs_fail_before_any_write(lab, play):
         (snap_task(snapname='daily-1', retention=3), 'snapname_prefix'),
         (snap_task(vmid=130, snapname='s1', vmstate=True), 'only VMs save their RAM'),
         (snap_task(vmid=999, snapname='s1'), 'no such guest'),
+        (snap_task(vmid=9000, snapname='s1'), "you can't take a snapshot if it's a template"),
     ]
     for task, words in cases:
         run = play([task])
