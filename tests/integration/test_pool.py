@@ -1,6 +1,11 @@
 """iac.proxmox.pve_pool end to end: real playbooks against the lab, asserting on results and on the lab's request
 log."""
 
+import os
+import shutil
+
+from labtools import ROOT, run_playbook
+
 
 def add_vm(lab, vmid, name=None):
     return lab.pve.add_vm(vmid, name or 'pool-{0}'.format(vmid), node='pve1',
@@ -131,3 +136,23 @@ def test_check_mode_create_writes_nothing(lab, play):
     assert result['plan'] == ['create pool tenant-a', 'update pool tenant-a: add VM 101']
     assert result['diff'] == {'before': {}, 'after': {'poolid': 'tenant-a', 'comment': 'Tenant A',
                                                       'members': [{'vmid': 101}]}}
+
+
+def test_site_check_mode_on_a_fresh_cluster_plans_pools_and_snapshots_without_failing(lab, tmp_path):
+    """site.yml --check before the guests exist: the pool is planned with the guests that exist (none), the
+    snapshot of a guest that is only planned is left for the real run; nothing is written."""
+    target = tmp_path / 'project'
+    shutil.copytree(os.path.join(ROOT, 'playbooks'), str(target))
+    os.remove(str(target / 'inventory' / 'lab' / 'group_vars' / 'all' / 'connection.yml'))
+    conn = lab.connection()
+    env = {'PROXMOX_HOST': conn['api_host'], 'PROXMOX_PORT': str(conn['api_port']), 'PROXMOX_USER': conn['api_user'],
+           'PROXMOX_TOKEN_ID': conn['api_token_id'], 'PROXMOX_TOKEN_SECRET': conn['api_token_secret'],
+           'PROXMOX_CA_PATH': conn['ca_path']}
+    run = run_playbook(lab, tmp_path, target / 'site.yml', check=True, env=env, inventory=target / 'inventory' / 'lab',
+                       name='site')
+    run.assert_ok()
+    assert run.writes == []
+    pools = run.task('Resource pools')['results']
+    assert [(r['item']['poolid'], r['plan']) for r in pools] == [('demo', ['create pool demo'])]
+    assert run.task('Snapshots')['results'] == []
+    assert 'demo' not in lab.pve.pools
