@@ -17,6 +17,7 @@ from ._diff import as_tags
 from ._errors import PveApiError
 from ._guest import Guest, check_guest_name, guest_addresses, list_guests, read_pending
 from ._propstring import AGENT, IPCONFIG, LXC_NET, NET
+from ._snapshot import snapshot_facts
 
 # Config keys the inventory's pve_config gives in a parsed form: property strings by format, per guest type.
 PARSED_KEYS = {
@@ -49,7 +50,7 @@ def select_guests(guests, vmid=None, name=None, node=None, pool=None, tags=None,
     return sorted(out, key=lambda item: int(item['vmid']))
 
 
-def guest_facts(client, item, config=True, pending=True, addresses=False):
+def guest_facts(client, item, config=True, pending=True, addresses=False, snapshots=False):
     """One guest's facts: identity and state from its listing, plus what is asked for."""
     guest = Guest.from_resource(item)
     facts = {'vmid': guest.vmid, 'name': guest.name, 'node': guest.node, 'type': item['type'],
@@ -71,20 +72,22 @@ def guest_facts(client, item, config=True, pending=True, addresses=False):
         if addresses:
             facts['ip_addresses'] = guest_addresses(client, guest) if running else []
             facts['ip'] = facts['ip_addresses'][0] if facts['ip_addresses'] else None
+        if snapshots:
+            facts['snapshots'] = snapshot_facts(client, guest)
     except PveApiError as exc:
         # A guest on an offline node is listed with status unknown; its details cannot be read.
         facts['error'] = str(exc)
     return facts
 
 
-def gather(client, filters, config=True, pending=True, addresses=False):
+def gather(client, filters, config=True, pending=True, addresses=False, snapshots=False):
     """The facts of the guests the filters select (the filters are checked first)."""
     if filters.get('name') is not None:
         check_guest_name('name', filters['name'])
     if filters.get('node') is not None:
         check_node_name('node', filters['node'])
     check_tags('tags', filters.get('tags') or [])
-    return [guest_facts(client, item, config=config, pending=pending, addresses=addresses)
+    return [guest_facts(client, item, config=config, pending=pending, addresses=addresses, snapshots=snapshots)
             for item in select_guests(list_guests(client), **filters)]
 
 
@@ -93,7 +96,8 @@ def report_guests(module):
     p = module.params
     filters = dict(vmid=p['vmid'], name=p['name'], node=p['node'], pool=p['pool'], tags=p['tags'], kind=p['type'],
                    templates=p['templates'])
-    guests = gather(module.client, filters, config=p['config'], pending=p['pending'], addresses=p['addresses'])
+    guests = gather(module.client, filters, config=p['config'], pending=p['pending'], addresses=p['addresses'],
+                    snapshots=p['snapshots'])
     module.exit(changed=False, guests=guests)
 
 

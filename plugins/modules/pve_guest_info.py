@@ -65,6 +65,10 @@ options:
     description: Include the IP addresses running guests report (QEMU guest agent, container interfaces).
     type: bool
     default: false
+  snapshots:
+    description: Include each guest's snapshots (name, description, snaptime, vmstate, parent), oldest first.
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
@@ -136,6 +140,12 @@ guests:
       type: list
       elements: str
       returned: with O(addresses)
+    snapshots:
+      description: Its snapshots, oldest first, each with C(name), C(description), C(snaptime), C(parent) and for
+        VMs C(vmstate).
+      type: list
+      elements: dict
+      returned: with O(snapshots)
 '''
 
 from ansible_collections.iac.proxmox.plugins.module_utils._info import report_guests
@@ -154,6 +164,7 @@ def main():
         config=dict(type='bool', default=True),
         pending=dict(type='bool', default=True),
         addresses=dict(type='bool', default=False),
+        snapshots=dict(type='bool', default=False),
     ))
     module.call_or_fail(report_guests)
 

@@ -26,6 +26,7 @@ from .passthrough import PassthroughChecks
 from .pverules import PveRules
 from .qemu import QemuExtras
 from .sizes import SizeRules
+from .snapjobs import SnapJobsApi
 from .topology import seed
 from .usb import UsbApi
 from .vmrules import VmRules
@@ -44,7 +45,7 @@ NODE_CPUS = 32
 
 
 class LabPve(GuestChecks, PveRules, ReadBack, GuestFiles, SizeRules, BackupApi, PassthroughChecks, VmRules,
-             HotplugRules, QemuExtras, MappingApi, HardwareApi, UsbApi, StorageContent, FakePve):
+             HotplugRules, QemuExtras, MappingApi, HardwareApi, UsbApi, StorageContent, SnapJobsApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 

@@ -1,0 +1,202 @@
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Resource pools (/pools, PVE 8+): comment and members (guests, storages), nested pools. Private to the
+collection.
+
+pve-manager PVE/API2/Pool.pm: POST /pools creates (a nested `parent/child` needs its parent), PUT /pools with
+`vms`/`storage` adds members (a guest in another pool only with `allow-move`) or with `delete` removes them,
+DELETE /pools?poolid= removes an empty pool. PVE does not check that a guest or storage it is given exists, so
+the collection does, before any write.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._errors import PveApiError, ValidationError
+
+POOL_SEGMENT = re.compile(r'^[A-Za-z][A-Za-z0-9_-]*$')
+POOL_MISSING = re.compile(r"pool '[^']*' does not exist")
+
+
+def check_poolid(option, poolid):
+    """pve-poolid: up to three `/`-separated levels of letters, digits, '_' and '-'; each starts with a letter
+    (Pool.pm create_pool: "pool name must start with a letter")."""
+    parts = str(poolid or '').split('/')
+    if not poolid or len(parts) > 3 or not all(POOL_SEGMENT.match(p) for p in parts):
+        raise ValidationError(option, poolid, 'a pool ID is up to three levels separated by "/" (parent/child), each '
+                                              'starting with a letter, then letters, digits, "_" and "-"')
+    return poolid
+
+
+def read_pool(client, poolid):
+    """The pool {poolid, comment, members} or None (one request)."""
+    try:
+        items = client.get('/pools', poolid=poolid) or []
+    except PveApiError as exc:
+        if POOL_MISSING.search(exc.message or '') and exc.status not in (401, 403):
+            return None
+        raise
+    return items[0] if items else None
+
+
+def members_of(pool):
+    """(guest vmids, storage ids) of a pool read from PVE."""
+    vms, stores = set(), set()
+    for item in (pool or {}).get('members') or []:
+        if item.get('type') == 'storage':
+            stores.add(item.get('storage'))
+        elif item.get('vmid') is not None:
+            vms.add(int(item['vmid']))
+    return vms, stores
+
+
+def pool_view(poolid, pool):
+    if pool is None:
+        return {}
+    vms, stores = members_of(pool)
+    return {'poolid': poolid, 'comment': pool.get('comment') or '',
+            'members': [{'vmid': v} for v in sorted(vms)] + [{'storage': s} for s in sorted(stores)]}
+
+
+def _view_from(poolid, comment, vms, stores):
+    return {'poolid': poolid, 'comment': comment or '',
+            'members': [{'vmid': v} for v in sorted(vms)] + [{'storage': s} for s in sorted(stores)]}
+
+
+def parse_members(members):
+    """(wanted vmids, wanted storages, unwanted vmids, unwanted storages, {guest name: present?}) from the members
+    option."""
+    add_vms, add_stores, del_vms, del_stores, names = set(), set(), set(), set(), {}
+    for index, entry in enumerate(members or []):
+        option = 'members[{0}]'.format(index)
+        given = [k for k in ('vmid', 'name', 'storage') if entry.get(k) is not None]
+        if len(given) != 1:
+            raise ValidationError(option, entry, 'give one of vmid, name (a guest) or storage')
+        absent = entry.get('state') == 'absent'
+        if entry.get('vmid') is not None:
+            (del_vms if absent else add_vms).add(int(entry['vmid']))
+        elif entry.get('name') is not None:
+            names[entry['name']] = not absent
+        else:
+            (del_stores if absent else add_stores).add(entry['storage'])
+    both = (add_vms & del_vms) or (add_stores & del_stores)
+    if both:
+        raise ValidationError('members', sorted(both, key=str), 'listed both present and absent')
+    return add_vms, add_stores, del_vms, del_stores, names
+
+
+def resolve_names(client, pool, names):
+    """{name: vmid} for the guests named: from the pool's own members when they are in it (no request), else from
+    /cluster/resources (one request); names must be unique and exist."""
+    known = dict((m.get('name'), int(m['vmid'])) for m in (pool or {}).get('members') or []
+                 if m.get('vmid') is not None and m.get('name'))
+    if all(name in known for name in names):
+        return dict((name, known[name]) for name in names)
+    found = {}
+    guests = client.get('/cluster/resources', type='vm') or []
+    for name in sorted(names):
+        ids = sorted(int(g['vmid']) for g in guests if g.get('name') == name)
+        if not ids:
+            raise ValidationError('members', {'name': name}, 'no such guest in the cluster')
+        if len(ids) > 1:
+            raise ValidationError('members', {'name': name}, 'several guests carry this name ({0}); give the '
+                                                             'vmid'.format(', '.join(str(i) for i in ids)))
+        found[name] = ids[0]
+    return found
+
+
+def ensure_pool(module, poolid, state='present', comment=None, members=None, members_mode='add', allow_move=False):
+    """Bring the pool to the state asked. Exits the module."""
+    client = module.client
+    current = read_pool(client, poolid)
+    before = pool_view(poolid, current)
+    if state == 'absent':
+        if current is not None:
+            vms, stores = members_of(current)
+            children = [p['poolid'] for p in client.get('/pools') or [] if p['poolid'].startswith(poolid + '/')]
+            what = ["pool '{0}'".format(c) for c in sorted(children)] + ['VM {0}'.format(v) for v in sorted(vms)] + \
+                ["storage '{0}'".format(s) for s in sorted(stores)]
+            if what:
+                raise ValidationError('poolid', poolid, "pool '{0}' is not empty (contains {1}); remove its "
+                                                        "members first (members_mode=exact with members: [])".format(
+                                                            poolid, ', '.join(what)))
+            module.write('DELETE', '/pools', {'poolid': poolid}, action='delete pool {0}'.format(poolid),
+                         settle=lambda: read_pool(client, poolid) is None)
+        module.exit(changed=current is not None, poolid=poolid, pool={}, diff={'before': before, 'after': {}})
+        return
+    want_vms, want_stores, drop_vms, drop_stores, names = parse_members(members)
+    if names:
+        for name, vmid in resolve_names(client, current, names).items():
+            (want_vms if names[name] else drop_vms).add(vmid)
+    have_vms, have_stores = members_of(current)
+    add_vms, add_stores = want_vms - have_vms, want_stores - have_stores
+    if members_mode == 'exact' and members is not None:
+        drop_vms |= have_vms - want_vms
+        drop_stores |= have_stores - want_stores
+    del_vms, del_stores = drop_vms & have_vms, drop_stores & have_stores
+    set_comment = comment is not None and (current or {}).get('comment', '') != comment and \
+        not (current is None and comment == '')
+    if current is None and '/' in poolid:
+        parent = poolid.rsplit('/', 1)[0]
+        if read_pool(client, parent) is None:
+            raise ValidationError('poolid', poolid, "parent '{0}' of pool '{1}' does not exist; create the parent "
+                                                    "pool first".format(parent, poolid))
+    moves = {}
+    if add_vms:
+        guests = dict((int(g['vmid']), g) for g in client.get('/cluster/resources', type='vm') or [])
+        for vmid in sorted(add_vms):
+            if vmid not in guests:
+                raise ValidationError('members', {'vmid': vmid}, 'no such guest in the cluster')
+            other = guests[vmid].get('pool')
+            if other and other != poolid:
+                moves[vmid] = other
+        if moves and not allow_move:
+            vmid = sorted(moves)[0]
+            raise ValidationError('members', {'vmid': vmid}, "VM {0} belongs already to pool '{1}' and 'allow-move' "
+                                                             "is not set; set allow_move to move it".format(
+                                                                 vmid, moves[vmid]))
+    if add_stores:
+        known = sorted(s['storage'] for s in client.get('/storage') or [])
+        for sid in sorted(add_stores):
+            if sid not in known:
+                raise ValidationError('members', {'storage': sid}, 'no such storage (storages: {0})'.format(
+                    ', '.join(known) or 'none'))
+    changed = False
+    if current is None:
+        data = {'poolid': poolid}
+        if comment:
+            data['comment'] = comment
+        module.write('POST', '/pools', data, action='create pool {0}'.format(poolid),
+                     settle=lambda: read_pool(client, poolid) is not None)
+        changed = True
+        set_comment = False
+    if add_vms or add_stores or set_comment:
+        data = {'poolid': poolid}
+        if set_comment:
+            data['comment'] = comment
+        if add_vms:
+            data['vms'] = ','.join(str(v) for v in sorted(add_vms))
+        if add_stores:
+            data['storage'] = ','.join(sorted(add_stores))
+        if moves:
+            data['allow-move'] = 1
+        what = ['VM {0}'.format(v) + (' (from pool {0})'.format(moves[v]) if v in moves else '')
+                for v in sorted(add_vms)] + ['storage {0}'.format(s) for s in sorted(add_stores)]
+        action = 'update pool {0}: {1}'.format(poolid, '; '.join(
+            (['comment'] if set_comment else []) + (['add ' + ', '.join(what)] if what else [])))
+        module.write('PUT', '/pools', data, action=action)
+        changed = True
+    if del_vms or del_stores:
+        data = {'poolid': poolid, 'delete': 1}
+        if del_vms:
+            data['vms'] = ','.join(str(v) for v in sorted(del_vms))
+        if del_stores:
+            data['storage'] = ','.join(sorted(del_stores))
+        what = ['VM {0}'.format(v) for v in sorted(del_vms)] + ['storage {0}'.format(s) for s in sorted(del_stores)]
+        module.write('PUT', '/pools', data, action='update pool {0}: remove {1}'.format(poolid, ', '.join(what)))
+        changed = True
+    after = _view_from(poolid, comment if comment is not None else (current or {}).get('comment'),
+                       (have_vms | add_vms) - del_vms, (have_stores | add_stores) - del_stores)
+    module.exit(changed=changed, poolid=poolid, pool=after, diff={'before': before, 'after': after})

@@ -1,0 +1,201 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: iac.proxmox contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: pve_snapshot
+short_description: Take, describe, roll back and delete snapshots of a Proxmox VE guest, keeping the newest N
+version_added: 0.1.0
+description:
+  - Manages the snapshots of one VM or container, addressed by O(vmid) or O(name).
+  - V(present) takes the snapshot O(snapname) unless it exists (an existing one only gets its O(description) set),
+    V(absent) deletes it, V(rollback) rolls the guest back to it (and with O(start) starts it afterwards).
+  - O(retention) keeps the newest O(retention) snapshots whose names start with O(snapname_prefix) and deletes the
+    older ones in the same run, so a play can take C(pre-upgrade-<date>) and keep the last three.
+  - Before a snapshot is taken, PVE's own check (the guest's C(feature) endpoint) says whether every volume can
+    snapshot; a guest that cannot (raw images on dir, NFS or CIFS storages, plain LVM) is refused before any
+    write with PVE's reason, C(snapshot feature is not available).
+  - Every task is waited for; a failed one fails the module with the end of its log.
+  - Check mode sends no write request and shows the plan; diff mode shows the snapshot list before and after.
+author:
+  - iac.proxmox maintainers (@iac-proxmox)
+extends_documentation_fragment:
+  - iac.proxmox.attributes
+  - iac.proxmox.connection
+attributes:
+  check_mode:
+    description: Supported; nothing is written and RV(plan) lists what would be.
+    support: full
+  diff_mode:
+    description: Shows the guest's snapshots before and after.
+    support: full
+notes:
+  - V(rollback) is an action, not a state that can be read back - PVE cannot tell whether the disks still match
+    the snapshot - so every run with O(state=rollback) rolls back and reports a change.
+  - O(vmstate) only applies when the snapshot is taken, and only to a running VM; an existing snapshot is never
+    compared on it.
+options:
+  vmid:
+    description: ID of the guest. Either O(vmid) or O(name) is required.
+    type: int
+  name:
+    description: Name of the guest, when O(vmid) is not given.
+    type: str
+  snapname:
+    description:
+      - Name of the snapshot (a letter, then letters, digits, C(_) and C(-); at most 40 characters).
+      - Required unless O(state=present) with O(retention) only prunes.
+    type: str
+  description:
+    description: Description of the snapshot; changed on an existing snapshot when it differs.
+    type: str
+  vmstate:
+    description: Save the RAM of a running VM with the snapshot (VMs only).
+    type: bool
+    default: false
+  state:
+    description: What to do with O(snapname).
+    type: str
+    choices: [present, absent, rollback]
+    default: present
+  start:
+    description: With O(state=rollback), start the guest after the rollback.
+    type: bool
+    default: false
+  retention:
+    description:
+      - Keep the newest O(retention) snapshots whose names start with O(snapname_prefix) (the one this run takes
+        counts) and delete the older ones. Snapshots are ordered by the time PVE took them.
+    type: int
+  snapname_prefix:
+    description: The name prefix O(retention) applies to; required with O(retention), and O(snapname) must start with it.
+    type: str
+  timeout:
+    description: Seconds to wait for each snapshot task.
+    type: int
+    default: 600
+'''
+
+EXAMPLES = r'''
+- name: A snapshot before the upgrade, keeping the last three
+  iac.proxmox.pve_snapshot:
+    name: web-01
+    snapname: "pre-upgrade-{{ now(utc=true, fmt='%Y%m%d%H%M') }}"
+    description: Before the nginx upgrade
+    snapname_prefix: pre-upgrade-
+    retention: 3
+
+- name: Roll back and start again
+  iac.proxmox.pve_snapshot:
+    vmid: 101
+    snapname: pre-upgrade-202611301200
+    state: rollback
+    start: true
+
+- name: Delete a snapshot
+  iac.proxmox.pve_snapshot:
+    vmid: 101
+    snapname: pre-upgrade-202611301200
+    state: absent
+'''
+
+RETURN = r'''
+vmid:
+  description: The guest's ID.
+  returned: always
+  type: int
+node:
+  description: The guest's node.
+  returned: always
+  type: str
+snapname:
+  description: The snapshot the task was about.
+  returned: always
+  type: str
+snapshots:
+  description: The guest's snapshots after the run (in check mode, as they would be), oldest first.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: pre-upgrade-202611301200, description: Before the nginx upgrade, snaptime: 1764504000,
+            vmstate: false}]
+removed:
+  description: Snapshots deleted (or in check mode, that would be) by O(state=absent) or O(retention).
+  returned: always
+  type: list
+  elements: str
+plan:
+  description: The write requests made, or in check mode the ones that would be made.
+  returned: when something changed or would change
+  type: list
+  elements: str
+'''
+
+from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
+from ansible_collections.iac.proxmox.plugins.module_utils._guest import check_guest_name, find_guest
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._snapshot import check_snapname, ensure_snapshot
+
+
+def run(module):
+    p = module.params
+    if p['name'] is not None:
+        check_guest_name('name', p['name'])
+    if p['snapname'] is None and not (p['state'] == 'present' and p['retention'] is not None):
+        raise ValidationError('snapname', None, 'is required with state={0}{1}'.format(
+            p['state'], '' if p['state'] != 'present' else ' unless retention only prunes old snapshots'))
+    if p['snapname'] is not None:
+        check_snapname('snapname', p['snapname'])
+    if p['retention'] is not None:
+        if p['retention'] < 1:
+            raise ValidationError('retention', p['retention'], 'must keep at least 1 snapshot')
+        if not p['snapname_prefix']:
+            raise ValidationError('snapname_prefix', p['snapname_prefix'], 'is required with retention: it says '
+                                                                           'which snapshots the rule applies to')
+        if p['state'] != 'present':
+            raise ValidationError('retention', p['retention'], 'applies with state=present only')
+        if p['snapname'] is not None and not p['snapname'].startswith(p['snapname_prefix']):
+            raise ValidationError('snapname', p['snapname'], 'does not start with snapname_prefix {0!r}, so '
+                                                             'retention would not count it'.format(p['snapname_prefix']))
+    if p['start'] and p['state'] != 'rollback':
+        raise ValidationError('start', True, 'applies with state=rollback only')
+    if p['timeout'] < 1:
+        raise ValidationError('timeout', p['timeout'], 'must be at least 1 second')
+    guest = find_guest(module.client, None, vmid=p['vmid'], name=p['name'] if p['vmid'] is None else None)
+    if guest is None:
+        what = 'vmid' if p['vmid'] is not None else 'name'
+        raise ValidationError(what, p[what], 'no such guest in the cluster')
+    if p['snapname'] is not None:
+        check_snapname('snapname', p['snapname'], guest.kind)
+    if p['vmstate'] and guest.kind.api != 'qemu':
+        raise ValidationError('vmstate', True, '{0} is a container: only VMs save their RAM with a '
+                                               'snapshot'.format(guest.label))
+    changed, result = ensure_snapshot(module, guest, snapname=p['snapname'], description=p['description'],
+                                      vmstate=p['vmstate'], state=p['state'], retention=p['retention'],
+                                      prefix=p['snapname_prefix'], start=p['start'], timeout=p['timeout'])
+    module.exit(changed=changed, vmid=guest.vmid, node=guest.node, snapname=p['snapname'],
+                snapshots=result['diff']['after']['snapshots'], removed=result['removed'], diff=result['diff'])
+
+
+def main():
+    module = PveModule(argument_spec=dict(
+        vmid=dict(type='int'),
+        name=dict(type='str'),
+        snapname=dict(type='str'),
+        description=dict(type='str'),
+        vmstate=dict(type='bool', default=False),
+        state=dict(type='str', choices=['present', 'absent', 'rollback'], default='present'),
+        start=dict(type='bool', default=False),
+        retention=dict(type='int'),
+        snapname_prefix=dict(type='str'),
+        timeout=dict(type='int', default=600),
+    ), required_one_of=[('vmid', 'name')])
+    module.run(run)
+
+
+if __name__ == '__main__':
+    main()
