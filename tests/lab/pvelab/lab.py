@@ -14,6 +14,7 @@ from aiohttp import web
 from fakepve import FakePve
 from fakepve.server import error
 
+from .access import AccessApi
 from .backup import BackupApi
 from .guests import GuestChecks
 from .hardware import HardwareApi
@@ -41,7 +42,7 @@ NODE_CPUS = 32
 
 
 class LabPve(GuestChecks, PveRules, ReadBack, SizeRules, BackupApi, PassthroughChecks, VmRules, HotplugRules,
-             QemuExtras, MappingApi, HardwareApi, FakePve):
+             QemuExtras, MappingApi, HardwareApi, AccessApi, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 
