@@ -142,3 +142,11 @@ def test_deleting_a_token_or_a_user_removes_its_acl_entries(api):
     assert [e['type'] for e in api.get('/access/acl')] == ['user']
     api.delete('/access/users/ci@pve')
     assert api.get('/access/acl') == []
+
+
+def test_an_empty_form_value_is_not_given(lab, api):
+    """pve-http-server PVE/APIServer/AnyEvent.pm decode_urlencoded: `comment=` splits to a key without a value
+    (Perl's split drops the empty field), and User.pm update_user only sets fields that are defined."""
+    api.post('/access/users', userid='ci@pve', comment='CI')
+    api.put('/access/users/ci@pve', comment='')
+    assert api.get('/access/users/ci@pve')['comment'] == 'CI'

@@ -156,7 +156,8 @@ class AccessApi(object):
                 continue
             entry = dict(self._user_entry(userid, False), userid=userid, **{'realm-type': userid.rsplit('@', 1)[1]})
             groups = sorted(self.user_groups.get(userid, ()))
-            if groups:
+            # User.pm index: extract_user_data adds groups and tokens only with `full`.
+            if groups and v.get('full'):
                 entry['groups'] = ','.join(groups)
             if v.get('full'):
                 entry['tokens'] = [dict(info, tokenid=t) for t, info in sorted(self.user_tokens.get(userid, {}).items())]
