@@ -66,6 +66,15 @@ def refuse_clearing(delta, keys, what):
                                            "option out".format(what, key))
 
 
+def missing(module, option, value, reason):
+    """Something the play refers to does not exist: an error, except in check mode, where an earlier task of
+    the same play would have created it (a role before its ACL entry, a user before its token)."""
+    if module.check_mode:
+        module.warn('{0}: {1} (check mode: assuming an earlier task creates it)'.format(option, reason))
+        return
+    raise ValidationError(option, value, reason)
+
+
 def _by(items, key, value):
     for item in items or []:
         if item.get(key) == value:
@@ -239,9 +248,9 @@ def converge_user(module):
         known = set(g.get('groupid') for g in client.get('/access/groups') or [])
         for group in desired['groups']:
             if group not in known:
-                raise ValidationError('groups', group, "no such group '{0}' (groups: {1}); create it with "
-                                                       "iac.proxmox.pve_group first".format(
-                                                           group, ', '.join(sorted(known)) or 'none'))
+                reason = "no such group '{0}' (groups: {1}); create it with iac.proxmox.pve_group first".format(
+                    group, ', '.join(sorted(known)) or 'none')
+                missing(module, 'groups', group, reason)
     if current is not None:
         refuse_clearing(delta, USER_TEXT, 'user')
     set_password = password is not None and (current is None or params['update_password'] == 'always')
@@ -327,7 +336,7 @@ def converge_acl(module):
     involved = sorted(key for key in current if key in wanted)
     before = _acl_view(path, [dict(type=k[0], ugid=k[1], roleid=k[2], propagate=current[k]) for k in involved])
     if todo and not absent:
-        check_acl_members(client, [k[:2] for k in todo], sorted(set(k[2] for k in todo)))
+        check_acl_members(module, [k[:2] for k in todo], sorted(set(k[2] for k in todo)))
     if todo:
         data = {'path': path, 'roles': ','.join(sorted(set(k[2] for k in todo)))}
         for kind, option in (('user', 'users'), ('group', 'groups'), ('token', 'tokens')):
@@ -349,26 +358,27 @@ def converge_acl(module):
     module.exit(changed=bool(todo), path=path, acl=after['entries'], diff={'before': before, 'after': after})
 
 
-def check_acl_members(client, members, roles):
+def check_acl_members(module, members, roles):
     """The roles, users, groups and tokens exist (PVE would fail inside 'ACL update failed: ...')."""
+    client = module.client
     known_roles = set(r.get('roleid') for r in client.get('/access/roles') or [])
     for role in roles:
         if role not in known_roles:
-            raise ValidationError('roles', role, "role '{0}' does not exist; create it with iac.proxmox.pve_role "
-                                                 "first".format(role))
+            missing(module, 'roles', role, "role '{0}' does not exist; create it with iac.proxmox.pve_role "
+                                           "first".format(role))
     kinds = set(kind for kind, _ugid in members)
     users = read_users(client) if kinds & {'user', 'token'} else []
     groups = set(g.get('groupid') for g in client.get('/access/groups') or []) if 'group' in kinds else set()
     for kind, ugid in members:
         if kind == 'group' and ugid not in groups:
-            raise ValidationError('groups', ugid, "group '{0}' does not exist".format(ugid))
+            missing(module, 'groups', ugid, "group '{0}' does not exist".format(ugid))
         if kind == 'user' and _by(users, 'userid', ugid) is None:
-            raise ValidationError('users', ugid, "user '{0}' does not exist".format(ugid))
+            missing(module, 'users', ugid, "user '{0}' does not exist".format(ugid))
         if kind == 'token':
             owner, _bang, name = ugid.partition('!')
             user = _by(users, 'userid', owner)
             if user is None or _by(user.get('tokens'), 'tokenid', name) is None:
-                raise ValidationError('tokens', ugid, "no such token '{0}' for user '{1}'".format(name, owner))
+                missing(module, 'tokens', ugid, "no such token '{0}' for user '{1}'".format(name, owner))
 
 
 # ---------------------------------------------------------------- tokens
@@ -393,8 +403,8 @@ def converge_token(module):
     full = '{0}!{1}'.format(userid, tokenid)
     user = _by(read_users(client), 'userid', userid)
     if user is None and params['state'] == 'present':
-        raise ValidationError('user', userid, "no such user ('{0}'); create it with iac.proxmox.pve_user "
-                                              "first".format(userid))
+        missing(module, 'user', userid, "no such user ('{0}'); create it with iac.proxmox.pve_user "
+                                        "first".format(userid))
     current = _by((user or {}).get('tokens'), 'tokenid', tokenid)
     path = '/access/users/{0}/token/{1}'.format(userid, tokenid)
     before = _token_view(full, current)

@@ -3,6 +3,11 @@ against the lab, asserting on results, the lab's user.cfg state and its request 
 
 import os
 
+import yaml
+
+from labtools import ROOT, run_playbook
+from test_privileges import project
+
 GROUP = {'groupid': 'ops', 'comment': 'Operators'}
 ROLE = {'roleid': 'Auto', 'privileges': ['VM.Audit', 'Sys.Audit']}
 USER = {'userid': 'ci@pve', 'comment': 'CI', 'email': 'ci@example.com', 'groups': ['ops']}
@@ -252,3 +257,59 @@ def test_token_of_a_missing_user_is_refused_before_any_write(lab, play):
     run = play([task('token', user='nobody@pve', tokenid='ansible')])
     assert run.failed and run.writes == []
     assert "no such user ('nobody@pve')" in run.task('token')['msg']
+
+
+# ------------------------------------------------------------------ playbooks/bootstrap-access.yml
+
+def root_env(lab):
+    conn = lab.connection()
+    return {'PROXMOX_HOST': conn['api_host'], 'PROXMOX_PORT': str(conn['api_port']), 'PROXMOX_USER': 'root@pam',
+            'PROXMOX_PASSWORD': lab.pve.password, 'PROXMOX_CA_PATH': conn['ca_path']}
+
+
+def bootstrap_vars():
+    with open(os.path.join(ROOT, 'playbooks', 'vars', 'access.yml')) as fh:
+        return yaml.safe_load(fh)
+
+
+def test_bootstrap_access_then_site_yml_as_the_token(lab, tmp_path):
+    """The bootstrap playbook, run as root@pam, makes the role, user, ACL entry and token of
+    playbooks/vars/access.yml; a rerun writes nothing; then site.yml runs as that token, whose privileges come
+    only from the ACL the playbook wrote."""
+    wanted = bootstrap_vars()
+    secret_file = tmp_path / 'automation-token'
+    playbook = os.path.join(ROOT, 'playbooks', 'bootstrap-access.yml')
+    args = ['-e', 'iac_access_secret_file={0}'.format(secret_file)]
+    first = run_playbook(lab, tmp_path, playbook, env=root_env(lab), args=args, name='bootstrap').assert_ok()
+    assert first.write_calls == [('POST', '/access/roles'), ('POST', '/access/users'), ('PUT', '/access/acl'),
+                                 ('POST', '/access/users/automation@pve/token/ansible')]
+    assert lab.pve.access_roles == {'IacProxmox': set(wanted['iac_access_privileges'])}
+    assert lab.pve.acl_entries == {('/', 'user', 'automation@pve', 'IacProxmox'): 1}
+    assert lab.pve.user_tokens['automation@pve'] == {'ansible': {'privsep': 0, 'comment': 'iac.proxmox'}}
+    secret = secret_file.read_text()
+    assert lab.pve.apitokens['automation@pve!ansible'] == secret
+    assert oct(os.stat(str(secret_file)).st_mode & 0o777) == '0o600'
+    assert secret not in first.stdout + first.stderr
+    again = run_playbook(lab, tmp_path, playbook, env=root_env(lab), args=args, name='again').assert_ok()
+    assert again.writes == [] and again.changed == 0
+    assert secret_file.read_text() == secret
+
+    conn = lab.connection()
+    env = {'PROXMOX_HOST': conn['api_host'], 'PROXMOX_PORT': str(conn['api_port']),
+           'PROXMOX_USER': 'automation@pve', 'PROXMOX_TOKEN_ID': 'ansible', 'PROXMOX_TOKEN_SECRET': secret,
+           'PROXMOX_CA_PATH': conn['ca_path']}
+    assert lab.pve.acl == {}  # no grant() of the lab: only the ACL written through the API counts
+    target = project(tmp_path)
+    site = run_playbook(lab, tmp_path, target / 'site.yml', env=env, inventory=target / 'inventory' / 'lab',
+                        name='site')
+    site.assert_ok()
+    assert sorted(vm.name for vm in lab.pve.vms if vm.name.startswith('demo-')) == ['demo-web-01', 'demo-web-02']
+    assert not any(m.startswith('POST') and 'token' in p for m, p in site.write_calls)
+
+
+def test_bootstrap_check_mode_writes_nothing_and_can_print_the_secret(lab, tmp_path):
+    playbook = os.path.join(ROOT, 'playbooks', 'bootstrap-access.yml')
+    check = run_playbook(lab, tmp_path, playbook, env=root_env(lab), check=True, diff=True, name='check').assert_ok()
+    assert check.writes == [] and lab.pve.access_roles == {} and check.changed >= 4
+    shown = run_playbook(lab, tmp_path, playbook, env=root_env(lab), name='shown').assert_ok()
+    assert lab.pve.apitokens['automation@pve!ansible'] in shown.stdout
