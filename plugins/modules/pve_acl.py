@@ -34,7 +34,7 @@ attributes:
 options:
   path:
     description:
-      - The ACL path, for example V(/), V(/vms/100), V(/pool/team), V(/storage/local), V(/mapping/dir/data),
+      - The ACL path, for example V(/), V(/vms/100), V(/pool/team), V(/mapping/dir/data),
         V(/sdn/zones/localnetwork). PVE's form is used (a trailing C(/) or a double C(//) is dropped).
     type: str
     required: true

@@ -313,3 +313,17 @@ def test_bootstrap_check_mode_writes_nothing_and_can_print_the_secret(lab, tmp_p
     assert check.writes == [] and lab.pve.access_roles == {} and check.changed >= 4
     shown = run_playbook(lab, tmp_path, playbook, env=root_env(lab), name='shown').assert_ok()
     assert lab.pve.apitokens['automation@pve!ansible'] in shown.stdout
+
+
+def test_bootstrap_on_pve8_uses_vm_monitor(lab, tmp_path):
+    """PVE 8.4 does not know VM.GuestAgent.Audit: the playbook's probe (check mode, no write) finds that out and
+    the role gets VM.Monitor in its place."""
+    lab.pve.use_pve8_privileges()
+    wanted = bootstrap_vars()
+    playbook = os.path.join(ROOT, 'playbooks', 'bootstrap-access.yml')
+    run = run_playbook(lab, tmp_path, playbook, env=root_env(lab), name='pve8').assert_ok()
+    expected = set(wanted['iac_access_privileges']) - {'VM.GuestAgent.Audit'} | {'VM.Monitor'}
+    assert lab.pve.access_roles == {'IacProxmox': expected}
+    assert run.write_calls[0] == ('POST', '/access/roles')
+    again = run_playbook(lab, tmp_path, playbook, env=root_env(lab), name='again').assert_ok()
+    assert again.writes == []

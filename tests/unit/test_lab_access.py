@@ -150,3 +150,14 @@ def test_an_empty_form_value_is_not_given(lab, api):
     api.post('/access/users', userid='ci@pve', comment='CI')
     api.put('/access/users/ci@pve', comment='')
     assert api.get('/access/users/ci@pve')['comment'] == 'CI'
+
+
+def test_pve8_knows_vm_monitor_and_not_the_guest_agent_privileges(lab, api):
+    """pve-access-control src/PVE/AccessControl.pm $privgroups: 8.2.x (PVE 8.4) has VM.Monitor; 9.0 replaced it
+    with VM.GuestAgent.* (and added VM.Replicate). The Administrator role holds every valid privilege."""
+    lab.pve.use_pve8_privileges()
+    admin = [r for r in api.get('/access/roles') if r['roleid'] == 'Administrator'][0]['privs'].split(',')
+    assert 'VM.Monitor' in admin and not [p for p in admin if p.startswith('VM.GuestAgent.')]
+    err = error_of(api.post, '/access/roles', roleid='Auto', privs='VM.GuestAgent.Audit')
+    assert err.errors == {'privs': "invalid format - invalid privilege 'VM.GuestAgent.Audit'\n"}
+    api.post('/access/roles', roleid='Auto', privs='VM.Monitor')

@@ -34,6 +34,10 @@ PRIV_GROUPS = {
     'Mapping': ((), ('Mapping.Modify',), ('Mapping.Use',), ('Mapping.Audit',)),
 }
 VALID_PRIVS = frozenset(shapes.PRIVILEGES)
+# pve-access-control 8.2.x (PVE 8.4) src/PVE/AccessControl.pm $privgroups: VM.Monitor instead of the
+# VM.GuestAgent.* privileges, and no VM.Replicate (both came with 9.0).
+PVE8_PRIVS = (VALID_PRIVS - {p for p in VALID_PRIVS if p.startswith('VM.GuestAgent.')} - {'VM.Replicate'}) | {
+    'VM.Monitor'}
 USER_FIELDS = ('firstname', 'lastname', 'email', 'comment', 'keys')
 
 
@@ -94,6 +98,12 @@ class AccessApi(object):
         self.access_roles = {}  # custom roles: roleid -> {privs}
         self.user_tokens = {}  # userid -> {tokenid: {privsep, expire, comment}}
         self.acl_entries = {}  # (path, type, ugid, roleid) -> propagate (1/0)
+        # The privileges PVE knows (use_pve8_privileges() for PVE 8.4's).
+        self.valid_privileges = VALID_PRIVS
+
+    def use_pve8_privileges(self):
+        """Answer as PVE 8.4 does about privileges: VM.Monitor exists, VM.GuestAgent.* and VM.Replicate do not."""
+        self.valid_privileges = PVE8_PRIVS
 
     def _routes_access(self):
         users, user = '/access/users', '/access/users/{userid}'
@@ -117,7 +127,8 @@ class AccessApi(object):
     # ---------------------------------------------------------------- state
 
     def roles_all(self):
-        out = dict((k, set(v)) for k, v in SPECIAL_ROLES.items())
+        out = dict((k, set(v) & self.valid_privileges) for k, v in SPECIAL_ROLES.items())
+        out['Administrator'] = set(self.valid_privileges)
         out.update((k, set(v)) for k, v in self.access_roles.items())
         return out
 
@@ -335,11 +346,10 @@ class AccessApi(object):
 
     # ---------------------------------------------------------------- roles
 
-    @staticmethod
-    def _check_privs(privs):
+    def _check_privs(self, privs):
         """The `pve-priv-list` format (AccessControl.pm verify_privname) PVE checks before the handler."""
         for priv in split_list(privs):
-            if priv not in VALID_PRIVS:
+            if priv not in self.valid_privileges:
                 raise param_error(privs="invalid format - invalid privilege '{0}'\n".format(priv))
         return set(split_list(privs))
 
