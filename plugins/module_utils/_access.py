@@ -82,10 +82,6 @@ def _by(items, key, value):
     return None
 
 
-def _clean(view):
-    return dict((k, v) for k, v in view.items() if v is not None)
-
-
 def finish(module, changed, key, name, before, after, **extra):
     """Exit with the before/after of the object (empty when absent)."""
     module.exit(changed=changed, diff={'before': before, 'after': after}, **dict(extra, **{key: name}))
