@@ -15,7 +15,7 @@ description:
   - PVE shows a token's secret once, in the answer to its creation. This module returns it then as
     RV(secret), and never again; a rerun leaves the token (and its secret) alone unless O(rotate=true).
   - A result that carries the secret is hidden from the output, as with C(no_log) (the registered variable
-    has it): store it right away (see the examples), it cannot be read back.
+    has it). Store it right away (see the examples), it cannot be read back.
   - Idempotent; a run that changes nothing sends no write request. Supports check mode (no write request
     at all) and diff mode (the secret is never shown).
 author:

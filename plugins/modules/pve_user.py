@@ -62,8 +62,8 @@ options:
     elements: str
   password:
     description:
-      - Password, only for users of the C(pve) realm (PVE keeps the passwords of other realms elsewhere:
-        PAM, LDAP, ...). 8 to 64 characters.
+      - Password, only for users of the C(pve) realm (PVE keeps the passwords of other realms elsewhere,
+        in PAM, LDAP, ...). 8 to 64 characters.
       - Set when the user is created; on an existing user only with O(update_password=always), since PVE
         cannot tell whether it is already set.
     type: str
