@@ -56,7 +56,7 @@ options:
     type: int
   groups:
     description:
-      - The user's groups, exactly (groups not listed are left). Each must exist
+      - The user's groups, exactly (the user leaves groups not listed). Each must exist
         (M(iac.proxmox.pve_group)); this is checked before any write. Left alone when not given.
     type: list
     elements: str
