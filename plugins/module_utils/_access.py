@@ -283,11 +283,11 @@ def check_acl_path(option, path):
     relative paths, '.' and '..' segments, white space."""
     if not isinstance(path, str) or not path.startswith('/'):
         raise ValidationError(option, path, 'must be an absolute ACL path such as /, /vms/100, /pool/team or '
-                                             '/storage/<id>')
+                                            '/storage/<id>')
     segments = [s for s in path.split('/') if s]
     if any(s in ('.', '..') for s in segments):
         raise ValidationError(option, path, 'must not contain "." or ".." segments: PVE takes ACL paths literally '
-                                             "(its check_path refuses them: invalid ACL path '{0}')".format(path))
+                                            "(its check_path refuses them: invalid ACL path '{0}')".format(path))
     if re.search(r'\s', path):
         raise ValidationError(option, path, 'must not contain white space')
     return '/' + '/'.join(segments)

@@ -17,6 +17,13 @@ def task(module, name=None, **args):
     return {'name': name or module, 'iac.proxmox.pve_' + module: args, 'register': 'out'}
 
 
+def merged(base, **changes):
+    """base with some options changed."""
+    out = dict(base)
+    out.update(changes)
+    return out
+
+
 def failing(module, name, **args):
     """A task expected to fail, so the play goes on to the next one."""
     return dict(task(module, name, **args), ignore_errors=True)
@@ -91,7 +98,7 @@ def test_user_create_rerun_change_check_diff_absent(lab, play):
     assert lab.pve.access_users['ci@pve']['comment'] == 'CI' and lab.pve.user_groups['ci@pve'] == {'ops'}
     again = play([task('user', **USER)]).assert_ok()
     assert again.changed == 0 and again.writes == []
-    change = dict(USER, groups=['dev'], enable=False, comment='CI runner')
+    change = merged(USER, groups=['dev'], enable=False, comment='CI runner')
     check = play([task('user', **change)], check=True, diff=True).assert_ok()
     result = check.task('user')
     assert check.writes == [] and result['plan'] == ['update user ci@pve: comment, enable, groups']
@@ -102,7 +109,7 @@ def test_user_create_rerun_change_check_diff_absent(lab, play):
     assert lab.pve.user_groups['ci@pve'] == {'dev'} and lab.pve.access_users['ci@pve']['enable'] == 0
     assert play([task('user', **change)]).assert_ok().writes == []
     # PVE reads `comment=` as not given: an empty text cannot be written, so it is refused before any write.
-    empty = play([task('user', **dict(change, comment=''))])
+    empty = play([task('user', **merged(change, comment=''))])
     assert empty.failed and empty.writes == [] and 'PVE cannot empty a user' in empty.task('user')['msg']
     gone = play([task('user', userid='ci@pve', state='absent')]).assert_ok()
     assert gone.write_calls == [('DELETE', '/access/users/ci@pve')] and 'ci@pve' not in lab.pve.access_users
@@ -146,14 +153,14 @@ def test_acl_create_rerun_change_check_diff_absent(lab, play):
     assert first.write_calls == [('PUT', '/access/acl')]
     assert lab.pve.acl_entries == {('/vms', 'user', 'ci@pve', 'Auto'): 1, ('/vms', 'user', 'ci@pve', 'PVEAuditor'): 1,
                                    ('/vms', 'group', 'ops', 'Auto'): 1, ('/vms', 'group', 'ops', 'PVEAuditor'): 1}
-    again = play([task('acl', **dict(entry, path='/vms/'))]).assert_ok()
+    again = play([task('acl', **merged(entry, path='/vms/'))]).assert_ok()
     assert again.changed == 0 and again.writes == []
-    check = play([task('acl', **dict(entry, propagate=False))], check=True, diff=True).assert_ok()
+    check = play([task('acl', **merged(entry, propagate=False))], check=True, diff=True).assert_ok()
     result = check.task('acl')
     assert check.writes == [] and len(result['plan']) == 1 and result['plan'][0].startswith('set ACL entries on /vms')
     assert {e['propagate'] for e in result['diff']['before']['entries']} == {True}
     assert {e['propagate'] for e in result['diff']['after']['entries']} == {False}
-    change = play([task('acl', **dict(entry, propagate=False))]).assert_ok()
+    change = play([task('acl', **merged(entry, propagate=False))]).assert_ok()
     assert change.write_calls == [('PUT', '/access/acl')] and set(lab.pve.acl_entries.values()) == {0}
     gone = play([task('acl', path='/vms', roles=['Auto'], users=['ci@pve'], state='absent')]).assert_ok()
     assert gone.write_calls == [('PUT', '/access/acl')]
@@ -184,9 +191,8 @@ def test_acl_members_and_roles_must_exist(lab, play):
 
 def secret_tasks(tmp_path, name='secret'):
     """Store the token's secret in a file (as a play would), without showing it."""
-    return [{'name': 'store', 'ansible.builtin.copy': {'content': '{{ out.secret }}', 'dest': str(tmp_path / name),
-                                                         'mode': '0600'},
-             'when': 'out.secret is defined', 'no_log': True}]
+    copy = {'content': '{{ out.secret }}', 'dest': str(tmp_path / name), 'mode': '0600'}
+    return [{'name': 'store', 'ansible.builtin.copy': copy, 'when': 'out.secret is defined', 'no_log': True}]
 
 
 def test_token_create_rerun_change_check_diff_absent(lab, play, tmp_path):
@@ -204,11 +210,11 @@ def test_token_create_rerun_change_check_diff_absent(lab, play, tmp_path):
     result = again.task('token')
     assert again.changed == 0 and again.writes == [] and 'secret' not in result
     assert result['full_tokenid'] == 'ci@pve!ansible' and result['token']['privsep'] is False
-    diff = play([task('token', **dict(token, comment='', privsep=True))], check=True, diff=True).assert_ok()
+    diff = play([task('token', **merged(token, comment='', privsep=True))], check=True, diff=True).assert_ok()
     result = diff.task('token')
     assert diff.writes == [] and result['plan'] == ['update API token ci@pve!ansible: comment, privsep']
     assert result['diff']['before']['comment'] == 'automation' and result['diff']['after']['comment'] == ''
-    change = play([task('token', **dict(token, comment='', privsep=True))]).assert_ok()
+    change = play([task('token', **merged(token, comment='', privsep=True))]).assert_ok()
     [(_m, _p, body)] = change.writes
     assert b'delete=comment' in body and b'privsep=1' in body
     assert lab.pve.user_tokens['ci@pve']['ansible'] == {'privsep': 1}
@@ -236,8 +242,8 @@ def test_the_secret_never_shows_in_verbose_output(lab, play, tmp_path):
 
 def test_rotate_without_regenerate_recreates_the_token_and_its_acl(lab, play, tmp_path):
     """An older PVE has no `regenerate` (pve-access-control before 9.1): its schema refuses the property."""
-    play([task('user', userid='ci@pve'), task('token', user='ci@pve', tokenid='ansible', privsep=True,
-                                             comment='kept'),
+    play([task('user', userid='ci@pve'),
+          task('token', user='ci@pve', tokenid='ansible', privsep=True, comment='kept'),
           task('acl', path='/vms', roles=['PVEAuditor'], tokens=['ci@pve!ansible'], propagate=False)]).assert_ok()
     old = lab.pve.apitokens['ci@pve!ansible']
     lab.pve.fail_fields('PUT', '/token/ansible', {

@@ -431,7 +431,7 @@ class AccessApi(object):
                     raise die("{0}: user '{1}' does not exist".format(fail, userid))
                 changes.append((path, 'user', userid, role))
             for full in split_list(v.get('tokens')):
-                owner, _, tokenid = full.partition('!')
+                owner, _bang, tokenid = full.partition('!')
                 try:
                     self._token(owner, tokenid)
                 except PveError as exc:
