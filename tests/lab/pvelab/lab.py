@@ -14,6 +14,7 @@ from aiohttp import web
 from fakepve import FakePve
 from fakepve.server import error
 
+from .access import AccessApi
 from .backup import BackupApi
 from .content import StorageContent
 from .guestfiles import GuestFiles
@@ -45,7 +46,8 @@ NODE_CPUS = 32
 
 
 class LabPve(GuestChecks, PveRules, ReadBack, GuestFiles, SizeRules, BackupApi, PassthroughChecks, VmRules,
-             HotplugRules, QemuExtras, MappingApi, HardwareApi, UsbApi, StorageContent, SnapJobsApi, FakePve):
+             HotplugRules, QemuExtras, MappingApi, HardwareApi, UsbApi, StorageContent, SnapJobsApi, AccessApi,
+             FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 
