@@ -109,6 +109,13 @@ def comment_text(kind):
 TAG_SPLIT = re.compile(r'[;,\s]+')
 
 
+def as_set(value):
+    """An order-free collection of strings ('a;b' or a list)."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return frozenset(str(v) for v in value)
+    return frozenset(v for v in str(value or '').split(';') if v)
+
+
 def as_tags(value):
     """PVE tags as a set: 'web;DB' == ['db', 'web'] (PVE keeps them lower-cased and sorted)."""
     if isinstance(value, (list, tuple, set, frozenset)):
