@@ -219,3 +219,14 @@ def ensure_job(module, job_id, want, state='present'):
                 after_job.pop(key, None)
         after = job_view(after_job)
     module.exit(changed=changed, id=job_id, job=after, diff={'before': before, 'after': after})
+
+
+def converge_backup_job(module):
+    """The module pve_backup_job: check the options, then converge."""
+    p = module.params
+    check_job_id('id', p['id'])
+    want = dict((k, p[k]) for k in ('schedule', 'vmids', 'pool', 'all', 'exclude', 'storage', 'mode', 'compress',
+                                    'notes_template', 'notification_mode', 'comment', 'enabled'))
+    want['prune_backups'] = None if p['prune_backups'] is None else normalize_prune('prune_backups',
+                                                                                    p['prune_backups'])
+    ensure_job(module, p['id'], want, state=p['state'])

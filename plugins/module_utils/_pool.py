@@ -200,3 +200,11 @@ def ensure_pool(module, poolid, state='present', comment=None, members=None, mem
     after = _view_from(poolid, comment if comment is not None else (current or {}).get('comment'),
                        (have_vms | add_vms) - del_vms, (have_stores | add_stores) - del_stores)
     module.exit(changed=changed, poolid=poolid, pool=after, diff={'before': before, 'after': after})
+
+
+def converge_pool(module):
+    """The module pve_pool: check the options, then converge."""
+    p = module.params
+    check_poolid('poolid', p['poolid'])
+    ensure_pool(module, p['poolid'], state=p['state'], comment=p['comment'], members=p['members'],
+                members_mode=p['members_mode'], allow_move=p['allow_move'])

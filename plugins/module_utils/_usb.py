@@ -157,7 +157,7 @@ def check_against_hardware(entries, current, hardware):
             hardware.check_id(option + '.id', entry['node'], entry['id'])
 
 
-def run_usb_mapping(module):
+def converge_usb_mapping(module):
     """pve_usb_mapping: bring the mapping to the play's state."""
     params = module.params
     mapping_id = check_config_id('id', params['id'])

@@ -140,18 +140,9 @@ plan:
   elements: str
 '''
 
-from ansible_collections.iac.proxmox.plugins.module_utils._backupjob import check_job_id, ensure_job, normalize_prune
+from ansible_collections.iac.proxmox.plugins.module_utils._backupjob import converge_backup_job
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 
-
-def run(module):
-    p = module.params
-    check_job_id('id', p['id'])
-    want = dict((k, p[k]) for k in ('schedule', 'vmids', 'pool', 'all', 'exclude', 'storage', 'mode', 'compress',
-                                    'notes_template', 'notification_mode', 'comment', 'enabled'))
-    want['prune_backups'] = None if p['prune_backups'] is None else normalize_prune('prune_backups',
-                                                                                    p['prune_backups'])
-    ensure_job(module, p['id'], want, state=p['state'])
 
 
 def main():
@@ -172,7 +163,7 @@ def main():
         enabled=dict(type='bool', default=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     ))
-    module.run(run)
+    module.call_or_fail(converge_backup_job)
 
 
 if __name__ == '__main__':

@@ -117,14 +117,8 @@ plan:
 '''
 
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-from ansible_collections.iac.proxmox.plugins.module_utils._pool import check_poolid, ensure_pool
+from ansible_collections.iac.proxmox.plugins.module_utils._pool import converge_pool
 
-
-def run(module):
-    p = module.params
-    check_poolid('poolid', p['poolid'])
-    ensure_pool(module, p['poolid'], state=p['state'], comment=p['comment'], members=p['members'],
-                members_mode=p['members_mode'], allow_move=p['allow_move'])
 
 
 def main():
@@ -141,7 +135,7 @@ def main():
         allow_move=dict(type='bool', default=False),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     ))
-    module.run(run)
+    module.call_or_fail(converge_pool)
 
 
 if __name__ == '__main__':

@@ -135,50 +135,9 @@ plan:
   elements: str
 '''
 
-from ansible_collections.iac.proxmox.plugins.module_utils._errors import ValidationError
-from ansible_collections.iac.proxmox.plugins.module_utils._guest import check_guest_name, find_guest
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-from ansible_collections.iac.proxmox.plugins.module_utils._snapshot import check_snapname, ensure_snapshot
+from ansible_collections.iac.proxmox.plugins.module_utils._snapshot import converge_snapshot
 
-
-def run(module):
-    p = module.params
-    if p['name'] is not None:
-        check_guest_name('name', p['name'])
-    if p['snapname'] is None and not (p['state'] == 'present' and p['retention'] is not None):
-        raise ValidationError('snapname', None, 'is required with state={0}{1}'.format(
-            p['state'], '' if p['state'] != 'present' else ' unless retention only prunes old snapshots'))
-    if p['snapname'] is not None:
-        check_snapname('snapname', p['snapname'])
-    if p['retention'] is not None:
-        if p['retention'] < 1:
-            raise ValidationError('retention', p['retention'], 'must keep at least 1 snapshot')
-        if not p['snapname_prefix']:
-            raise ValidationError('snapname_prefix', p['snapname_prefix'], 'is required with retention: it says '
-                                                                           'which snapshots the rule applies to')
-        if p['state'] != 'present':
-            raise ValidationError('retention', p['retention'], 'applies with state=present only')
-        if p['snapname'] is not None and not p['snapname'].startswith(p['snapname_prefix']):
-            raise ValidationError('snapname', p['snapname'], 'does not start with snapname_prefix {0!r}, so '
-                                                             'retention would not count it'.format(p['snapname_prefix']))
-    if p['start'] and p['state'] != 'rollback':
-        raise ValidationError('start', True, 'applies with state=rollback only')
-    if p['timeout'] < 1:
-        raise ValidationError('timeout', p['timeout'], 'must be at least 1 second')
-    guest = find_guest(module.client, None, vmid=p['vmid'], name=p['name'] if p['vmid'] is None else None)
-    if guest is None:
-        what = 'vmid' if p['vmid'] is not None else 'name'
-        raise ValidationError(what, p[what], 'no such guest in the cluster')
-    if p['snapname'] is not None:
-        check_snapname('snapname', p['snapname'], guest.kind)
-    if p['vmstate'] and guest.kind.api != 'qemu':
-        raise ValidationError('vmstate', True, '{0} is a container: only VMs save their RAM with a '
-                                               'snapshot'.format(guest.label))
-    changed, result = ensure_snapshot(module, guest, snapname=p['snapname'], description=p['description'],
-                                      vmstate=p['vmstate'], state=p['state'], retention=p['retention'],
-                                      prefix=p['snapname_prefix'], start=p['start'], timeout=p['timeout'])
-    module.exit(changed=changed, vmid=guest.vmid, node=guest.node, snapname=p['snapname'],
-                snapshots=result['diff']['after']['snapshots'], removed=result['removed'], diff=result['diff'])
 
 
 def main():
@@ -194,7 +153,7 @@ def main():
         snapname_prefix=dict(type='str'),
         timeout=dict(type='int', default=600),
     ), required_one_of=[('vmid', 'name')])
-    module.run(run)
+    module.call_or_fail(converge_snapshot)
 
 
 if __name__ == '__main__':

@@ -148,7 +148,7 @@ plan:
 '''
 
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-from ansible_collections.iac.proxmox.plugins.module_utils._usb import run_usb_mapping
+from ansible_collections.iac.proxmox.plugins.module_utils._usb import converge_usb_mapping
 
 
 def main():
@@ -165,7 +165,7 @@ def main():
             state=dict(type='str', default='present', choices=['present', 'absent']),
         ),
     )
-    module.run(run_usb_mapping)
+    module.call_or_fail(converge_usb_mapping)
 
 
 if __name__ == '__main__':
