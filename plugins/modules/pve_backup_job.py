@@ -144,7 +144,6 @@ from ansible_collections.iac.proxmox.plugins.module_utils._backupjob import conv
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 
 
-
 def main():
     module = PveModule(argument_spec=dict(
         id=dict(type='str', required=True),

@@ -120,7 +120,6 @@ from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModu
 from ansible_collections.iac.proxmox.plugins.module_utils._pool import converge_pool
 
 
-
 def main():
     module = PveModule(argument_spec=dict(
         poolid=dict(type='str', required=True),

@@ -139,7 +139,6 @@ from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModu
 from ansible_collections.iac.proxmox.plugins.module_utils._snapshot import converge_snapshot
 
 
-
 def main():
     module = PveModule(argument_spec=dict(
         vmid=dict(type='int'),

@@ -138,7 +138,7 @@ def test_absent_deletes_and_is_idempotent(lab, play, images):
     # Checking the guests: the guest list, then the configs of the guests on pve1 (local is not shared).
     delete = run.calls.index(('DELETE', '/nodes/pve1/storage/local/content/' + VOLID))
     assert sorted(run.calls[2:delete]) == [('GET', '/cluster/resources'), ('GET', '/nodes/pve1/qemu/9000/config'),
-                                       ('GET', '/nodes/pve1/qemu/9001/config')]
+                                           ('GET', '/nodes/pve1/qemu/9001/config')]
     again = play([content_task(state='absent')]).assert_ok()
     assert again.changed == 0 and again.writes == []
 
