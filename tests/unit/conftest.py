@@ -4,6 +4,9 @@ no network. A test here that asks for the lab, or opens an internet socket, fail
 import socket
 
 import pytest
+# urllib3 (under requests, which the client imports) probes for IPv6 once, when it is first imported, by binding
+# ::1 port 0; nothing is sent. Importing it here, before the guard below, keeps that probe out of every test.
+import requests  # noqa: F401  pylint: disable=unused-import
 
 MISPLACED = ('this test needs {0}: it belongs in tests/lab/ (the lab\'s own behaviour, with the `api` fixture) or '
              'tests/integration/ (the client or playbooks against the lab), not in tests/unit/')
