@@ -91,6 +91,8 @@ class VmSpec(GuestSpec):
     DEVICES = (DISKS, QEMU_NETS, EFIDISK, TPM, CLOUDINIT)
     # A callable returning PVE's version (GET /version, read once), set by the engine; None: assume the oldest.
     pve_version = None
+    # The virtual size of each image a new disk is imported from (import_from), once the engine has read it.
+    import_sizes = {}
 
     @property
     def cloudinit(self):
