@@ -103,3 +103,83 @@ def test_import_from_bad_values_are_refused_before_any_write(lab, play):
         run = play([vm_task(name='app-05', disks=[disk])])
         assert run.writes == [], disk
         assert run.task('vm')['msg'].startswith(message), run.task('vm')['msg']
+
+
+# ---------------------------------------------------------------------- CD/DVD drives
+
+def test_an_installer_iso_is_attached_then_ejected(lab, play):
+    add_vm(lab, 710, 'inst-10')
+    attach = vm_task(name='inst-10', disks=[{'slot': 'ide2', 'media': 'cdrom', 'iso': ISO}])
+    check = play([attach], check=True).assert_ok()
+    assert check.writes == [] and 'ide2' not in lab.pve.vm(710).config
+    run = play([attach]).assert_ok()
+    assert lab.pve.vm(710).config['ide2'].startswith(ISO + ',media=cdrom')
+    assert [form(r[2])['ide2'] for r in run.writes if r[1].endswith('/config')] == [ISO + ',media=cdrom']
+    again = play([attach]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    eject = vm_task(name='inst-10', disks=[{'slot': 'ide2', 'media': 'cdrom', 'iso': 'none'}])
+    assert play([eject], check=True).assert_ok().writes == []
+    play([eject]).assert_ok()
+    assert lab.pve.vm(710).config['ide2'] == 'none,media=cdrom'
+    assert play([eject]).assert_ok().writes == []
+
+
+def test_a_new_empty_drive_and_the_iso_of_a_running_vm_changes_at_once(lab, play):
+    add_vm(lab, 711, 'inst-11', status='running', sata1='none,media=cdrom')
+    run = play([vm_task(name='inst-11', disks=[{'slot': 'sata1', 'media': 'cdrom', 'iso': ISO}])]).assert_ok()
+    result = run.task('vm')
+    assert result['changed'] is True and result['reboot_required'] is False and result['pending'] == []
+    assert lab.pve.vm(711).config['sata1'].startswith(ISO + ',media=cdrom')
+    assert lab.pve.vm(711).pending == {} or 'sata1' not in lab.pve.vm(711).pending
+    assert play([vm_task(name='inst-11', disks=[{'slot': 'sata1', 'media': 'cdrom', 'iso': ISO}])]).assert_ok(
+    ).writes == []
+    # A new drive without iso is an empty one.
+    add_vm(lab, 712, 'inst-12')
+    task = vm_task(name='inst-12', disks=[{'slot': 'ide0', 'media': 'cdrom'}])
+    play([task]).assert_ok()
+    assert lab.pve.vm(712).config['ide0'] == 'none,media=cdrom'
+    assert play([task]).assert_ok().writes == []
+
+
+def test_a_new_vm_with_an_installer_iso_and_removing_the_drive(lab, play):
+    task = vm_task(name='inst-13', node='pve1', vmid=713, disks=[
+        {'slot': 'scsi0', 'storage': 'local-lvm', 'size': '8G'}, {'slot': 'ide2', 'media': 'cdrom', 'iso': ISO}])
+    run = play([task]).assert_ok()
+    post = [form(r[2]) for r in run.writes if r[1].endswith('/nodes/pve1/qemu')][0]
+    assert post['ide2'] == ISO + ',media=cdrom'
+    assert play([task]).assert_ok().writes == []
+    gone = vm_task(name='inst-13', disks=[{'slot': 'ide2', 'media': 'cdrom', 'state': 'absent'}])
+    play([gone]).assert_ok()
+    assert 'ide2' not in lab.pve.vm(713).config
+    assert play([gone]).assert_ok().writes == []
+
+
+def test_cdrom_bad_values_are_refused_before_any_write(lab, play):
+    add_vm(lab, 714, 'inst-14', ide2='local-lvm:vm-714-cloudinit,media=cdrom', sata0='none,media=cdrom')
+    cases = [
+        ({'slot': 'ide0', 'media': 'cdrom', 'iso': 'local:iso/missing.iso'},
+         "disks[0].iso: 'local:iso/missing.iso' is invalid: is not an ISO image on storage local of node pve1 "
+         '(ISO images there: ' + ISO + ')'),
+        ({'slot': 'ide0', 'media': 'cdrom', 'iso': 'debian.iso'},
+         "disks[0].iso: 'debian.iso' is invalid: is not an ISO image (<storage>:iso/<file>.iso)"),
+        ({'slot': 'virtio1', 'media': 'cdrom', 'iso': ISO},
+         "disks[0].slot: 'virtio1' is invalid: is not a CD/DVD drive slot"),
+        ({'slot': 'ide0', 'media': 'cdrom', 'iso': ISO, 'size': '1G'},
+         "disks[0].size: '1G' is invalid: is a disk option; a CD/DVD drive (media: cdrom) takes iso and state only"),
+        ({'slot': 'scsi0', 'media': 'cdrom', 'iso': ISO},
+         "disks[0].slot: 'scsi0' is invalid: holds a disk (local-lvm:vm-714-disk-0,size=8G), not a CD/DVD drive"),
+        ({'slot': 'ide2', 'media': 'cdrom', 'iso': ISO},
+         "disks[0].slot: 'ide2' is invalid: holds the cloud-init drive"),
+        ({'slot': 'sata0', 'size': '8G', 'storage': 'local-lvm'},
+         "disks[0].slot: 'sata0' is invalid: holds a CD/DVD drive or the cloud-init drive, not a disk"),
+        ({'slot': 'ide0', 'iso': ISO},
+         "disks[0].iso: 'local:iso/debian-12-netinst.iso' is invalid: is an option of CD/DVD drives; add media: "
+         'cdrom'),
+    ]
+    for disk, message in cases:
+        run = play([vm_task(name='inst-14', disks=[disk])])
+        assert run.writes == [], disk
+        assert run.task('vm')['msg'].startswith(message), run.task('vm')['msg']
+    both = play([vm_task(name='inst-14', disks=[{'slot': 'ide0', 'media': 'cdrom'},
+                                                 {'slot': 'ide0', 'size': '1G', 'storage': 'local-lvm'}])])
+    assert both.writes == [] and "disks[1].slot: 'ide0' is invalid: is listed twice" in both.task('vm')['msg']
