@@ -183,3 +183,80 @@ def test_cdrom_bad_values_are_refused_before_any_write(lab, play):
     both = play([vm_task(name='inst-14', disks=[{'slot': 'ide0', 'media': 'cdrom'},
                                                  {'slot': 'ide0', 'size': '1G', 'storage': 'local-lvm'}])])
     assert both.writes == [] and "disks[1].slot: 'ide0' is invalid: is listed twice" in both.task('vm')['msg']
+
+
+# ---------------------------------------------------------------------- drive options
+
+OPTIONS = {'aio': 'native', 'iops_rd': 500, 'iops_wr': 300, 'iops_rd_max': 1000, 'iops_wr_max': 600,
+           'mbps_rd': 100, 'mbps_wr': 50.5, 'mbps_rd_max': 200, 'mbps_wr_max': 75, 'serial': 'DISK-0001',
+           'wwn': '0x5000c500a1b2c3d4', 'ro': True, 'replicate': False, 'snapshot': True}
+STORED = ('aio=native', 'iops_rd=500', 'iops_wr=300', 'iops_rd_max=1000', 'iops_wr_max=600', 'mbps_rd=100',
+          'mbps_wr=50.5', 'mbps_rd_max=200', 'mbps_wr_max=75', 'serial=DISK-0001', 'wwn=0x5000c500a1b2c3d4', 'ro=1',
+          'replicate=0', 'snapshot=1')
+
+
+def test_drive_options_on_a_new_disk_and_rerun(lab, play):
+    task = vm_task(name='opt-20', node='pve1', vmid=720,
+                   disks=[dict(OPTIONS, slot='scsi0', storage='local-lvm', size='4G')])
+    assert play([task], check=True).assert_ok().writes == []
+    play([task]).assert_ok()
+    value = lab.pve.vm(720).config['scsi0']
+    assert all(item in value.split(',') for item in STORED), value
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+
+def test_drive_options_changed_on_an_existing_disk(lab, play):
+    add_vm(lab, 721, 'opt-21')
+    for name, value in sorted(OPTIONS.items()):
+        task = vm_task(name='opt-21', disks=[{'slot': 'scsi0', name: value}])
+        check = play([task], check=True).assert_ok()
+        assert check.writes == [] and check.task('vm')['changed'] is True, name
+        run = play([task]).assert_ok()
+        assert run.task('vm')['changed'] is True and len(run.writes) == 1, name
+        again = play([task]).assert_ok()
+        assert again.changed == 0 and again.writes == [], name
+    value = lab.pve.vm(721).config['scsi0']
+    assert all(item in value.split(',') for item in STORED), value
+    # Back to PVE's defaults: the limits at 0 and the flags off remove their keys; replicate on is PVE's default.
+    reset = dict((k, 0) for k in OPTIONS if k.startswith(('iops', 'mbps')))
+    reset.update(ro=False, snapshot=False, replicate=True, serial='', wwn='')
+    task = vm_task(name='opt-21', disks=[dict(reset, slot='scsi0')])
+    play([task]).assert_ok()
+    assert lab.pve.vm(721).config['scsi0'] == 'local-lvm:vm-721-disk-0,aio=native,size=8G'
+    assert play([task]).assert_ok().writes == []
+
+
+def test_throttles_apply_to_a_running_vm_at_once_aio_waits_for_a_restart(lab, play):
+    add_vm(lab, 722, 'opt-22', status='running')
+    run = play([vm_task(name='opt-22', disks=[{'slot': 'scsi0', 'iops_rd': 100, 'mbps_wr': 20}])]).assert_ok()
+    assert run.task('vm')['reboot_required'] is False
+    assert 'iops_rd=100' in lab.pve.vm(722).config['scsi0']
+    run = play([vm_task(name='opt-22', disks=[{'slot': 'scsi0', 'aio': 'threads'}])]).assert_ok()
+    assert run.task('vm')['reboot_required'] is True and run.task('vm')['pending'] == ['scsi0']
+    again = play([vm_task(name='opt-22', disks=[{'slot': 'scsi0', 'aio': 'threads'}])]).assert_ok()
+    assert again.writes == [] and again.changed == 0
+
+
+def test_drive_option_bad_values_are_refused_before_any_write(lab, play):
+    add_vm(lab, 723, 'opt-23', sata1='local-lvm:vm-723-disk-1,size=1G', virtio1='local-lvm:vm-723-disk-2,size=1G')
+    cases = [
+        ({'slot': 'sata1', 'ro': True}, "disks[0].ro: True is invalid: is not an option of sata drives (PVE takes "
+                                        'it on scsi, virtio drives)'),
+        ({'slot': 'virtio1', 'wwn': '0x5000c500a1b2c3d4'},
+         "disks[0].wwn: '0x5000c500a1b2c3d4' is invalid: is not an option of virtio drives"),
+        ({'slot': 'scsi0', 'wwn': '5000c500a1b2c3d4'}, "disks[0].wwn: '5000c500a1b2c3d4' is invalid: is not a "
+                                                       'worldwide name'),
+        ({'slot': 'scsi0', 'serial': 'a serial with spaces'}, "disks[0].serial: 'a serial with spaces' is invalid: "
+                                                              'is not a drive serial'),
+        ({'slot': 'scsi0', 'serial': 'X' * 21}, "disks[0].serial: '{0}' is invalid: is not a drive serial".format(
+            'X' * 21)),
+        ({'slot': 'scsi0', 'iops_rd': -1}, 'disks[0].iops_rd: -1 is invalid: must be 0 (no limit) or more'),
+        ({'slot': 'scsi0', 'mbps_wr_max': -2.5}, 'disks[0].mbps_wr_max: -2.5 is invalid: must be 0 (no limit) or '
+                                                 'more'),
+        ({'slot': 'scsi0', 'aio': 'posix'}, 'value of aio must be one of'),
+    ]
+    for disk, message in cases:
+        run = play([vm_task(name='opt-23', disks=[disk])])
+        assert run.writes == [], disk
+        assert message in run.task('vm')['msg'], run.task('vm')['msg']
