@@ -504,6 +504,36 @@ EXAMPLES = r'''
     name: web-01
     state: absent
     shutdown_timeout: 60
+
+- name: A VM from a cloud image - the disk imported from the image, grown to 20G
+  iac.proxmox.pve_vm:
+    name: cloud-01
+    node: pve1
+    scsihw: virtio-scsi-single
+    disks:
+      - slot: scsi0
+        import_from: local:import/debian-12-genericcloud.qcow2
+        storage: local-lvm
+        size: 20G
+        discard: true
+        iops_rd: 2000
+        mbps_wr: 200
+
+- name: Attach an installer ISO
+  iac.proxmox.pve_vm:
+    name: install-01
+    disks:
+      - slot: ide2
+        media: cdrom
+        iso: local:iso/debian-12-netinst.iso
+
+- name: Eject it once installed (the drive stays, empty)
+  iac.proxmox.pve_vm:
+    name: install-01
+    disks:
+      - slot: ide2
+        media: cdrom
+        iso: none
 '''
 
 RETURN = r'''
