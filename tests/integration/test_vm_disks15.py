@@ -260,3 +260,13 @@ def test_drive_option_bad_values_are_refused_before_any_write(lab, play):
         run = play([vm_task(name='opt-23', disks=[disk])])
         assert run.writes == [], disk
         assert message in run.task('vm')['msg'], run.task('vm')['msg']
+
+
+def test_the_host_drive(lab, play):
+    add_vm(lab, 715, 'inst-15')
+    task = vm_task(name='inst-15', disks=[{'slot': 'ide1', 'media': 'cdrom', 'iso': 'cdrom'}])
+    assert play([task], check=True).assert_ok().writes == []
+    run = play([task]).assert_ok()
+    assert lab.pve.vm(715).config['ide1'] == 'cdrom,media=cdrom'
+    assert not any(r[1].endswith('/content') for r in run.requests)  # nothing to look up for the host drive
+    assert play([task]).assert_ok().writes == []
