@@ -180,8 +180,8 @@ def test_cdrom_bad_values_are_refused_before_any_write(lab, play):
         run = play([vm_task(name='inst-14', disks=[disk])])
         assert run.writes == [], disk
         assert run.task('vm')['msg'].startswith(message), run.task('vm')['msg']
-    both = play([vm_task(name='inst-14', disks=[{'slot': 'ide0', 'media': 'cdrom'},
-                                                 {'slot': 'ide0', 'size': '1G', 'storage': 'local-lvm'}])])
+    twice = [{'slot': 'ide0', 'media': 'cdrom'}, {'slot': 'ide0', 'size': '1G', 'storage': 'local-lvm'}]
+    both = play([vm_task(name='inst-14', disks=twice)])
     assert both.writes == [] and "disks[1].slot: 'ide0' is invalid: is listed twice" in both.task('vm')['msg']
 
 
