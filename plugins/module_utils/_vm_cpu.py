@@ -179,8 +179,8 @@ def check_settings(params, out):
     if p.get('cpu') is not None:
         out['cpu'] = check_cpu(p['cpu'])
     if p.get('vcpus') is not None:
-        if p['vcpus'] < 0:
-            raise ValidationError('vcpus', p['vcpus'], 'must be 1 or more (0: all of cores x sockets)')
+        if p['vcpus'] < 1:
+            raise ValidationError('vcpus', p['vcpus'], 'must be 1 or more (leave it out for all of cores x sockets)')
         out['vcpus'] = p['vcpus']
     if p.get('cpuunits') is not None:
         if not 1 <= p['cpuunits'] <= 262144:

@@ -115,7 +115,7 @@ options:
         md-clear, nested-virt, pcid, pdpe1gb, spec-ctrl, ssbd, virt-ssbd); others are refused before any write.
     type: raw
   vcpus:
-    description: vCPUs plugged at start (PVE's C(vcpus)); at most O(cores) x O(sockets). V(0) means all.
+    description: vCPUs plugged at start (PVE's C(vcpus)); at most O(cores) x O(sockets); without it, all of them.
     type: int
   cpuunits:
     description: CPU weight (1-262144; PVE on cgroup v2 uses at most 10000; its default is 100).
