@@ -103,7 +103,7 @@ def check_flags(option, flags):
             raise ValidationError(option, item, "is not a CPU flag: give '+flag' to enable or '-flag' to disable")
         if match.group(2) not in CPU_FLAGS:
             raise ValidationError(option, item, 'PVE refuses it (VM-specific CPU flags must be a subset of: '
-                                                 '{0})'.format(', '.join(CPU_FLAGS)))
+                                                '{0})'.format(', '.join(CPU_FLAGS)))
         if match.group(2) in seen:
             raise ValidationError(option, item, 'names the flag {0} twice'.format(match.group(2)))
         seen.add(match.group(2))

@@ -93,8 +93,8 @@ def test_numa_nodes_create_change_remove(lab, play):
     rerun = play([task]).assert_ok()
     assert rerun.changed == 0 and rerun.writes == []
     # Keys an entry leaves out keep their values.
-    play([vm_task(name='numa-01', numa_nodes=[{'slot': 'numa1', 'cpus': '2-3', 'hostnodes': '0',
-                                                'policy': 'interleave'}])]).assert_ok()
+    nodes = [{'slot': 'numa1', 'cpus': '2-3', 'hostnodes': '0', 'policy': 'interleave'}]
+    play([vm_task(name='numa-01', numa_nodes=nodes)]).assert_ok()
     assert lab.pve.vm(123).config['numa1'] == 'cpus=2-3,hostnodes=0,memory=2048,policy=interleave'
     # Removing a node while the other keeps the whole memory.
     play([vm_task(name='numa-01', numa_nodes=[{'slot': 'numa0', 'cpus': '0-3', 'memory': 4096},
