@@ -190,6 +190,9 @@ def test_root_only_options_are_refused_to_a_token_before_any_write(lab, play):
 def test_root_only_options_as_root(lab, play):
     add_vm(lab, 127, 'root-02')
     task = vm_task(name='root-02', args='-no-reboot', affinity='0-1,3', hookscript='local:snippets/hook.pl')
+    check = play([task], auth='password', check=True).assert_ok()
+    assert check.writes == [] and check.task('vm')['plan'] == ['set config of VM 127 (root-02): affinity, args, '
+                                                               'hookscript']
     play([task], auth='password').assert_ok()
     config = lab.pve.vm(127).config
     assert config['args'] == '-no-reboot' and config['affinity'] == '0-1,3'
