@@ -12,6 +12,7 @@ from ._diff import compare
 from ._errors import PveApiError, PveError, ValidationError, is_hotplug_problem
 from ._guest import (QEMU, GuestState, find_guest, read_config, read_pending, read_state, start, wait_unlocked,
                      write_guest)
+from ._guest_start import check_hookscript, check_root_only
 
 CONFIG_ONLY = ('digest',)
 # The config lock of a hibernated VM, and the keys hibernation adds until the resume removes them.
@@ -26,6 +27,9 @@ def clean(config):
 
 class GuestConfig(object):
     """Brings the config of an existing (or just created) guest to the spec."""
+
+    # PVE key -> PVE's refusal of it for anyone but root@pam logged in with a password (checked before a write).
+    root_only_keys = {}
 
     def converge_existing(self):
         """An existing guest: a rename checked, a lock waited out (or a hibernated VM resumed) when there is
@@ -168,6 +172,8 @@ class GuestConfig(object):
     def validate_cluster(self, node, current, plan, storages, check_node=False):
         """What needs the cluster to check: the node, the storages new volumes go to, the vCPU count."""
         p = self.params
+        check_root_only(self.client, p, current, plan, self.root_only_keys)
+        check_hookscript(self, node, current, plan)
         nodes = None
         if check_node or 'cores' in plan.desired or 'sockets' in plan.desired:
             nodes = dict((n['node'], n) for n in self.client.get('/nodes') or [])

@@ -28,6 +28,7 @@ class CtRun(GuestRun):
 
     kind = LXC
     noun = 'container'
+    root_only_keys = {'hookscript': 'changing the hookscript is only allowed for root@pam'}
     storage_content = 'rootdir'
     storage_noun = 'container volumes'
     max_vcpus = 8192

@@ -17,14 +17,13 @@ import re
 from ._checks import check_nameservers
 from ._diff import ABSENT, CREATE_ONLY, Field, as_bool, as_int, as_number, as_str, comment_text, props_normalizer
 from ._errors import ValidationError
-from ._propstring import LXC_FEATURES, STARTUP
+from ._propstring import LXC_FEATURES
 from ._dev_mount import MOUNTS, ROOTFS, retarget_mount, volume_slots
 from ._dev_net import LXC_NETS
 from ._specbase import DNS_FIELDS, SHARED_FIELDS, GuestSpec, check_searchdomain, clone_config
 
 FEATURES = ('nesting', 'keyctl', 'fuse', 'mknod', 'force_rw_sys')
 FS_TYPE = re.compile(r'^[A-Za-z0-9_]+$')
-STARTUP_ORDER = re.compile(r'^(?:(?:order=)?\d+)?(?:,?(?:up|down)=\d+)*$')
 
 
 def as_fs_types(value):
@@ -41,7 +40,6 @@ FIELDS = {
     'cpulimit': Field(as_number, default=0),
     'cpuunits': Field(as_int, default=100),
     'swap': Field(as_int, default=512),
-    'startup': Field(props_normalizer(STARTUP)),
     'description': Field(comment_text('lxc')),
 }
 FIELDS.update(SHARED_FIELDS)
@@ -87,10 +85,7 @@ class CtSpec(GuestSpec):
         if p.get('nameserver') is not None:
             out['nameserver'] = list(check_nameservers('nameserver', p['nameserver']))
         check_searchdomain('searchdomain', p.get('searchdomain'))
-        if p.get('startup') is not None:
-            if not STARTUP_ORDER.match(p['startup']) or not p['startup']:
-                raise ValidationError('startup', p['startup'], 'is not a startup order such as order=1,up=30')
-            out['startup'] = p['startup']
+        self.set_start()
         if p.get('features') is not None:
             out['features'] = self._features(p['features'])
 

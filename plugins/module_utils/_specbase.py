@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 
 from ._checks import as_memory, as_words, check_gateway, check_ip, check_tags, words_text
-from ._diff import ABSENT, DiffError, Field, as_bool, as_str, tags_field
+from ._diff import ABSENT, DiffError, Field, as_bool, as_int, as_str, props_normalizer, tags_field
 from ._errors import ValidationError
 from ._plan import ConfigPlan
-from ._propstring import format_size, parse_size
+from ._propstring import STARTUP, format_size, parse_size
 
 # Keys of a source config a clone does not carry over (check mode previews the clone without them).
 CLONE_SKIP = ('template', 'digest', 'lock', 'parent', 'snaptime', 'vmstate', 'snapstate')
@@ -29,7 +29,15 @@ SHARED_FIELDS = {
     'memory': Field(as_memory, default=512, render=lambda v: str(as_memory(v))),
     'onboot': Field(as_bool, default=0),
     'protection': Field(as_bool, default=0),
+    'startup': Field(props_normalizer(STARTUP, dict((k, as_int) for k in ('order', 'up', 'down')))),
+    'hookscript': Field(as_str),
 }
+# `startup` as PVE's pve-startup-order format takes it (pve-guest-common / pve-common JSONSchema
+# pve_verify_startup_order): order, up, down, each a non-negative integer; a bare number is the order.
+STARTUP_TEXT = re.compile(r'^(?:(?:order=)?\d+)?(?:,?(?:up|down)=\d+)*$')
+STARTUP_KEYS = ('order', 'up', 'down')
+# A hookscript: a volume in a storage's snippets directory (pve-guest-common GuestHelpers.pm check_hookscript).
+HOOKSCRIPT = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]*:snippets/[^/\s,]+$')
 # The DNS keys: a container's own, a VM's through cloud-init.
 DNS_FIELDS = {
     'nameserver': Field(as_words, render=words_text),
@@ -65,6 +73,46 @@ def check_addresses(option, entry, gw_needs_ip=False):
     dynamic = ('dhcp', 'manual') + ((None,) if gw_needs_ip else ())
     if entry.get('gw') and entry.get('ip') in dynamic:
         raise ValidationError(option + '.gw', entry['gw'], 'a gateway needs a static ip')
+
+
+def check_startup(option, value):
+    """`startup` as a dict {order, up, down} or PVE's string (order=1,up=30) -> the string PVE stores; an empty
+    dict or string removes it (ABSENT)."""
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(STARTUP_KEYS))
+        if unknown:
+            raise ValidationError(option, value, 'unknown startup keys {0} (order, up, down)'.format(
+                ', '.join(unknown)))
+        data = {}
+        for key in STARTUP_KEYS:
+            if value.get(key) is None:
+                continue
+            try:
+                number = as_int(value[key])
+            except (TypeError, ValueError):
+                number = -1
+            if number < 0:
+                raise ValidationError('{0}.{1}'.format(option, key), value[key], 'must be a whole number, 0 or more')
+            data[key] = number
+        return STARTUP.format(data) if data else ABSENT
+    text = str(value).strip()
+    if not text:
+        return ABSENT
+    if not STARTUP_TEXT.match(text):
+        raise ValidationError(option, value, 'is not a startup order such as order=1,up=30 (or a dict {order, up, '
+                                             'down})')
+    return text
+
+
+def check_hookscript(option, value):
+    """A hookscript volume `<storage>:snippets/<file>`; '' removes it (ABSENT)."""
+    text = str(value).strip()
+    if not text:
+        return ABSENT
+    if not HOOKSCRIPT.match(text):
+        raise ValidationError(option, value, 'is not a snippet volume such as local:snippets/hook.pl (PVE runs '
+                                             'hookscripts from a storage\'s snippets directory)')
+    return text
 
 
 def flag_value(entry, key, on='1', off=None):
@@ -218,6 +266,14 @@ class GuestSpec(object):
     def set_memory(self, example):
         if self.params.get('memory') is not None:
             self.settings['memory'] = check_memory('memory', self.params['memory'], example)
+
+    def set_start(self):
+        """`startup` and `hookscript`, which VMs and containers share."""
+        p = self.params
+        if p.get('startup') is not None:
+            self.settings['startup'] = check_startup('startup', p['startup'])
+        if p.get('hookscript') is not None:
+            self.settings['hookscript'] = check_hookscript('hookscript', p['hookscript'])
 
     def set_tags(self):
         if self.params.get('tags') is not None:

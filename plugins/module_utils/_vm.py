@@ -15,6 +15,7 @@ from ._dev_disk import clone_volumes, drive_slots, is_drive_key, plan_import_siz
 from ._guest import QEMU, guest_addresses, wait_for_agent, write_guest
 from ._guest_config import clean
 from ._guestrun import GuestRun
+from ._vm_cpu import ROOT_ONLY_KEYS
 from ._vmspec import VmSpec, clone_preview
 
 
@@ -25,6 +26,7 @@ class VmRun(GuestRun):
     noun = 'VM'
     storage_content = 'images'
     storage_noun = 'VM disks'
+    root_only_keys = dict((k, "only root can set '{0}' config".format(k)) for k in ROOT_ONLY_KEYS)
 
     def make_spec(self, params):
         spec = VmSpec.from_params(params)

@@ -25,18 +25,18 @@ from ._dev_cloudinit import CLOUDINIT
 from ._dev_disk import DISK_SLOT, DISKS, is_drive_key, retarget_drive
 from ._dev_efidisk import EFIDISK
 from ._dev_net import NET_SLOT, QEMU_NETS
+from ._dev_numa import NUMA_NODES, parse_node
 from ._dev_tpm import TPM
+from . import _vm_cpu
 from ._specbase import SHARED_FIELDS, GuestSpec, clone_config
 
 MAX_VCPUS = 512
 # The agent property as written, aliases not folded (AGENT folds them for comparison).
 AGENT_AS_WRITTEN = PropFormat('agent', default_key='enabled')
 FREEZE_FS_KEYS = ('freeze-fs', 'freeze-fs-on-backup', 'guest-fsfreeze')
-CPU_TYPE = re.compile(r'^[A-Za-z0-9_.+-]+$')
 PROP_VALUE = re.compile(r'^[A-Za-z0-9_.+-]+(?:,[A-Za-z0-9_-]+=[A-Za-z0-9_.:+;-]+)*$')
 BOOTABLE_PASSTHROUGH = re.compile(r'^(?:hostpci|usb)\d+$')
 
-CPU = PropFormat('cpu', default_key='cputype')
 MACHINE = PropFormat('machine', default_key='type')
 # qemu-server QemuServer/Machine.pm $machine_fmt: the type pattern and the other keys (viommu, aw-bits; enable-s3
 # and enable-s4 from PVE 9).
@@ -62,7 +62,6 @@ FIELDS = {
     'cores': Field(as_int, default=1),
     'sockets': Field(as_int, default=1),
     'balloon': Field(as_int),
-    'cpu': Field(props_normalizer(CPU), default='kvm64'),
     'machine': Field(props_normalizer(MACHINE, {'enable-s3': as_bool, 'enable-s4': as_bool})),
     'bios': Field(as_str, default='seabios'),
     'ostype': Field(as_str, default='other'),
@@ -76,6 +75,7 @@ FIELDS = {
     'vga': Field(props_normalizer(VGA)),
 }
 FIELDS.update(SHARED_FIELDS)
+FIELDS.update(_vm_cpu.FIELDS)
 
 
 def clone_preview(source_config, storage=None, name=None):
@@ -89,7 +89,7 @@ class VmSpec(GuestSpec):
     """The desired VM, checked option by option."""
 
     FIELDS = FIELDS
-    DEVICES = (DISKS, CDROMS, QEMU_NETS, EFIDISK, TPM, CLOUDINIT)
+    DEVICES = (DISKS, CDROMS, QEMU_NETS, EFIDISK, TPM, CLOUDINIT, NUMA_NODES)
     # A callable returning PVE's version (GET /version, read once), set by the engine; None: assume the oldest.
     pve_version = None
     # The virtual size of each image a new disk is imported from (import_from), once the engine has read it.
@@ -114,10 +114,8 @@ class VmSpec(GuestSpec):
                 out['memory']))
         if p.get('balloon') is not None and p['balloon'] < 0:
             raise ValidationError('balloon', p['balloon'], 'must be 0 (off) or more')
-        if p.get('cpu') is not None:
-            if not CPU_TYPE.match(CPU.parse(p['cpu']).get('cputype', '')):
-                raise ValidationError('cpu', p['cpu'], 'is not a CPU type, such as host or x86-64-v2-AES')
-            out['cpu'] = p['cpu']
+        _vm_cpu.check_settings(p, out)
+        self.set_start()
         if p.get('machine') is not None:
             out['machine'] = check_machine('machine', p['machine'])
         if p.get('vga') is not None:
@@ -160,6 +158,14 @@ class VmSpec(GuestSpec):
 
     # ------------------------------------------------------------------ planning
 
+    def plan(self, current, creating, clone_slots=()):
+        plan = super().plan(current, creating, clone_slots)
+        keys = ('numa', 'hotplug', 'hugepages', 'vcpus', 'cores', 'sockets', 'memory')
+        if any(k in plan.desired for k in keys) or any(NUMA_NODES.owns(k) for k in plan.desired):
+            config = _vm_cpu.effective(current, plan.desired)
+            _vm_cpu.check_topology(config, as_memory(config.get('memory') or 512), parse_node)
+        return plan
+
     def freeze_fs_key(self):
         """How to spell the agent's freeze-fs option for a guest whose config has no spelling yet. qemu-server
         9.1.6 renamed freeze-fs-on-backup to freeze-fs (Agent.pm, the old name kept as an alias); PVE 8 and early
@@ -187,8 +193,11 @@ class VmSpec(GuestSpec):
 
     def plan_settings(self, plan, current, creating):
         for key, value in self.settings.items():
-            if key != 'agent':
+            if key not in ('agent', 'cpu'):
                 plan.want(key, value)
+        if 'cpu' in self.settings:
+            how, value = self.settings['cpu']
+            plan.want('cpu', value if how == 'text' else _vm_cpu.cpu_value(value, current.get('cpu')))
         if 'agent' in self.settings:
             plan.want('agent', self._agent_value(current.get('agent', '0')))
         if 'machine' in self.settings:

@@ -221,7 +221,16 @@ options:
     description: Start the container when its node boots.
     type: bool
   startup:
-    description: Startup order and delays, such as V(order=1,up=30).
+    description:
+      - Start and shutdown order - a dict with C(order), C(up) and C(down) (seconds), or PVE's string
+        (V(order=1,up=30)). An empty dict or string removes it. PVE needs Sys.Modify on V(/) for it.
+    type: raw
+  hookscript:
+    description:
+      - A hookscript, V(<storage>:snippets/<file>); an empty string removes it. Checked before any write to exist
+        on the node, on a storage with C(snippets) content.
+      - PVE lets only root@pam logged in with a password change it; with any other login it is refused before any
+        write.
     type: str
   tags:
     description: >-
@@ -296,6 +305,12 @@ EXAMPLES = r'''
         backup: true
     ssh_public_keys: ["{{ lookup('file', '~/.ssh/id_ed25519.pub') }}"]
     state: started
+
+- name: Start it second, 30 seconds before the next, with a hookscript
+  iac.proxmox.pve_lxc:
+    name: web-ct-01
+    startup: {order: 2, up: 30}
+    hookscript: local:snippets/hook.pl
 '''
 
 RETURN = r'''
@@ -398,7 +413,8 @@ SETTINGS = dict(
     ssh_public_keys=dict(type='list', elements='str', no_log=False),
     password=dict(type='str', no_log=True),
     onboot=dict(type='bool'),
-    startup=dict(type='str'),
+    startup=dict(type='raw'),
+    hookscript=dict(type='str'),
     tags=dict(type='list', elements='str'),
     description=dict(type='str'),
     protection=dict(type='bool'),

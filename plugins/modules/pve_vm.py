@@ -105,7 +105,114 @@ options:
     description: Minimum memory in MiB for the balloon device; V(0) disables it.
     type: int
   cpu:
-    description: CPU type, for example V(host) or V(x86-64-v2-AES).
+    description:
+      - CPU type, for example V(host) or V(x86-64-v2-AES), or PVE's whole C(cpu) property
+        (V(host,flags=+aes)); the string is compared as a whole.
+      - Or a dict with C(type), C(flags) (a list such as V([+aes, -pcid])), C(hidden) (hide KVM from the guest)
+        and C(phys_bits) (8-64 or V(host)), merged into the VM's current C(cpu) - keys left out keep their
+        values. Flags compare as a set, in the order PVE stores them.
+      - A VM may only set the flags PVE allows (aes, amd-no-ssb, amd-ssbd, hv-evmcs, hv-tlbflush, ibpb,
+        md-clear, nested-virt, pcid, pdpe1gb, spec-ctrl, ssbd, virt-ssbd); others are refused before any write.
+    type: raw
+  vcpus:
+    description: vCPUs plugged at start (PVE's C(vcpus)); at most O(cores) x O(sockets); without it, all of them.
+    type: int
+  cpuunits:
+    description: CPU weight (1-262144; PVE on cgroup v2 uses at most 10000; its default is 100).
+    type: int
+  cpulimit:
+    description: CPU usage limit in CPUs (0-128; V(0) is no limit).
+    type: float
+  affinity:
+    description:
+      - Host CPUs the VM's processes run on, such as V(0,5,8-11); an empty string removes it. Compared as a set
+        of CPUs.
+      - PVE lets only root@pam logged in with a password set it; with any other login it is refused before any
+        write.
+    type: str
+  numa:
+    description: Enable NUMA.
+    type: bool
+  numa_nodes:
+    description:
+      - NUMA nodes (C(numa0)-C(numa7)). Keys an entry leaves out keep their values; a new node needs C(cpus)
+        and C(memory).
+      - As PVE checks at the VM's start, checked before any write on the config the play converges to - the
+        nodes need O(numa=true), their C(memory) adds up to the VM's memory, C(cpus) are below O(cores) x
+        O(sockets), C(hostnodes) need a C(policy).
+    type: list
+    elements: dict
+    suboptions:
+      slot:
+        description: The node, V(numa0)-V(numa7).
+        type: str
+        required: true
+      cpus:
+        description: vCPUs of the node - V(0-1;4) or a list (V([0, 1, 4])).
+        type: raw
+      memory:
+        description: Memory of the node in MiB.
+        type: int
+      hostnodes:
+        description: Host NUMA nodes - V(0) or V(0-1;3).
+        type: raw
+      policy:
+        description: Memory allocation policy for the host nodes.
+        type: str
+        choices: [preferred, bind, interleave]
+      state:
+        description: V(absent) removes the node.
+        type: str
+        choices: [present, absent]
+        default: present
+  hotplug:
+    description:
+      - Hotplug features, compared as a set - V([disk, network, usb]) is PVE's default; V([]) turns hotplug off
+        (PVE's V(0)). C(memory) needs O(numa=true) and no O(numa_nodes).
+    type: list
+    elements: str
+    choices: [network, disk, usb, memory, cpu, cloudinit]
+  hugepages:
+    description:
+      - Hugepages size - V(any), V(2) or V(1024) (MiB); V(none) removes it. Needs O(numa=true).
+      - PVE lets only root@pam logged in with a password set it; with any other login it is refused before any
+        write.
+    type: str
+  shares:
+    description: Memory shares for auto-ballooning (0-50000; V(0) disables it; PVE's default 1000).
+    type: int
+  startup:
+    description:
+      - Start and shutdown order - a dict with C(order), C(up) and C(down) (seconds), or PVE's string
+        (V(order=1,up=30)). An empty dict removes it. PVE needs Sys.Modify on V(/) for it.
+    type: raw
+  hookscript:
+    description:
+      - A hookscript, V(<storage>:snippets/<file>); an empty string removes it. Checked before any write to exist
+        on the node, on a storage with C(snippets) content.
+      - PVE lets only root@pam logged in with a password set it; with any other login it is refused before any
+        write.
+    type: str
+  tablet:
+    description: The USB tablet device (absolute mouse positioning for VNC; PVE's default on).
+    type: bool
+  kvm:
+    description: KVM hardware virtualization (PVE's default on).
+    type: bool
+  acpi:
+    description: ACPI (PVE's default on).
+    type: bool
+  localtime:
+    description: The real time clock in local time (PVE turns it on for Windows guests when not set).
+    type: bool
+  keyboard:
+    description: VNC keyboard layout, one of PVE's (V(en-us), V(de), V(fr), ...); an empty string removes it.
+    type: str
+  args:
+    description:
+      - Extra arguments for KVM (experts only); an empty string removes them.
+      - PVE lets only root@pam logged in with a password set them; with any other login they are refused before
+        any write, with PVE's reason (only root can set 'args' config).
     type: str
   machine:
     description:
@@ -486,6 +593,25 @@ EXAMPLES = r'''
           gw: 10.0.20.1
     state: started
 
+- name: CPU flags, NUMA nodes, start order and a hookscript
+  iac.proxmox.pve_vm:
+    name: db01
+    cores: 2
+    sockets: 2
+    memory: 4096
+    cpu:
+      type: host
+      flags: [+aes, -pcid]
+    numa: true
+    numa_nodes:
+      - {slot: numa0, cpus: 0-1, memory: 2048, hostnodes: 0, policy: bind}
+      - {slot: numa1, cpus: 2-3, memory: 2048, hostnodes: 0, policy: bind}
+    hotplug: [disk, network, usb, cpu]
+    startup: {order: 2, up: 30, down: 60}
+    hookscript: local:snippets/hook.pl
+    tablet: false
+    keyboard: en-us
+
 - name: Unplug the NIC of a VM
   iac.proxmox.pve_vm:
     name: web-01
@@ -691,7 +817,31 @@ SETTINGS = dict(
     sockets=dict(type='int'),
     memory=dict(type='raw'),
     balloon=dict(type='int'),
-    cpu=dict(type='str'),
+    cpu=dict(type='raw'),
+    vcpus=dict(type='int'),
+    cpuunits=dict(type='int'),
+    cpulimit=dict(type='float'),
+    affinity=dict(type='str'),
+    numa=dict(type='bool'),
+    numa_nodes=dict(type='list', elements='dict', options=dict(
+        slot=dict(type='str', required=True),
+        cpus=dict(type='raw'),
+        memory=dict(type='int'),
+        hostnodes=dict(type='raw'),
+        policy=dict(type='str', choices=['preferred', 'bind', 'interleave']),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+    )),
+    hotplug=dict(type='list', elements='str', choices=['network', 'disk', 'usb', 'memory', 'cpu', 'cloudinit']),
+    hugepages=dict(type='str'),
+    shares=dict(type='int'),
+    startup=dict(type='raw'),
+    hookscript=dict(type='str'),
+    tablet=dict(type='bool'),
+    kvm=dict(type='bool'),
+    acpi=dict(type='bool'),
+    localtime=dict(type='bool'),
+    keyboard=dict(type='str'),
+    args=dict(type='str'),
     machine=dict(type='str'),
     bios=dict(type='str', choices=['seabios', 'ovmf']),
     ostype=dict(type='str', choices=['other', 'wxp', 'w2k', 'w2k3', 'w2k8', 'wvista', 'win7', 'win8', 'win10',

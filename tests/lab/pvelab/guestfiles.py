@@ -30,6 +30,7 @@ from fakepve.model import PveError, TaskError
 from fakepve.qemu import DRIVE_KEY, NEW_DISK, format_size, is_cdrom, join_drive, split_drive, volume_ref
 from fakepve.routing import die, param_error
 
+from .cpuconf import register_cpu_format
 from .guestnet import has_cloudinit_drive
 
 KIB = 1024
@@ -397,3 +398,6 @@ class GuestFiles(object):
     async def _lxc_create(self, user, v):
         self._ct_file_checks(user, v['node'], v)
         return await super()._lxc_create(user, v)
+
+
+register_cpu_format()
