@@ -21,6 +21,7 @@ class ConfigPlan(object):
         self.storages = {}     # storage new volumes go to -> the option that names it (checked before any write)
         self.new_volumes = []  # slots whose value allocates a volume
         self.cloudinit_keys = []
+        self.checks = []       # callables (run, node): cluster checks of values about to be written
 
     def want(self, key, value):
         self.desired[key] = value
