@@ -155,6 +155,16 @@ def test_a_running_vm_keeps_them_pending(lab, play):
     assert again.changed == 0 and again.writes == []
 
 
+def test_usb_waits_for_the_next_start_without_the_usb_hotplug_feature(lab, play):
+    vm = add_vm(lab, status='running', hotplug='network,disk')
+    run = play([vm_task(vmid=150, usb=[{'slot': 'usb0', 'spice': True}])]).assert_ok()
+    result = run.task('vm')
+    assert result['changed'] is True and result['pending'] == ['usb0'] and result['reboot_required'] is True
+    again = play([vm_task(vmid=150, usb=[{'slot': 'usb0', 'spice': True}])]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    assert vm.config.get('usb0') is None
+
+
 BAD = [
     ({'usb': [{'slot': 'usb0', 'host': 'abc'}]}, 'usb[0].host', 'is not a USB device'),
     ({'usb': [{'slot': 'usb0', 'host': '1-2', 'mapping': 'tokens'}]}, 'usb[0]', 'give one of host, mapping or spice'),
