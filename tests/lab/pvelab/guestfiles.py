@@ -21,6 +21,9 @@
 * container device passthrough (pve-container src/PVE/LXC/Config.pm verify_lxc_dev_string, update_pct_config,
   src/PVE/LXC/Tools.pm get_device_mode_and_rdev): the path starts with /dev/ and has no `.`/`..` part, and is
   a block or character device on the node (`node_devices`).
+* container `arch` and `ostype` at creation (pve-container src/PVE/LXC/Setup.pm new, src/PVE/LXC/Create.pm): the
+  task keeps a given `arch` (it detects one only when unset) and an `ostype` only when it is `unmanaged` (the OS
+  plugin found in the template writes its own type).
 """
 
 import re
@@ -381,4 +384,24 @@ class GuestFiles(object):
 
     async def _lxc_create(self, user, v):
         self._ct_file_checks(user, v['node'], v)
+        # The create task detects arch and ostype in the template: a given arch is kept (Setup.pm new detects
+        # it only when unset), an ostype only when it is `unmanaged` (the OS plugin writes what it found).
+        kept = dict(arch=v['arch']) if v.get('arch') is not None else {}
+        if v.get('ostype') == 'unmanaged':
+            kept['ostype'] = 'unmanaged'
+        if kept:
+            self.__dict__.setdefault('_create_kept', {})[str(v['vmid'])] = kept
         return await super()._lxc_create(user, v)
+
+    async def task(self, node, ttype, tid, user, body, *args, **kwargs):
+        kept = self.__dict__.get('_create_kept', {}).pop(str(tid), None) if ttype == 'vzcreate' else None
+        if kept:
+            inner = body
+
+            async def body():
+                note = await inner()
+                ct = self.ct(int(tid))
+                if ct is not None:
+                    ct.config.update(kept)
+                return note
+        return await super().task(node, ttype, tid, user, body, *args, **kwargs)
