@@ -69,6 +69,15 @@ def test_bad_console_values_are_refused_before_any_write(lab, play):
     assert 'zone.tab' in play([ct_task(name='bad-ct', timezone='CET')]).task('ct')['msg']
 
 
+def test_a_zone_pve_does_not_know_shows_pves_error(lab, play):
+    """A name of the right form that is not in the node's zone.tab: the module cannot read the node's list, so
+    PVE's refusal (a 400 on timezone, nothing changed) is shown with its field message."""
+    ct = add_ct(lab, 604, 'tz-ct')
+    run = play([ct_task(name='tz-ct', timezone='Europe/Atlantis')])
+    assert run.failed and "invalid time zone 'Europe/Atlantis'" in run.task('ct')['msg'], run.output
+    assert 'timezone' not in ct.config and ct.pending == {}
+
+
 # ---------------------------------------------------------------------- arch and ostype
 
 def test_arch_and_ostype_at_creation_then_unchanged_rerun(lab, play):

@@ -1,6 +1,8 @@
 """The lab's container settings of issue 15 that the create task decides (arch and ostype), as PVE has them.
 Each test names the PVE source file and function it follows."""
 
+from labtools import error_of
+
 TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst'
 
 
@@ -25,3 +27,20 @@ def test_create_stores_the_detected_ostype_unless_unmanaged(lab, api):
     create(api, 311, ostype='unmanaged')
     assert lab.pve.ct(310).config['ostype'] == 'debian'
     assert lab.pve.ct(311).config['ostype'] == 'unmanaged'
+
+
+def test_timezone_must_be_host_utc_or_a_zone_of_zone_tab(lab, api):
+    """pve-container src/PVE/LXC/Config.pm verify_ct_timezone (`host`) and pve-common src/PVE/JSONSchema.pm
+    pve_verify_timezone (`UTC`, or the third column of /usr/share/zoneinfo/zone.tab); a failing format is a 400
+    `invalid format - <message>` on the key (check_prop)."""
+    lab.pve.add_ct(320, 'tz', node='pve1')
+    path = '/nodes/pve1/lxc/320/config'
+    for bad in ('CET', 'US/Eastern', 'Etc/UTC', 'Europe/Atlantis'):
+        err = error_of(api.put, path, timezone=bad)
+        assert err.status == 400
+        assert err.errors == {'timezone': "invalid format - invalid time zone '{0}'\n".format(bad)}
+    for good in ('host', 'UTC', 'Europe/Berlin', 'America/Argentina/Buenos_Aires'):
+        api.put(path, timezone=good)
+        assert lab.pve.ct(320).config['timezone'] == good
+    err = error_of(api.post, '/nodes/pve1/lxc', vmid=321, ostemplate=TEMPLATE, timezone='CET')
+    assert err.status == 400 and 'timezone' in err.errors
