@@ -33,7 +33,7 @@ def check_device_path(option, path):
     cannot hold)."""
     if not isinstance(path, str) or not DEV_PATH.match(path) or re.search(r'/\.\.?(?:/|$)', path):
         raise ValidationError(option, path, 'is not a valid device path (an absolute path under /dev/ without '
-                                             '"." or ".." parts, such as /dev/ttyUSB0)')
+                                            '"." or ".." parts, such as /dev/ttyUSB0)')
     return path
 
 

@@ -33,8 +33,8 @@ def test_device_paths_pve_refuses(path):
 
 def test_device_compared_as_pve_stores_it():
     """Key order, uid/gid as numbers and deny-write=0 (PVE's default) do not count."""
-    assert DEV_FIELD.norm('/dev/ttyUSB0,gid=20,mode=0660') == DEV_FIELD.norm('path=/dev/ttyUSB0,mode=0660,gid=020,'
-                                                                            'deny-write=0')
+    stored = '/dev/ttyUSB0,gid=20,mode=0660'
+    assert DEV_FIELD.norm(stored) == DEV_FIELD.norm('path=/dev/ttyUSB0,mode=0660,gid=020,deny-write=0')
     assert DEV_FIELD.norm('/dev/ttyUSB0,mode=0660') != DEV_FIELD.norm('/dev/ttyUSB0,mode=0600')
 
 
@@ -73,8 +73,8 @@ def test_time_zones_of_the_form_pve_knows(zone):
     assert delta_for(timezone=zone).set == {'timezone': zone}
 
 
-@pytest.mark.parametrize('args, option', [(dict(timezone='CET'), 'timezone'), (dict(timezone='europe/berlin'),
-                                                                                 'timezone'),
+@pytest.mark.parametrize('args, option', [(dict(timezone='CET'), 'timezone'),
+                                          (dict(timezone='europe/berlin'), 'timezone'),
                                           (dict(timezone=''), 'timezone'), (dict(tty=7), 'tty')])
 def test_bad_console_and_time_zone_values(args, option):
     with pytest.raises(ValidationError) as err:
