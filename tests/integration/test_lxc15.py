@@ -180,3 +180,21 @@ def test_a_path_that_is_no_device_on_the_node_shows_pves_error(lab, play):
     run = play([ct_task(name='nodev', devices=[{'slot': 'dev0', 'path': '/dev/ttyACM7'}])], auth='password')
     assert run.failed and 'Device /dev/ttyACM7 does not exist' in run.task('ct')['msg']
     assert 'dev0' not in ct.config and ct.pending == {}
+
+
+def test_create_with_devices_console_and_timezone_then_unchanged_rerun(lab, play):
+    task = ct_task(name='full-ct', node='pve1', ostemplate=TEMPLATE, rootfs={'storage': 'local-lvm', 'size': '4G'},
+                   devices=[DEV0], cmode='console', console=True, tty=3, timezone='Europe/Berlin', state='started')
+    check = play([task], auth='password', check=True).assert_ok()
+    assert check.writes == [] and containers(lab, 'full-ct') == []
+    first = play([task], auth='password').assert_ok()
+    [ct] = containers(lab, 'full-ct')
+    assert ct.config['dev0'] == '/dev/ttyUSB0,gid=20,mode=0660' and ct.config['timezone'] == 'Europe/Berlin'
+    assert ct.config['cmode'] == 'console' and str(ct.config['tty']) == '3' and ct.status == 'running'
+    creates = [body for m, p, body in first.writes if p == '/nodes/pve1/lxc']
+    assert len(creates) == 1 and b'dev0=' in creates[0] and b'console=' not in creates[0]  # the default is not sent
+    again = play([task], auth='password').assert_ok()
+    assert again.changed == 0 and again.writes == []
+    # With an API token, the same container with a device is refused before anything is created.
+    token = play([dict(task, **{'iac.proxmox.pve_lxc': dict(task['iac.proxmox.pve_lxc'], name='tok-new')})])
+    assert token.failed and token.writes == [] and containers(lab, 'tok-new') == []
