@@ -105,6 +105,20 @@ def test_arch_and_ostype_of_an_existing_container_are_refused_before_any_write(l
             run.task('ct')['msg']
 
 
+def test_an_ostype_pve_does_not_keep_is_named_on_the_next_run(lab, play):
+    """PVE stores the OS it detects in the template (debian here), not a different type the create asked for: the
+    next run says so, before any write, instead of rewriting it."""
+    task = ct_task(name='os-ct', node='pve1', ostemplate=TEMPLATE, rootfs={'storage': 'local-lvm', 'size': '4G'},
+                   ostype='ubuntu')
+    play([task]).assert_ok()
+    [ct] = containers(lab, 'os-ct')
+    assert ct.config['ostype'] == 'debian'
+    again = play([task])
+    assert again.failed and again.writes == []
+    assert again.task('ct')['msg'].startswith('ostype can only be set when the resource is created (current: debian, '
+                                              'desired: ubuntu)'), again.task('ct')['msg']
+
+
 def test_a_bad_arch_is_refused_before_any_write(lab, play):
     run = play([ct_task(name='new-ct', node='pve1', ostemplate=TEMPLATE, rootfs={'storage': 'local-lvm', 'size': '4G'},
                         arch='x86_64')])
