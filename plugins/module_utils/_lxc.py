@@ -75,8 +75,8 @@ class CtRun(GuestRun):
 
     def check_root_only(self, current, plan):
         """What PVE refuses to anyone but the user root@pam, whatever their privileges: bind and device mount
-        points, and on an unprivileged container changing a feature flag other than nesting (on a privileged one
-        any flag). Checked before any write."""
+        points, device passthrough (devN), and on an unprivileged container changing a feature flag other than
+        nesting (on a privileged one any flag). Checked before any write."""
         delta = compare(plan.desired, current, plan.fields(), creating=not current)  # {} while creating
         options = dict((m['slot'], m['option']) for m in self.spec.mounts)
         for slot in sorted(k for k in delta.set if k == 'rootfs' or re.match(r'^mp\d+$', k)):
@@ -84,6 +84,11 @@ class CtRun(GuestRun):
             if volume.startswith('/'):
                 raise ValidationError(options.get(slot, slot) + '.host_path', volume,
                                       ROOT_ONLY.format('use bind or device mount points'))
+        devices = dict((d['slot'], d['option']) for d in self.spec.entries('devices'))
+        for slot in sorted(k for k in list(delta.set) + list(delta.delete) if re.match(r'^dev\d+$', k)):
+            raise ValidationError(devices.get(slot, slot), delta.set.get(slot, 'absent'),
+                                  ROOT_ONLY.format('configure device passthrough (configuring device passthrough '
+                                                   'is only allowed for root@pam)'))
         if 'features' not in delta.set and 'features' not in delta.delete:
             return
         unprivileged = plan.desired.get('unprivileged', current.get('unprivileged'))

@@ -18,12 +18,16 @@ from ._checks import check_nameservers
 from ._diff import ABSENT, CREATE_ONLY, Field, as_bool, as_int, as_number, as_str, comment_text, props_normalizer
 from ._errors import ValidationError
 from ._propstring import LXC_FEATURES
+from ._dev_lxcdev import DEVICES
 from ._dev_mount import MOUNTS, ROOTFS, retarget_mount, volume_slots
 from ._dev_net import LXC_NETS
 from ._specbase import DNS_FIELDS, SHARED_FIELDS, GuestSpec, check_searchdomain, clone_config
 
 FEATURES = ('nesting', 'keyctl', 'fuse', 'mknod', 'force_rw_sys')
 FS_TYPE = re.compile(r'^[A-Za-z0-9_]+$')
+# pve-container LXC/Config.pm verify_ct_timezone, pve-common JSONSchema.pm pve_verify_timezone: `host`, `UTC` or
+# a zone of /usr/share/zoneinfo/zone.tab (Area/Location, some Area/Region/Location).
+TIMEZONE = re.compile(r'^(?:host|UTC|[A-Z][A-Za-z_-]*(?:/[A-Za-z0-9_+-]+){1,2})$')
 
 
 def as_fs_types(value):
@@ -41,6 +45,13 @@ FIELDS = {
     'cpuunits': Field(as_int, default=100),
     'swap': Field(as_int, default=512),
     'description': Field(comment_text('lxc')),
+    # Console, time zone and the OS the container runs (pve-container LXC/Config.pm $confdesc defaults).
+    'cmode': Field(as_str, default='tty'),
+    'console': Field(as_bool, default=1),
+    'tty': Field(as_int, default=2),
+    'timezone': Field(as_str),
+    'arch': Field(as_str, mode=CREATE_ONLY, default='amd64'),
+    'ostype': Field(as_str, mode=CREATE_ONLY),
 }
 FIELDS.update(SHARED_FIELDS)
 FIELDS.update(DNS_FIELDS)
@@ -55,7 +66,7 @@ class CtSpec(GuestSpec):
     """The desired container, checked option by option."""
 
     FIELDS = FIELDS
-    DEVICES = (ROOTFS, MOUNTS, LXC_NETS)
+    DEVICES = (ROOTFS, MOUNTS, LXC_NETS, DEVICES)
 
     @property
     def mounts(self):
@@ -88,6 +99,19 @@ class CtSpec(GuestSpec):
         self.set_start()
         if p.get('features') is not None:
             out['features'] = self._features(p['features'])
+        self.check_console()
+
+    def check_console(self):
+        """cmode, console, tty, timezone, arch and ostype (PVE's enums are the module's choices)."""
+        p = self.params
+        self.set_common(('cmode', 'console', 'tty', 'arch', 'ostype'))
+        if p.get('tty') is not None and not 0 <= p['tty'] <= 6:
+            raise ValidationError('tty', p['tty'], 'must be 0-6 (the number of ttys PVE gives the container)')
+        if p.get('timezone') is not None:
+            if not TIMEZONE.match(p['timezone']):
+                raise ValidationError('timezone', p['timezone'], 'is not host, UTC or a time zone name of '
+                                                                 '/usr/share/zoneinfo/zone.tab such as Europe/Berlin')
+            self.settings['timezone'] = p['timezone']
 
     @staticmethod
     def _features(features):

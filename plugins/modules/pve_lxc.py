@@ -17,8 +17,8 @@ description:
     creates a second container.
   - Every option is compared with what PVE has, so a removal is seen - O(features) is compared as a whole (a
     feature the play does not list is turned off); only changed keys are written.
-  - O(unprivileged) is chosen at creation; a different value for an existing container is an error, never a
-    silent re-creation. O(password) and O(ssh_public_keys) are used when the container is created.
+  - O(unprivileged), O(arch) and O(ostype) are chosen at creation; a different value for an existing container is
+    an error, never a silent re-creation. O(password) and O(ssh_public_keys) are used when the container is created.
   - Mount points and NICs are lists of dicts with a C(slot); slots a play does not list are never touched. A
     removed volume mount point is kept as an C(unusedN) volume unless O(purge_volumes=true).
   - Idempotent; check mode sends no write request at all and returns the RV(plan); diff mode shows every
@@ -245,6 +245,73 @@ options:
   protection:
     description: Protect the container against removal.
     type: bool
+  devices:
+    description:
+      - Host device nodes passed through to the container (PVE 8.1 and later), by slot. Slots the play does not
+        list are never touched; options an entry leaves out keep their current values.
+      - PVE lets only root@pam logged in with a password configure them (API tokens, even root@pam's, are
+        refused); with another login the task fails before anything is written. PVE checks that the path is
+        a block or character device on the node.
+      - A running container takes a new device at once; a changed or removed one waits for a restart (RV(pending)).
+    type: list
+    elements: dict
+    suboptions:
+      slot:
+        description: V(dev0)-V(dev255).
+        type: str
+        required: true
+      path:
+        description: The device node on the host, such as V(/dev/ttyUSB0) (an absolute path under C(/dev/)).
+        type: str
+      mode:
+        description: Access mode of the device node in the container, octal with a leading 0, such as V("0660")
+          (quote it, or YAML reads it as a number).
+        type: str
+      uid:
+        description: Owner (user ID) of the device node in the container.
+        type: int
+      gid:
+        description: Group ID of the device node in the container.
+        type: int
+      deny_write:
+        description: Deny the container writing to the device.
+        type: bool
+      state:
+        description: V(absent) removes the device.
+        type: str
+        choices: [present, absent]
+        default: present
+  cmode:
+    description:
+      - Console mode - V(tty) opens one of the container's ttys (PVE's default), V(console) attaches to
+        C(/dev/console), V(shell) runs a shell without login. Takes effect at the next start of a running container.
+    type: str
+    choices: [tty, console, shell]
+  console:
+    description: Attach a console device (C(/dev/console)) to the container (PVE's default V(true)).
+    type: bool
+  tty:
+    description: Number of ttys the container gets, V(0) to V(6) (PVE's default V(2)).
+    type: int
+  timezone:
+    description:
+      - Time zone of the container - V(host) (the node's), V(UTC), or a name of C(/usr/share/zoneinfo/zone.tab)
+        such as V(Europe/Berlin) (PVE refuses names not in that list, such as V(CET) or V(US/Eastern)). Without
+        it, PVE leaves the container's time zone alone.
+    type: str
+  arch:
+    description:
+      - OS architecture of a new container (PVE detects it from the template when it is not given). Create-time
+        only here - a different value for an existing container fails before anything is written.
+    type: str
+    choices: [amd64, i386, arm64, armhf, riscv32, riscv64]
+  ostype:
+    description:
+      - OS type of a new container. PVE detects the OS in the template and stores what it finds, except for
+        V(unmanaged), which it keeps (no OS-specific setup); give the type the template has, or V(unmanaged).
+      - Create-time only here - a different value for an existing container fails before anything is written.
+    type: str
+    choices: [debian, devuan, ubuntu, centos, fedora, opensuse, archlinux, alpine, gentoo, nixos, unmanaged]
   purge_volumes:
     description: Also delete the volumes of mount points removed with C(state=absent).
     type: bool
@@ -277,7 +344,8 @@ options:
 notes:
   - Privileges - C(VM.Audit) to read; C(VM.Allocate) (and C(Datastore.AllocateTemplate)/C(Datastore.Audit) on the
     template's storage) to create; C(VM.Clone) to clone; C(VM.Config.*) for settings; C(Datastore.AllocateSpace)
-    for volumes; C(VM.PowerMgmt) for power. Bind mounts and privileged containers need root@pam.
+    for volumes; C(VM.PowerMgmt) for power. Bind mounts, device passthrough (O(devices)) and privileged containers
+    need root@pam.
 seealso:
   - module: iac.proxmox.pve_vm
 '''
@@ -311,6 +379,38 @@ EXAMPLES = r'''
     name: web-ct-01
     startup: {order: 2, up: 30}
     hookscript: local:snippets/hook.pl
+- name: An Alpine container with its own time zone, a console shell and one tty
+  iac.proxmox.pve_lxc:
+    name: tools-ct-01
+    node: pve1
+    ostemplate: local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz
+    rootfs: {storage: local-lvm, size: 2G}
+    arch: amd64
+    ostype: alpine
+    timezone: Europe/Berlin
+    cmode: shell
+    console: true
+    tty: 1
+
+- name: Pass a USB serial adapter and the GPU's render node through (login as root@pam with a password)
+  iac.proxmox.pve_lxc:
+    name: tools-ct-01
+    devices:
+      - slot: dev0
+        path: /dev/ttyUSB0
+        mode: "0660"
+        gid: 20
+      - slot: dev1
+        path: /dev/dri/renderD128
+        uid: 0
+        gid: 104
+        deny_write: false
+
+- name: Remove the render node again
+  iac.proxmox.pve_lxc:
+    name: tools-ct-01
+    devices:
+      - {slot: dev1, state: absent}
 '''
 
 RETURN = r'''
@@ -396,6 +496,16 @@ NET_OPTIONS = dict(
     hwaddr=dict(type='str'),
     state=PRESENT_ABSENT,
 )
+DEVICE_OPTIONS = dict(
+    slot=dict(type='str', required=True),
+    path=dict(type='str'),
+    mode=dict(type='str'),
+    uid=dict(type='int'),
+    gid=dict(type='int'),
+    deny_write=dict(type='bool'),
+    state=PRESENT_ABSENT,
+)
+
 SETTINGS = dict(
     ostemplate=dict(type='str'),
     unprivileged=dict(type='bool'),
@@ -418,6 +528,14 @@ SETTINGS = dict(
     tags=dict(type='list', elements='str'),
     description=dict(type='str'),
     protection=dict(type='bool'),
+    devices=dict(type='list', elements='dict', options=DEVICE_OPTIONS),
+    cmode=dict(type='str', choices=['tty', 'console', 'shell']),
+    console=dict(type='bool'),
+    tty=dict(type='int'),
+    timezone=dict(type='str'),
+    arch=dict(type='str', choices=['amd64', 'i386', 'arm64', 'armhf', 'riscv32', 'riscv64']),
+    ostype=dict(type='str', choices=['debian', 'devuan', 'ubuntu', 'centos', 'fedora', 'opensuse', 'archlinux',
+                                     'alpine', 'gentoo', 'nixos', 'unmanaged']),
 )
 
 

@@ -21,11 +21,18 @@
 * container device passthrough (pve-container src/PVE/LXC/Config.pm verify_lxc_dev_string, update_pct_config,
   src/PVE/LXC/Tools.pm get_device_mode_and_rdev): the path starts with /dev/ and has no `.`/`..` part, and is
   a block or character device on the node (`node_devices`).
+* container `timezone` (pve-container src/PVE/LXC/Config.pm verify_ct_timezone, pve-common src/PVE/JSONSchema.pm
+  pve_verify_timezone): `host`, `UTC` or a zone of the node's zone.tab (the lab reads the machine's own), else a
+  400 `invalid format - invalid time zone '<tz>'` on `timezone`.
+* container `arch` and `ostype` at creation (pve-container src/PVE/LXC/Setup.pm new, src/PVE/LXC/Create.pm): the
+  task keeps a given `arch` (it detects one only when unset) and an `ostype` only when it is `unmanaged` (the OS
+  plugin found in the template writes its own type).
 """
 
 import re
 import struct
 
+from fakepve import formats
 from fakepve.model import PveError, TaskError
 from fakepve.qemu import DRIVE_KEY, NEW_DISK, format_size, is_cdrom, join_drive, split_drive, volume_ref
 from fakepve.routing import die, param_error
@@ -34,6 +41,8 @@ from .cpuconf import register_cpu_format
 from .guestnet import has_cloudinit_drive
 
 KIB = 1024
+# The node's zone list (pve-common src/PVE/JSONSchema.pm pve_verify_timezone reads /usr/share/zoneinfo/zone.tab).
+ZONE_TAB = '/usr/share/zoneinfo/zone.tab'
 QCOW2_MAGIC = b'QFI\xfb'
 
 # Option lists of Qemu.pm whose keys a non-root user may set with a privilege; any other key is root@pam's
@@ -68,6 +77,27 @@ def qemu_img_info(data, fmt):
         return len(data), 0
     # vmdk (its descriptor or sparse header) and OVAs (extraction) are not modelled.
     raise TaskError("pvelab: importing a '{0}' image is not modelled".format(fmt))
+
+
+def zone_names(path=ZONE_TAB):
+    """The third column of each non-comment line of zone.tab, as pve_verify_timezone reads it."""
+    with open(path) as handle:
+        return set(line.rstrip('\n').split('\t')[2] for line in handle
+                   if not re.match(r'^\s*#', line) and len(line.split('\t')) > 2)
+
+
+def check_ct_timezone(value, zones=None):
+    """pve-container src/PVE/LXC/Config.pm verify_ct_timezone: `host`, or pve_verify_timezone: `UTC` or a zone of
+    zone.tab. Returns PVE's message (without its newline) or None."""
+    if value in ('host', 'UTC'):
+        return None
+    if value in (zone_names() if zones is None else zones):
+        return None
+    return "invalid time zone '{0}'".format(value)
+
+
+# The container config's `timezone` format (create and update), as the API schema names it.
+formats.NAMED['pve-ct-timezone'] = check_ct_timezone
 
 
 def drive_props(value):
@@ -397,7 +427,27 @@ class GuestFiles(object):
 
     async def _lxc_create(self, user, v):
         self._ct_file_checks(user, v['node'], v)
+        # The create task detects arch and ostype in the template: a given arch is kept (Setup.pm new detects
+        # it only when unset), an ostype only when it is `unmanaged` (the OS plugin writes what it found).
+        kept = dict(arch=v['arch']) if v.get('arch') is not None else {}
+        if v.get('ostype') == 'unmanaged':
+            kept['ostype'] = 'unmanaged'
+        if kept:
+            self.__dict__.setdefault('_create_kept', {})[str(v['vmid'])] = kept
         return await super()._lxc_create(user, v)
+
+    async def task(self, node, ttype, tid, user, body, *args, **kwargs):
+        kept = self.__dict__.get('_create_kept', {}).pop(str(tid), None) if ttype == 'vzcreate' else None
+        if kept:
+            inner = body
+
+            async def body():
+                note = await inner()
+                ct = self.ct(int(tid))
+                if ct is not None:
+                    ct.config.update(kept)
+                return note
+        return await super().task(node, ttype, tid, user, body, *args, **kwargs)
 
 
 register_cpu_format()
