@@ -234,7 +234,7 @@ def main():
         mutually_exclusive=[('url', 'src')],
         required_together=[('checksum', 'checksum_algorithm')],
     )
-    module.run(converge)
+    module.call_or_fail(converge)
 
 
 if __name__ == '__main__':
