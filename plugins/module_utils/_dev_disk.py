@@ -11,21 +11,40 @@ treat a CD-ROM as a disk. The drive helpers below serve the EFI disk, the TPM st
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote as urllib_unquote
 
 from ._checks import KIB, check_size, check_storage, gib_text
-from ._diff import DiffError, Field, as_bool, props_normalizer
+from ._diff import DiffError, Field, as_bool, as_int, as_number, props_normalizer
 from ._errors import ValidationError
-from ._propstring import DRIVE, split_volume_id
+from ._propstring import DRIVE, format_size, split_volume_id
 from ._specbase import DeviceSpec, flag_value, plan_grow, without_none
 
 DISK_SLOT = re.compile(r'^(?:scsi(?:[0-9]|[12][0-9]|30)|virtio(?:[0-9]|1[0-5])|sata[0-5]|ide[0-3])$')
 # Drives outside the disk slots, one each.
 SINGLE_DRIVES = ('efidisk0', 'tpmstate0')
 
-DRIVE_FIELD = Field(props_normalizer(DRIVE, {'backup': as_bool, 'ssd': as_bool, 'iothread': as_bool,
-                                             'replicate': as_bool},
-                                     defaults={'backup': 1, 'ssd': 0, 'iothread': 0, 'discard': 'ignore',
-                                               'cache': 'none', 'replicate': 1}, ignore=('size',)))
+# The throttle options (Drive.pm $add_throttle_desc): iops integers, mbps numbers; 0 or absent is no limit.
+IOPS_KEYS = ('iops_rd', 'iops_wr', 'iops_rd_max', 'iops_wr_max')
+MBPS_KEYS = ('mbps_rd', 'mbps_wr', 'mbps_rd_max', 'mbps_wr_max')
+# Which bus takes which option (qemu-server src/PVE/QemuServer/Drive.pm $scsi_fmt, $virtio_fmt, $sata_fmt,
+# $ide_fmt): `ro` only scsi and virtio (%readonly_fmt), `wwn` scsi, sata and ide (%wwn_fmt).
+BUS_OPTIONS = {'ro': ('scsi', 'virtio'), 'wwn': ('scsi', 'sata', 'ide')}
+WWN = re.compile(r'^0x[0-9a-fA-F]{16}$')
+# pve-common JSONSchema.pm pve_verify_urlencoded: what an url-encoded string may hold.
+URLENCODED = re.compile(r"^[-%a-zA-Z0-9_.!~*'()]*$")
+# import_from: an import image (`<storage>:import/<file>`) or a VM image (`<storage>:<vmid>/<volume>`,
+# `<storage>:vm-<vmid>-disk-N`, `<storage>:base-...`).
+IMPORT_SOURCE = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]*:(?:import/[^/\s]+\.(?:qcow2|raw|vmdk)|\d+/[^/\s]+|'
+                           r'(?:vm|base)-\d+-[^/\s]+)$')
+
+DRIVE_FIELD = Field(props_normalizer(DRIVE, dict({'backup': as_bool, 'ssd': as_bool, 'iothread': as_bool,
+                                                  'replicate': as_bool, 'ro': as_bool, 'snapshot': as_bool},
+                                                 **dict([(k, as_int) for k in IOPS_KEYS] +
+                                                        [(k, as_number) for k in MBPS_KEYS])),
+                                     defaults=dict({'backup': 1, 'ssd': 0, 'iothread': 0, 'discard': 'ignore',
+                                                    'cache': 'none', 'replicate': 1, 'ro': 0, 'snapshot': 0},
+                                                   **dict((k, 0) for k in IOPS_KEYS + MBPS_KEYS)),
+                                     ignore=('size',)))
 
 
 def is_cdrom(value):
@@ -101,7 +120,48 @@ def drive_flags(disk):
         out['discard'] = flag_value(disk, 'discard', 'on')
     if disk.get('cache') is not None:
         out['cache'] = None if disk['cache'] == 'none' else disk['cache']
+    for key in ('ro', 'snapshot'):
+        if disk.get(key) is not None:
+            out[key] = flag_value(disk, key)
+    if disk.get('replicate') is not None:
+        out['replicate'] = flag_value(disk, 'replicate', None, '0')
+    for key in ('aio', 'serial', 'wwn'):
+        if disk.get(key) is not None:
+            out[key] = disk[key] or None
+    for key in IOPS_KEYS + MBPS_KEYS:
+        if disk.get(key) is not None:
+            out[key] = number_text(disk[key]) if disk[key] else None
     return out
+
+
+def number_text(value):
+    """A number as PVE prints it back: 100 not 100.0."""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def check_drive_options(disk, option):
+    """The drive options of a disk entry PVE would refuse (Drive.pm's formats), checked before any write."""
+    bus = re.match(r'^[a-z]+', disk['slot']).group(0)
+    for key, buses in sorted(BUS_OPTIONS.items()):
+        if disk.get(key) is not None and bus not in buses:
+            raise ValidationError('{0}.{1}'.format(option, key), disk[key], 'is not an option of {0} drives (PVE '
+                                  'takes it on {1} drives)'.format(bus, ', '.join(buses)))
+    if disk.get('wwn') and not WWN.match(disk['wwn']):
+        raise ValidationError(option + '.wwn', disk['wwn'], "is not a worldwide name: '0x' and 16 hex digits")
+    serial = disk.get('serial')
+    if serial:
+        try:
+            decoded = urllib_unquote(serial)
+        except ValueError:
+            decoded = None
+        if not URLENCODED.match(serial) or decoded is None or len(decoded.encode('utf-8')) > 20:
+            raise ValidationError(option + '.serial', serial, 'is not a drive serial: up to 20 bytes, url-encoded '
+                                  "(letters, digits, -_.!~*'() and %XX)")
+    for key in IOPS_KEYS + MBPS_KEYS:
+        value = disk.get(key)
+        if value is not None and (isinstance(value, bool) or value < 0):
+            raise ValidationError('{0}.{1}'.format(option, key), value, 'must be 0 (no limit) or more')
 
 
 class DiskSpec(DeviceSpec):
@@ -112,10 +172,21 @@ class DiskSpec(DeviceSpec):
     slot_help = 'a disk slot (scsi0-30, virtio0-15, sata0-5, ide0-3)'
     field = DRIVE_FIELD
 
+    def selects(self, entry):
+        return entry.get('media') != 'cdrom'
+
     def normalize(self, entry, option, params):
         disk = dict(entry, option=option)
+        if entry.get('iso') is not None:
+            raise ValidationError(option + '.iso', entry['iso'], 'is an option of CD/DVD drives; add media: cdrom')
         disk['storage'] = check_storage(option + '.storage', entry.get('storage'))
         disk['size'] = check_size(option + '.size', entry.get('size'), KIB)
+        source = entry.get('import_from')
+        if source is not None and not IMPORT_SOURCE.match(str(source)):
+            raise ValidationError(option + '.import_from', source, 'is not an image to import: give '
+                                  '<storage>:import/<file>.qcow2|raw|vmdk or a VM image such as '
+                                  '<storage>:vm-<vmid>-disk-N or <storage>:<vmid>/<volume>')
+        check_drive_options(disk, option)
         return disk
 
     def plan(self, entry, current, plan, ctx):
@@ -125,10 +196,12 @@ class DiskSpec(DeviceSpec):
             detach_drive(plan, slot, value)
             return
         if value is None:
-            self.plan_new(entry, plan)
+            self.plan_new(entry, plan, getattr(ctx.spec, 'import_sizes', None) or {})
             return
         if is_cdrom(value):
-            raise ValidationError(option + '.slot', slot, 'holds a CD-ROM or cloud-init drive, not a disk')
+            raise ValidationError(option + '.slot', slot, 'holds a CD/DVD drive or the cloud-init drive, not a disk '
+                                                          '({0}); a CD/DVD drive is an entry with media: '
+                                                          'cdrom'.format(value))
         drive = DRIVE.parse(value)
         self.check_kept(entry, drive, value, slot in ctx.clone_slots)
         storage = volume_storage(value)
@@ -140,14 +213,27 @@ class DiskSpec(DeviceSpec):
         plan.want(slot, DRIVE.format(without_none(merged)))
 
     @staticmethod
-    def plan_new(entry, plan):
+    def plan_new(entry, plan, import_sizes):
+        """A new disk; import_sizes: the virtual size of each image the run has checked (by source)."""
         slot, option = entry['slot'], entry['option']
-        if not entry['storage'] or not entry['size']:
-            raise ValidationError(option, slot, 'is a new disk: give its storage and size')
-        drive = {'file': '{0}:{1}'.format(entry['storage'], gib_text(entry['size']))}
+        source = entry.get('import_from')
+        if source:
+            # PVE's import-from: `<storage>:0,import-from=<source>`, the new volume gets the image's size;
+            # the image is checked (and a larger size planned as a resize) by the run (see plan_import_size).
+            if not entry['storage']:
+                raise ValidationError(option, slot, 'is a new disk imported from {0}: give its storage'.format(
+                    source))
+            drive = {'file': '{0}:0'.format(entry['storage']), 'import-from': source}
+            plan.imports.append((slot, source, entry['size'], option))
+            if import_sizes.get(source) is not None:
+                plan_import_size(plan, slot, option, entry['size'], import_sizes[source], source)
+        else:
+            if not entry['storage'] or not entry['size']:
+                raise ValidationError(option, slot, 'is a new disk: give its storage and size (or import_from)')
+            drive = {'file': '{0}:{1}'.format(entry['storage'], gib_text(entry['size']))}
         if entry.get('format'):
             drive['format'] = entry['format']
-        drive.update(drive_flags(entry))
+        drive.update(without_none(drive_flags(entry)))
         plan.want(slot, DRIVE.format(drive))
         plan.add_volume(slot, entry['storage'], option + '.storage')
 
@@ -165,6 +251,19 @@ class DiskSpec(DeviceSpec):
         if entry.get('format') and entry['format'] != have:
             raise DiffError(slot, '{0}: format can only be chosen when the disk is created (it is {1})'.format(
                 option, have))
+
+
+def plan_import_size(plan, slot, option, size, image_size, source):
+    """A disk imported from an image of image_size bytes gets that size: a larger play size is a resize after the
+    import, a smaller one an error (disks only grow)."""
+    if not size or size == image_size:
+        return
+    if size < image_size:
+        raise ValidationError(option + '.size', format_size(size), 'is smaller than the image {0} it is imported '
+                              'from ({1}); disks only grow: give {1} or more, or leave size out'.format(
+                                  source, format_size(image_size)))
+    if not any(s == slot for s, _size, _have in plan.resizes):
+        plan.resizes.append((slot, size, image_size))
 
 
 class SingleDriveSpec(DeviceSpec):

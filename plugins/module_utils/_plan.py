@@ -21,6 +21,8 @@ class ConfigPlan(object):
         self.storages = {}     # storage new volumes go to -> the option that names it (checked before any write)
         self.new_volumes = []  # slots whose value allocates a volume
         self.cloudinit_keys = []
+        self.imports = []      # (slot, source, size or None, option): new disks imported from an image
+        self.isos = []         # (slot, ISO volume, option): ISO images put in CD/DVD drives (checked to exist)
 
     def want(self, key, value):
         self.desired[key] = value

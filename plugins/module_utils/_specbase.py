@@ -119,6 +119,9 @@ class DeviceSpec(object):
     """
 
     option = None
+    # The name its entries are kept under (GuestSpec.entries); several kinds may share one option (`disks`
+    # holds disks and CD/DVD drives), each taking the entries `selects` says are its own.
+    name = None
     many = True
     slot = None
     slot_help = ''
@@ -151,6 +154,9 @@ class DeviceSpec(object):
         for index, entry in enumerate(value or []):
             option = '{0}[{1}]'.format(self.option, index)
             slot = entry.get('slot')
+            if not self.selects(entry):
+                seen.add(slot)
+                continue
             if not isinstance(slot, str) or not self.slot.match(slot):
                 raise ValidationError(option + '.slot', slot, 'is not {0}'.format(self.slot_help))
             if slot in seen:
@@ -158,6 +164,10 @@ class DeviceSpec(object):
             seen.add(slot)
             out.append(self.normalize(entry, option, params))
         return out
+
+    def selects(self, entry):
+        """Whether an entry of the option is this kind's (always, unless kinds share the option)."""
+        return True
 
     def normalize(self, entry, option, params):
         """The entry checked on its own, as the plan reads it (a dict; `option` names it in messages)."""
@@ -186,7 +196,7 @@ class GuestSpec(object):
         spec = cls(params)
         spec.check_settings()
         for device in cls.DEVICES:
-            spec.devices[device.option] = device.entries(params)
+            spec.devices[device.name or device.option] = device.entries(params)
         return spec
 
     def entries(self, option):
@@ -233,7 +243,7 @@ class GuestSpec(object):
         self.plan_settings(plan, current, creating)
         ctx = PlanContext(self, creating, clone_slots)
         for device in self.DEVICES:
-            for entry in self.entries(device.option):
+            for entry in self.entries(device.name or device.option):
                 device.plan(entry, current, plan, ctx)
         return plan
 

@@ -9,9 +9,9 @@ regenerated when its settings change, and waiting for the guest agent. Private t
 from __future__ import annotations
 
 from ._diff import compare
-from ._errors import ValidationError
+from ._errors import PveApiError, ValidationError
 from ._dev_cloudinit import mask_secrets
-from ._dev_disk import clone_volumes, drive_slots, is_drive_key
+from ._dev_disk import clone_volumes, drive_slots, is_drive_key, plan_import_size
 from ._guest import QEMU, guest_addresses, wait_for_agent, write_guest
 from ._guest_config import clean
 from ._guestrun import GuestRun
@@ -29,6 +29,8 @@ class VmRun(GuestRun):
     def make_spec(self, params):
         spec = VmSpec.from_params(params)
         spec.pve_version = self.pve_version
+        spec.import_sizes = {}
+        self.iso_lists = {}  # storage -> the volume IDs of its ISO images (listed once per run)
         return spec
 
     def pve_version(self):
@@ -129,6 +131,46 @@ class VmRun(GuestRun):
     def result_config(self, config):
         return mask_secrets(config)
 
+    def validate_cluster(self, node, current, plan, storages, check_node=False):
+        super().validate_cluster(node, current, plan, storages, check_node)
+        self.check_volumes(node, plan)
+
+    def converge(self, current, digest, new):
+        if new and self.guest.node:
+            # A clone: its new import-from disks are checked (and their sizes known) before the config write.
+            self.check_volumes(self.guest.node, self.spec.plan(current, creating=True))
+        return super().converge(current, digest, new)
+
+    def check_volumes(self, node, plan):
+        """Before any write: each image a new disk is imported from exists (GET .../content/{volume}, whose size is
+        the image's virtual size, as PVE's volume_size_info reads it), and a play size below it is refused, above
+        it a resize after the import; each ISO image put in a CD/DVD drive is listed on its storage as `iso`."""
+        for slot, source, size, option in plan.imports:
+            storage = source.split(':', 1)[0]
+            sizes = self.spec.import_sizes
+            if sizes.get(source) is None:
+                try:
+                    info = self.client.get('/nodes/{0}/storage/{1}/content/{2}'.format(node, storage, source)) or {}
+                except PveApiError as exc:
+                    raise ValidationError(option + '.import_from', source, 'is not an image on node {0} ({1})'.format(
+                        node, exc))
+                sizes[source] = int(info.get('size') or 0)
+            plan_import_size(plan, slot, option, size, sizes[source], source)
+        for slot, volume, option in plan.isos:
+            storage = volume.split(':', 1)[0]
+            if storage not in self.iso_lists:
+                try:
+                    items = self.client.get('/nodes/{0}/storage/{1}/content'.format(node, storage),
+                                            content='iso') or []
+                except PveApiError as exc:
+                    raise ValidationError(option + '.iso', volume, 'cannot be checked on node {0} ({1})'.format(
+                        node, exc))
+                self.iso_lists[storage] = sorted(i.get('volid') for i in items if i.get('volid'))
+            if volume not in self.iso_lists[storage]:
+                raise ValidationError(option + '.iso', volume, 'is not an ISO image on storage {0} of node {1} '
+                                      '(ISO images there: {2})'.format(storage, node,
+                                                                       ', '.join(self.iso_lists[storage]) or 'none'))
+
     def create_from_scratch(self):
         p = self.params
         node = p['node']
@@ -144,7 +186,12 @@ class VmRun(GuestRun):
             params['pool'] = p['pool']
         keys = sorted(k for k in params if k not in ('name', 'pool'))
         action = 'create VM {0} on {1}: {2}'.format(p['name'], node, ', '.join(keys))
-        return self.create_new(node, params, action, delta, plan, preview=dict(params))
+        config = self.create_new(node, params, action, delta, plan, preview=dict(params))
+        if plan.resizes:  # disks imported from a smaller image
+            self.resize_volumes(plan.resizes)
+            if not self.module.check_mode:
+                config = self.after_write(None, plan)
+        return config
 
 
 def converge_vm(module):

@@ -20,6 +20,7 @@ from ._checks import as_memory
 from ._diff import Field, as_bool, as_int, as_str, comment_text, props_normalizer
 from ._errors import ValidationError
 from ._propstring import AGENT, BOOT, PropFormat
+from ._dev_cdrom import CDROMS
 from ._dev_cloudinit import CLOUDINIT
 from ._dev_disk import DISK_SLOT, DISKS, is_drive_key, retarget_drive
 from ._dev_efidisk import EFIDISK
@@ -88,9 +89,11 @@ class VmSpec(GuestSpec):
     """The desired VM, checked option by option."""
 
     FIELDS = FIELDS
-    DEVICES = (DISKS, QEMU_NETS, EFIDISK, TPM, CLOUDINIT)
+    DEVICES = (DISKS, CDROMS, QEMU_NETS, EFIDISK, TPM, CLOUDINIT)
     # A callable returning PVE's version (GET /version, read once), set by the engine; None: assume the oldest.
     pve_version = None
+    # The virtual size of each image a new disk is imported from (import_from), once the engine has read it.
+    import_sizes = {}
 
     @property
     def cloudinit(self):

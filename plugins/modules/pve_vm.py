@@ -162,8 +162,11 @@ options:
     type: str
   disks:
     description:
-      - Disks by slot. A new slot needs C(storage) and C(size). An existing disk only grows (a resize); a
-        smaller size is an error.
+      - Disks and CD/DVD drives by slot. A new disk needs C(storage) and C(size), or C(storage) and
+        C(import_from). An existing disk only grows (a resize); a smaller size is an error.
+      - An entry with C(media=cdrom) is a CD/DVD drive (see C(iso)). A slot that holds a CD/DVD drive is never
+        treated as a disk, nor a disk as a CD/DVD drive - such an entry is refused before any write.
+      - Disk options left out keep their current values; V(0) removes a throttle limit.
     type: list
     elements: dict
     suboptions:
@@ -197,6 +200,70 @@ options:
         description: Image format of a new disk on a file storage.
         type: str
         choices: [raw, qcow2, vmdk]
+      import_from:
+        description:
+          - Create the disk from an image (PVE's C(import-from)) - an import image V(local:import/debian-12.qcow2)
+            (C(.qcow2), C(.raw) or C(.vmdk) on a storage with C(import) content) or a VM image such as
+            V(local-lvm:vm-9000-disk-0) or V(nfs:9000/vm-9000-disk-0.qcow2). Needs C(storage), the target.
+          - The image is checked to exist before any write. The new disk gets the image's size; a larger C(size)
+            grows it right after the import, a smaller one is refused before any write.
+          - Only when the slot is created. PVE keeps no record of the source, so on an existing slot the option is
+            not compared and nothing is imported again (remove the disk with C(state=absent) to import anew).
+        type: str
+      media:
+        description: V(cdrom) makes the entry a CD/DVD drive (on an ide, sata or scsi slot), with C(iso).
+        type: str
+        choices: [disk, cdrom]
+      iso:
+        description:
+          - The medium of a CD/DVD drive (C(media=cdrom)) - an ISO image V(local:iso/debian-12.iso), checked
+            before any write to be listed on that storage as C(iso) content; V(none) for an empty drive (eject);
+            or V(cdrom) for the node's physical drive (PVE requires Sys.Console for it).
+          - A new drive without C(iso) is empty. On a running VM PVE changes the medium at once (no restart).
+        type: str
+      aio:
+        description: Asynchronous IO mode of the drive.
+        type: str
+        choices: [native, threads, io_uring]
+      iops_rd:
+        description: Read limit in operations per second (V(0) no limit).
+        type: int
+      iops_wr:
+        description: Write limit in operations per second (V(0) no limit).
+        type: int
+      iops_rd_max:
+        description: Burst read limit in operations per second (V(0) no limit).
+        type: int
+      iops_wr_max:
+        description: Burst write limit in operations per second (V(0) no limit).
+        type: int
+      mbps_rd:
+        description: Read limit in MB/s (V(0) no limit).
+        type: float
+      mbps_wr:
+        description: Write limit in MB/s (V(0) no limit).
+        type: float
+      mbps_rd_max:
+        description: Burst read limit in MB/s (V(0) no limit).
+        type: float
+      mbps_wr_max:
+        description: Burst write limit in MB/s (V(0) no limit).
+        type: float
+      serial:
+        description: Serial number the guest sees, up to 20 bytes, url-encoded as PVE stores it; V('') removes it.
+        type: str
+      wwn:
+        description: World wide name, V(0x) and 16 hex digits (scsi, sata and ide drives; PVE has none for virtio).
+        type: str
+      ro:
+        description: Read-only drive (scsi and virtio drives; PVE has none for ide and sata).
+        type: bool
+      replicate:
+        description: Include the disk in storage replication jobs (PVE's default V(true)).
+        type: bool
+      snapshot:
+        description: QEMU snapshot mode - writes are discarded when the VM stops.
+        type: bool
       state:
         description: V(absent) detaches the disk (its volume stays as C(unusedN) unless O(purge_volumes)).
         type: str
@@ -437,6 +504,36 @@ EXAMPLES = r'''
     name: web-01
     state: absent
     shutdown_timeout: 60
+
+- name: A VM from a cloud image - the disk imported from the image, grown to 20G
+  iac.proxmox.pve_vm:
+    name: cloud-01
+    node: pve1
+    scsihw: virtio-scsi-single
+    disks:
+      - slot: scsi0
+        import_from: local:import/debian-12-genericcloud.qcow2
+        storage: local-lvm
+        size: 20G
+        discard: true
+        iops_rd: 2000
+        mbps_wr: 200
+
+- name: Attach an installer ISO
+  iac.proxmox.pve_vm:
+    name: install-01
+    disks:
+      - slot: ide2
+        media: cdrom
+        iso: local:iso/debian-12-netinst.iso
+
+- name: Eject it once installed (the drive stays, empty)
+  iac.proxmox.pve_vm:
+    name: install-01
+    disks:
+      - slot: ide2
+        media: cdrom
+        iso: none
 '''
 
 RETURN = r'''
@@ -534,6 +631,23 @@ DISK_OPTIONS = dict(
     iothread=dict(type='bool'),
     cache=dict(type='str', choices=['none', 'writethrough', 'writeback', 'unsafe', 'directsync']),
     format=dict(type='str', choices=['raw', 'qcow2', 'vmdk']),
+    import_from=dict(type='str'),
+    media=dict(type='str', choices=['disk', 'cdrom']),
+    iso=dict(type='str'),
+    aio=dict(type='str', choices=['native', 'threads', 'io_uring']),
+    iops_rd=dict(type='int'),
+    iops_wr=dict(type='int'),
+    iops_rd_max=dict(type='int'),
+    iops_wr_max=dict(type='int'),
+    mbps_rd=dict(type='float'),
+    mbps_wr=dict(type='float'),
+    mbps_rd_max=dict(type='float'),
+    mbps_wr_max=dict(type='float'),
+    serial=dict(type='str'),
+    wwn=dict(type='str'),
+    ro=dict(type='bool'),
+    replicate=dict(type='bool'),
+    snapshot=dict(type='bool'),
     state=PRESENT_ABSENT,
 )
 EFIDISK_OPTIONS = dict(

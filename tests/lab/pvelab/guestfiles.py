@@ -98,6 +98,21 @@ class GuestFiles(object):
         self.store_file(storage, filename, size, content='snippets')
         self.storages[storage]['volumes']['snippets/' + filename]['executable'] = executable
 
+    async def _content_info(self, v, user):
+        """GET .../content/{volume} (pve-storage src/PVE/API2/Storage/Content.pm info -> Storage.pm
+        volume_size_info -> Plugin.pm file_size_info): an image's `size` is its virtual size as qemu-img info reads
+        it (a qcow2's header), `used` what the file takes."""
+        data = await super()._content_info(v, user)
+        sid, volname, _volid, store, vtype, _owner, _fmt = self._volume_target(v)
+        vol = self._find_volume(sid, volname) or {}
+        if vtype == 'import' and vol.get('head') is not None and volname.endswith('.qcow2'):
+            try:
+                data['size'], _backing = qemu_img_info(vol['head'], 'qcow2')
+            except TaskError:
+                raise die("volume_size_info on '{0}:{1}' failed - no format".format(sid, volname))
+            data['used'] = int(vol.get('size') or 0)
+        return data
+
     # ------------------------------------------------------------ import-from: checks before the task
 
     def _check_import_param(self, user, vmid, key, value):
