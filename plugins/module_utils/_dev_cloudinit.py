@@ -1,12 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: iac.proxmox contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A VM's cloud-init settings (`cloudinit`: ciuser, cipassword, sshkeys, nameserver, searchdomain, ipconfigN)
-and its cloud-init drive. Private to the collection.
+"""A VM's cloud-init settings (`cloudinit`: ciuser, cipassword, sshkeys, nameserver, searchdomain, ipconfigN,
+cicustom, citype, ciupgrade; and the `ipconfig` of each NIC in `nets`) and its cloud-init drive. Private to the
+collection.
 
 PVE never shows cipassword (GET config answers a mask), so it is written when the VM is created, when the
 VM has none, or with `update_password: always`; `mask_secrets` is the one place configs lose it before they
 are shown. A VM without a cloud-init drive gets one on `cloudinit.storage` when a setting is written.
+PVE reads the `cicustom` snippets only when it generates the drive (at start), so each snippet a run writes is
+checked here first: a volume of a storage with `snippets` content that exists on the VM's node.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ import re
 from urllib.parse import quote, unquote
 
 from ._checks import check_nameservers, check_storage
-from ._diff import ABSENT, MASK, Field, as_str, props_normalizer
+from ._diff import ABSENT, MASK, Field, as_bool, as_str, props_normalizer
 from ._errors import ValidationError
-from ._propstring import DRIVE, IPCONFIG
+from ._propstring import DRIVE, IPCONFIG, PropFormat
 from ._dev_disk import DISK_SLOT, is_cdrom
 from ._specbase import DNS_FIELDS, DeviceSpec, check_addresses, check_searchdomain
 
@@ -27,6 +30,11 @@ IPCONFIG_KEY = re.compile(r'^ipconfig(?:[0-9]|[12][0-9]|3[01])$')
 URL_SAFE = "-_.!~*'()"
 SSH_KEY = re.compile(r'^(?:ssh-|ecdsa-|sk-)\S+\s+\S+')
 USER = re.compile(r'^[a-z_][a-z0-9_-]*$')
+# qemu-server QemuServer.pm $cicustom_fmt: each a pve-volume-id, read from the storage's snippets directory.
+CICUSTOM = PropFormat('cicustom')
+CICUSTOM_KEYS = ('user', 'network', 'meta', 'vendor')
+SNIPPET = re.compile(r'^([A-Za-z][A-Za-z0-9._-]*):(snippets/[^,=]+)$')
+CITYPES = ('nocloud', 'configdrive2', 'opennebula')
 
 
 def as_sshkeys(value):
@@ -46,6 +54,9 @@ FIELDS = {
     'ciuser': Field(as_str),
     'cipassword': Field(as_str, secret=True),
     'sshkeys': Field(as_sshkeys, render=lambda v: encode_sshkeys(sorted(as_sshkeys(v)))),
+    'cicustom': Field(props_normalizer(CICUSTOM)),
+    'citype': Field(as_str),
+    'ciupgrade': Field(as_bool, default=1),
 }
 FIELDS.update(DNS_FIELDS)
 IPCONFIG_FIELD = Field(props_normalizer(IPCONFIG))
@@ -88,6 +99,43 @@ def merged_ipconfig(item, value):
     return IPCONFIG.format(merged)
 
 
+def nic_ipconfigs(params):
+    """The `ipconfig` of the NICs in `nets`: [(ipconfigN, item, option)]."""
+    out = []
+    for index, nic in enumerate(params.get('nets') or []):
+        item = nic.get('ipconfig')
+        if item is None:
+            continue
+        option = 'nets[{0}].ipconfig'.format(index)
+        found = re.match(r'^net(\d+)$', str(nic.get('slot')))
+        if not found:
+            continue  # the NIC's slot is refused by the nets spec
+        if nic.get('state') == 'absent':
+            raise ValidationError(option, item, 'a NIC removed with state=absent takes no ipconfig; remove '
+                                                'ipconfig{0} with ipconfig.state=absent on a present NIC, or '
+                                                'cloudinit.ipconfig'.format(found.group(1)))
+        out.append(('ipconfig{0}'.format(found.group(1)), item, option))
+    return out
+
+
+def check_snippet(option, volume, node, run):
+    """A cicustom volume: its storage holds snippets on the node and the volume is there."""
+    storage = SNIPPET.match(volume).group(1)
+    storages = run.node_storages(node)
+    with_snippets = sorted(s for s, i in storages.items() if 'snippets' in str(i.get('content', '')).split(','))
+    if storage not in storages:
+        raise ValidationError(option, volume, 'storage {0} is not a storage of node {1} (storages with snippets: '
+                                              '{2})'.format(storage, node, ', '.join(with_snippets) or 'none'))
+    if storage not in with_snippets:
+        raise ValidationError(option, volume, 'storage {0} does not hold snippets (its content is {1}; storages '
+                                              'with snippets: {2})'.format(storage, storages[storage].get('content'),
+                                                                           ', '.join(with_snippets) or 'none'))
+    items = run.client.get('/nodes/{0}/storage/{1}/content'.format(node, storage), content='snippets') or []
+    if not any(item.get('volid') == volume for item in items):
+        raise ValidationError(option, volume, 'no such snippet on node {0} (snippets of {1}: {2})'.format(
+            node, storage, ', '.join(sorted(str(i.get('volid')) for i in items)) or 'none'))
+
+
 class CloudInitSpec(DeviceSpec):
     """`cloudinit`: one dict of settings, and the drive they are written to."""
 
@@ -97,8 +145,29 @@ class CloudInitSpec(DeviceSpec):
     slot = IPCONFIG_KEY
     field = IPCONFIG_FIELD
 
+    def entries(self, params):
+        """`cloudinit`, also when only NICs in `nets` carry an ipconfig."""
+        if params.get(self.option) is None and not nic_ipconfigs(params):
+            return []
+        return [self.normalize(params.get(self.option) or {}, self.option, params)]
+
     def normalize(self, entry, option, params):
         ci = dict(entry)
+        given = {}
+        for index, item in enumerate(ci.get('ipconfig') or []):
+            given[ipconfig_slot(item, index)] = 'cloudinit.ipconfig[{0}]'.format(index)
+        ci['nic_ipconfig'] = nic_ipconfigs(params)
+        for slot, item, item_option in ci['nic_ipconfig']:
+            if slot in given:
+                raise ValidationError(item_option, slot, 'is also given as {0}; give each ipconfig one way only'
+                                      .format(given[slot]))
+            check_addresses(item_option, item, gw_needs_ip=True)
+        for key, volume in sorted((ci.get('custom') or {}).items()):
+            if volume is not None and volume != '' and not SNIPPET.match(str(volume)):
+                raise ValidationError('cloudinit.custom.' + key, volume, 'is not a snippet volume such as '
+                                                                         'local:snippets/user.yaml')
+        if ci.get('type') is not None and ci['type'] not in CITYPES:
+            raise ValidationError('cloudinit.type', ci['type'], 'must be one of {0}'.format(', '.join(CITYPES)))
         for index, item in enumerate(ci.get('ipconfig') or []):
             item_option = 'cloudinit.ipconfig[{0}]'.format(index)
             if ipconfig_slot(item, index) is None:
@@ -126,8 +195,17 @@ class CloudInitSpec(DeviceSpec):
             if ctx.creating or entry.get('update_password') == 'always' or 'cipassword' not in current:
                 plan.want('cipassword', entry['password'])
                 keys.append('cipassword')
-        for index, item in enumerate(entry.get('ipconfig') or []):
-            slot = ipconfig_slot(item, index)
+        if entry.get('type') is not None:
+            plan.want('citype', entry['type'])
+            keys.append('citype')
+        if entry.get('upgrade') is not None:
+            plan.want('ciupgrade', 1 if entry['upgrade'] else 0)
+            keys.append('ciupgrade')
+        if entry.get('custom') is not None:
+            keys.extend(self.plan_custom(entry['custom'], current, plan))
+        items = [(ipconfig_slot(item, index), item) for index, item in enumerate(entry.get('ipconfig') or [])]
+        items.extend((slot, item) for slot, item, _option in entry.get('nic_ipconfig') or [])
+        for slot, item in items:
             if item.get('state') == 'absent':
                 plan.want(slot, ABSENT)
             else:
@@ -136,6 +214,24 @@ class CloudInitSpec(DeviceSpec):
         plan.cloudinit_keys = keys
         if keys and cloudinit_slot(current) is None:
             self.plan_drive(entry, current, plan)
+
+    @staticmethod
+    def plan_custom(custom, current, plan):
+        """cicustom: the given snippets merged into the current ones ('' removes one); each new snippet is
+        checked on the VM's node before any write."""
+        have = CICUSTOM.parse(current.get('cicustom'))
+        merged = dict(have)
+        for key in CICUSTOM_KEYS:
+            volume = custom.get(key)
+            if volume == '':
+                merged.pop(key, None)
+            elif volume is not None:
+                merged[key] = volume
+                if have.get(key) != volume:
+                    plan.checks.append(lambda run, node, o='cloudinit.custom.' + key, v=volume:
+                                       check_snippet(o, v, node, run))
+        plan.want('cicustom', CICUSTOM.format(merged) if merged else ABSENT)
+        return ['cicustom']
 
     @staticmethod
     def plan_drive(entry, current, plan):

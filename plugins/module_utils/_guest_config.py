@@ -179,6 +179,8 @@ class GuestConfig(object):
             if vcpus > limit:
                 raise ValidationError('cores', p.get('cores'), '{0} vCPUs are more than node {1} has CPU threads '
                                                                '({2})'.format(vcpus, node, limit))
+        for check in plan.checks:
+            check(self, node)
         if storages:
             available = self.node_storages(node)
             for storage, option in sorted(storages.items()):

@@ -23,6 +23,7 @@ class ConfigPlan(object):
         self.cloudinit_keys = []
         self.imports = []      # (slot, source, size or None, option): new disks imported from an image
         self.isos = []         # (slot, ISO volume, option): ISO images put in CD/DVD drives (checked to exist)
+        self.checks = []       # callables (run, node): cluster checks of values about to be written
 
     def want(self, key, value):
         self.desired[key] = value

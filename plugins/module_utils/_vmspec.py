@@ -25,6 +25,9 @@ from ._dev_cloudinit import CLOUDINIT
 from ._dev_disk import DISK_SLOT, DISKS, is_drive_key, retarget_drive
 from ._dev_efidisk import EFIDISK
 from ._dev_net import NET_SLOT, QEMU_NETS
+from ._dev_props import PROP_DEVICES
+from ._dev_serial import SERIALS
+from ._dev_usb import USB_DEVICES
 from ._dev_tpm import TPM
 from ._specbase import SHARED_FIELDS, GuestSpec, clone_config
 
@@ -89,7 +92,7 @@ class VmSpec(GuestSpec):
     """The desired VM, checked option by option."""
 
     FIELDS = FIELDS
-    DEVICES = (DISKS, CDROMS, QEMU_NETS, EFIDISK, TPM, CLOUDINIT)
+    DEVICES = (DISKS, CDROMS, QEMU_NETS, EFIDISK, TPM, CLOUDINIT, USB_DEVICES, SERIALS) + PROP_DEVICES
     # A callable returning PVE's version (GET /version, read once), set by the engine; None: assume the oldest.
     pve_version = None
     # The virtual size of each image a new disk is imported from (import_from), once the engine has read it.

@@ -330,6 +330,32 @@ options:
       macaddr:
         description: MAC address.
         type: str
+      ipconfig:
+        description:
+          - Cloud-init IP settings of this NIC - C(ipconfigN) of the NIC's C(netN), merged like the NIC itself
+            (keys not given are kept; V(ip=dhcp) drops an old C(gw) unless one is given, as in
+            O(cloudinit.ipconfig)).
+          - The same C(ipconfigN) cannot also be given in O(cloudinit.ipconfig). A VM without a cloud-init drive
+            needs O(cloudinit.storage) to get one.
+        type: dict
+        suboptions:
+          ip:
+            description: V(dhcp) or an IPv4 address with prefix length.
+            type: str
+          gw:
+            description: IPv4 gateway.
+            type: str
+          ip6:
+            description: V(dhcp), V(auto) or an IPv6 address with prefix length.
+            type: str
+          gw6:
+            description: IPv6 gateway.
+            type: str
+          state:
+            description: V(absent) removes C(ipconfigN).
+            type: str
+            choices: [present, absent]
+            default: present
       state:
         description: V(absent) removes the NIC.
         type: str
@@ -404,6 +430,176 @@ options:
         description: Slot for a new cloud-init drive.
         type: str
         default: ide2
+      custom:
+        description:
+          - Custom cloud-init files (C(cicustom)) - snippet volumes (V(local:snippets/user.yaml)) that replace
+            the generated user, network, meta or vendor data.
+          - Merged into the current C(cicustom); an empty string removes one file. PVE reads the files only when
+            it generates the drive, so each file is checked before any write to exist on a storage with
+            C(snippets) content on the VM's node.
+        type: dict
+        suboptions:
+          user:
+            description: User data snippet.
+            type: str
+          network:
+            description: Network data snippet.
+            type: str
+          meta:
+            description: Meta data snippet.
+            type: str
+          vendor:
+            description: Vendor data snippet.
+            type: str
+      type:
+        description: The cloud-init format (C(citype)); PVE's default is V(nocloud) for Linux, V(configdrive2) for Windows.
+        type: str
+        choices: [nocloud, configdrive2, opennebula]
+      upgrade:
+        description: Upgrade the packages after the first boot (C(ciupgrade); PVE's default V(true)).
+        type: bool
+  usb:
+    description:
+      - USB devices by slot (C(usbN)). A new one needs C(host), C(mapping) or C(spice); giving one of them
+        replaces the device of an existing slot, and C(usb3) alone changes only that flag.
+      - A host device is root@pam's only (PVE - only root can set 'usbN' config for real devices); a
+        cluster USB mapping (M(iac.proxmox.pve_usb_mapping)) is the way for other users (C(Mapping.Use)). The
+        mapping is checked before any write to exist and to map a device on the VM's node.
+      - Hot-plugged into a running VM with the C(usb) hotplug feature (PVE's default) when the VM's machine
+        and OS allow it; otherwise the change is pending until the next start.
+    type: list
+    elements: dict
+    suboptions:
+      slot:
+        description: V(usb0)-V(usb13) (above V(usb4) PVE needs machine version 7.1 or later and a Linux or Windows 8+ guest).
+        type: str
+        required: true
+      host:
+        description: A host device - V(vendor:device) in hex (V(1050:0407)) or the port V(bus-port[.port]) (V(1-4.1)).
+        type: str
+      mapping:
+        description: The ID of a cluster USB mapping.
+        type: str
+      spice:
+        description: V(true) for a SPICE USB redirection device.
+        type: bool
+      usb3:
+        description: Plug it into a USB3 controller (irrelevant for modern guests, where every device is on xHCI).
+        type: bool
+      state:
+        description: V(absent) removes the device.
+        type: str
+        choices: [present, absent]
+        default: present
+  serial:
+    description:
+      - Serial ports by slot (C(serialN)). V(socket) is a console for the web UI's xterm.js and C(qm terminal).
+      - A host device (V(/dev/ttyS0)) is root@pam's only, to add, change or remove, as PVE enforces.
+      - A change of a running VM is pending until its next start.
+    type: list
+    elements: dict
+    suboptions:
+      slot:
+        description: V(serial0)-V(serial3).
+        type: str
+        required: true
+      type:
+        description: V(socket) or a host device path.
+        type: str
+      state:
+        description: V(absent) removes the port.
+        type: str
+        choices: [present, absent]
+        default: present
+  rng:
+    description:
+      - A VirtIO random number generator (C(rng0)); merged into the current one. A new one needs C(source).
+      - Pending on a running VM until its next start, like O(watchdog), O(audio) and O(smbios).
+    type: dict
+    suboptions:
+      source:
+        description: The host's entropy source.
+        type: str
+        choices: [/dev/urandom, /dev/random, /dev/hwrng]
+      max_bytes:
+        description: Bytes of entropy per C(period) (PVE's default 1024; V(0) is no limit).
+        type: int
+      period:
+        description: The period in milliseconds (PVE's default 1000).
+        type: int
+      state:
+        description: V(absent) removes it.
+        type: str
+        choices: [present, absent]
+        default: present
+  watchdog:
+    description: A watchdog device (C(watchdog)); merged into the current one. A new one is an V(i6300esb) unless C(model) is given.
+    type: dict
+    suboptions:
+      model:
+        description: The emulated watchdog.
+        type: str
+        choices: [i6300esb, ib700]
+      action:
+        description: What happens when the guest stops polling it.
+        type: str
+        choices: [reset, shutdown, poweroff, pause, debug, none]
+      state:
+        description: V(absent) removes it.
+        type: str
+        choices: [present, absent]
+        default: present
+  audio:
+    description: An audio device (C(audio0)); merged into the current one. A new one needs C(device).
+    type: dict
+    suboptions:
+      device:
+        description: The emulated sound card.
+        type: str
+        choices: [ich9-intel-hda, intel-hda, AC97]
+      driver:
+        description: The backend (PVE's default V(spice)).
+        type: str
+        choices: [spice, none]
+      state:
+        description: V(absent) removes it.
+        type: str
+        choices: [present, absent]
+        default: present
+  smbios:
+    description:
+      - SMBIOS type 1 fields (C(smbios1)), merged into the current ones - the C(uuid) PVE gave the VM is kept
+        unless O(smbios.uuid) is given.
+      - Written as PVE's web UI writes them - every text value base64-encoded, with C(base64=1) - so any
+        characters work; compared decoded, so values stored either way compare right.
+    type: dict
+    suboptions:
+      manufacturer:
+        description: Manufacturer.
+        type: str
+      product:
+        description: Product name.
+        type: str
+      version:
+        description: Version.
+        type: str
+      serial:
+        description: Serial number.
+        type: str
+      sku:
+        description: SKU.
+        type: str
+      family:
+        description: Family.
+        type: str
+      uuid:
+        description: The SMBIOS UUID.
+        type: str
+      state:
+        description: V(absent) removes C(smbios1), the uuid with it.
+        type: str
+        choices: [present, absent]
+        default: present
   purge_volumes:
     description: Also delete the volumes of disks removed with C(state=absent), instead of keeping them as C(unusedN).
     type: bool
@@ -485,6 +681,56 @@ EXAMPLES = r'''
         - ip: 10.0.20.11/24
           gw: 10.0.20.1
     state: started
+
+- name: A serial console, a USB key through a cluster mapping, an RNG and a watchdog
+  iac.proxmox.pve_vm:
+    name: web-01
+    serial:
+      - slot: serial0
+        type: socket
+    usb:
+      - slot: usb0
+        mapping: yubikey
+    rng:
+      source: /dev/urandom
+    watchdog:
+      model: i6300esb
+      action: reset
+
+- name: A SPICE USB redirection, sound and the SMBIOS a licensed appliance checks (the uuid is kept)
+  iac.proxmox.pve_vm:
+    name: appliance-01
+    usb:
+      - slot: usb1
+        spice: true
+    audio:
+      device: ich9-intel-hda
+      driver: spice
+    smbios:
+      manufacturer: ACME Corp.
+      product: Appliance 3000
+      serial: "SN-0042"
+
+- name: Cloud-init from snippets, the IP of each NIC beside the NIC
+  iac.proxmox.pve_vm:
+    name: web-02
+    nets:
+      - slot: net0
+        bridge: vmbr0
+        ipconfig:
+          ip: 10.0.20.12/24
+          gw: 10.0.20.1
+      - slot: net1
+        bridge: vmbr1
+        ipconfig:
+          ip: dhcp
+    cloudinit:
+      storage: local-lvm
+      type: nocloud
+      upgrade: false
+      custom:
+        user: local:snippets/user.yaml
+        network: local:snippets/network.yaml
 
 - name: Unplug the NIC of a VM
   iac.proxmox.pve_vm:
@@ -666,6 +912,13 @@ NET_OPTIONS = dict(
     mtu=dict(type='int'),
     rate=dict(type='float'),
     macaddr=dict(type='str'),
+    ipconfig=dict(type='dict', options=dict(
+        ip=dict(type='str'),
+        gw=dict(type='str'),
+        ip6=dict(type='str'),
+        gw6=dict(type='str'),
+        state=PRESENT_ABSENT,
+    )),
     state=PRESENT_ABSENT,
 )
 CLOUDINIT_OPTIONS = dict(
@@ -685,6 +938,14 @@ CLOUDINIT_OPTIONS = dict(
     searchdomain=dict(type='str'),
     storage=dict(type='str'),
     slot=dict(type='str', default='ide2'),
+    custom=dict(type='dict', options=dict(
+        user=dict(type='str'),
+        network=dict(type='str'),
+        meta=dict(type='str'),
+        vendor=dict(type='str'),
+    )),
+    type=dict(type='str', choices=['nocloud', 'configdrive2', 'opennebula']),
+    upgrade=dict(type='bool'),
 )
 SETTINGS = dict(
     cores=dict(type='int'),
@@ -710,6 +971,45 @@ SETTINGS = dict(
     tpm=dict(type='raw'),
     nets=dict(type='list', elements='dict', options=NET_OPTIONS),
     cloudinit=dict(type='dict', options=CLOUDINIT_OPTIONS),
+    usb=dict(type='list', elements='dict', options=dict(
+        slot=dict(type='str', required=True),
+        host=dict(type='str'),
+        mapping=dict(type='str'),
+        spice=dict(type='bool'),
+        usb3=dict(type='bool'),
+        state=PRESENT_ABSENT,
+    )),
+    serial=dict(type='list', elements='dict', options=dict(
+        slot=dict(type='str', required=True),
+        type=dict(type='str'),
+        state=PRESENT_ABSENT,
+    )),
+    rng=dict(type='dict', options=dict(
+        source=dict(type='str', choices=['/dev/urandom', '/dev/random', '/dev/hwrng']),
+        max_bytes=dict(type='int'),
+        period=dict(type='int'),
+        state=PRESENT_ABSENT,
+    )),
+    watchdog=dict(type='dict', options=dict(
+        model=dict(type='str', choices=['i6300esb', 'ib700']),
+        action=dict(type='str', choices=['reset', 'shutdown', 'poweroff', 'pause', 'debug', 'none']),
+        state=PRESENT_ABSENT,
+    )),
+    audio=dict(type='dict', options=dict(
+        device=dict(type='str', choices=['ich9-intel-hda', 'intel-hda', 'AC97']),
+        driver=dict(type='str', choices=['spice', 'none']),
+        state=PRESENT_ABSENT,
+    )),
+    smbios=dict(type='dict', options=dict(
+        manufacturer=dict(type='str'),
+        product=dict(type='str'),
+        version=dict(type='str'),
+        serial=dict(type='str'),
+        sku=dict(type='str'),
+        family=dict(type='str'),
+        uuid=dict(type='str'),
+        state=PRESENT_ABSENT,
+    )),
     wait_for_agent=dict(type='bool', default=False),
     agent_timeout=dict(type='int', default=300),
 )

@@ -40,6 +40,8 @@ class SizeRules(object):
 
     def _qm_new_drive(self, vmid, key, value, default):
         volume, props = split_drive(value)
+        if volume and volume.endswith(':cloudinit'):
+            return self._new_cloudinit_drive(vmid, volume, props, default)
         found = NEW_DISK.match(volume or '')
         if not found or key in FIXED_KIB:
             return super()._qm_new_drive(vmid, key, value, default)
@@ -48,6 +50,22 @@ class SizeRules(object):
         size = vm_new_disk_bytes(found.group(2))
         volid, _fmt = self._qm_alloc(sid, vmid, props.pop('format', None), size)
         props['size'] = format_size(size)
+        return join_drive(volid, props), [volid]
+
+    def _new_cloudinit_drive(self, vmid, volume, props, default):
+        """qemu-server src/PVE/API2/Qemu.pm create_disks: `<storage>:cloudinit` is allocated as
+        vm-<vmid>-cloudinit (`.<format>`, qcow2 unless given, on storages with a path; raw elsewhere), 4 MiB
+        (Cloudinit.pm CLOUDINIT_DISK_SIZE), media=cdrom."""
+        props = dict(props)
+        sid = volume.split(':', 1)[0] or default
+        store = self.storages[sid]
+        fmt = props.pop('format', None) or ('qcow2' if store.get('path') else 'raw')
+        name = 'vm-{0}-cloudinit'.format(vmid) + ('.' + fmt if store.get('path') else '')
+        volname, fmt = self._volume_name(store, vmid, fmt, name)
+        store.setdefault('volumes', {})[volname] = {'content': 'images', 'format': fmt, 'size': 4 * 1024 ** 2,
+                                                    'vmid': vmid, 'ctime': 0}
+        props['media'] = 'cdrom'
+        volid = '{0}:{1}'.format(sid, volname)
         return join_drive(volid, props), [volid]
 
     def _realise(self, vmid, key, value, taken, default_storage=None):
