@@ -63,7 +63,7 @@ def test_build_downloads_imports_grows_and_converts_then_a_rerun_changes_nothing
     assert config['scsi0'].startswith('nfs.01:{0}/base-{0}-disk-'.format(vm.vmid)) and 'size=20G' in config['scsi0']
     assert config['ide2'].startswith('nfs.01:') and 'media=cdrom' in config['ide2'] and config['ipconfig0'] == 'ip=dhcp'
     assert config['agent'] in ('1', 1) and config['boot'] == 'order=scsi0'
-    # assert config['serial0'] == 'socket' and config['vga'] == 'serial0'  # TODO-serial
+    assert config['serial0'] == 'socket' and config['vga'] == 'serial0'
     assert config['scsihw'] == 'virtio-scsi-single' and config['machine'] == 'q35'
     assert sha512('a') in config['description']
     assert images.requests == ['/debian/a.qcow2']
