@@ -135,7 +135,7 @@ def main():
         propagate=dict(type='bool', default=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     ), required_one_of=[('users', 'groups', 'tokens')])
-    module.run(converge_acl)
+    module.call_or_fail(converge_acl)
 
 
 if __name__ == '__main__':

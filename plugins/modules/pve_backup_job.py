@@ -172,7 +172,7 @@ def main():
         enabled=dict(type='bool', default=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     ))
-    module.run(run)
+    module.call_or_fail(run)
 
 
 if __name__ == '__main__':

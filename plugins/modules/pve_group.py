@@ -93,7 +93,7 @@ def main():
         comment=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     ))
-    module.run(converge_group)
+    module.call_or_fail(converge_group)
 
 
 if __name__ == '__main__':

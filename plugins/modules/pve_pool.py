@@ -141,7 +141,7 @@ def main():
         allow_move=dict(type='bool', default=False),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     ))
-    module.run(run)
+    module.call_or_fail(run)
 
 
 if __name__ == '__main__':

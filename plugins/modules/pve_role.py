@@ -102,7 +102,7 @@ def main():
         privileges=dict(type='list', elements='str', aliases=['privs']),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     ))
-    module.run(converge_role)
+    module.call_or_fail(converge_role)
 
 
 if __name__ == '__main__':

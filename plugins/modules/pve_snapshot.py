@@ -194,7 +194,7 @@ def main():
         snapname_prefix=dict(type='str'),
         timeout=dict(type='int', default=600),
     ), required_one_of=[('vmid', 'name')])
-    module.run(run)
+    module.call_or_fail(run)
 
 
 if __name__ == '__main__':

@@ -154,7 +154,7 @@ def main():
         rotate=dict(type='bool', default=False),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     ))
-    module.run(converge_token)
+    module.call_or_fail(converge_token)
 
 
 if __name__ == '__main__':

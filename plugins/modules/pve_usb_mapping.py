@@ -165,7 +165,7 @@ def main():
             state=dict(type='str', default='present', choices=['present', 'absent']),
         ),
     )
-    module.run(run_usb_mapping)
+    module.call_or_fail(run_usb_mapping)
 
 
 if __name__ == '__main__':

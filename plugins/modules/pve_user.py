@@ -162,7 +162,7 @@ def main():
         update_password=dict(type='str', default='on_create', choices=['always', 'on_create'], no_log=False),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     ))
-    module.run(converge_user)
+    module.call_or_fail(converge_user)
 
 
 if __name__ == '__main__':
