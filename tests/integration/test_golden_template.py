@@ -83,8 +83,8 @@ def test_check_mode_writes_nothing(lab, play, images):
     run = build(play, images, check=True).assert_ok()
     assert run.writes == [] and guests(lab) == {} and images.requests == []
     plan = run.task('Download the image into import content of local')['plan']
-    assert plan == ['download {0} to local:import/{1}-{2}.qcow2'.format(images.url('/debian/a.qcow2'), NAME,
-                                                                      sha512('a')[:12])]
+    volid = 'local:import/{0}-{1}.qcow2'.format(NAME, sha512('a')[:12])
+    assert plan == ['download {0} to {1}'.format(images.url('/debian/a.qcow2'), volid)]
 
 
 def test_a_new_image_builds_a_new_version_and_the_name_points_at_it(lab, play, images):
