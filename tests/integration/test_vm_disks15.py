@@ -180,8 +180,8 @@ def test_cdrom_bad_values_are_refused_before_any_write(lab, play):
         run = play([vm_task(name='inst-14', disks=[disk])])
         assert run.writes == [], disk
         assert run.task('vm')['msg'].startswith(message), run.task('vm')['msg']
-    both = play([vm_task(name='inst-14', disks=[{'slot': 'ide0', 'media': 'cdrom'},
-                                                 {'slot': 'ide0', 'size': '1G', 'storage': 'local-lvm'}])])
+    twice = [{'slot': 'ide0', 'media': 'cdrom'}, {'slot': 'ide0', 'size': '1G', 'storage': 'local-lvm'}]
+    both = play([vm_task(name='inst-14', disks=twice)])
     assert both.writes == [] and "disks[1].slot: 'ide0' is invalid: is listed twice" in both.task('vm')['msg']
 
 
@@ -208,14 +208,16 @@ def test_drive_options_on_a_new_disk_and_rerun(lab, play):
 
 def test_drive_options_changed_on_an_existing_disk(lab, play):
     add_vm(lab, 721, 'opt-21')
-    for name, value in sorted(OPTIONS.items()):
-        task = vm_task(name='opt-21', disks=[{'slot': 'scsi0', name: value}])
+    groups = [[k for k in OPTIONS if k.startswith(('iops', 'mbps'))], ['aio', 'serial', 'wwn'],
+              ['ro', 'replicate', 'snapshot']]
+    for names in groups:
+        task = vm_task(name='opt-21', disks=[dict([(k, OPTIONS[k]) for k in names], slot='scsi0')])
         check = play([task], check=True).assert_ok()
-        assert check.writes == [] and check.task('vm')['changed'] is True, name
+        assert check.writes == [] and check.task('vm')['changed'] is True, names
         run = play([task]).assert_ok()
-        assert run.task('vm')['changed'] is True and len(run.writes) == 1, name
+        assert run.task('vm')['changed'] is True and len(run.writes) == 1, names
         again = play([task]).assert_ok()
-        assert again.changed == 0 and again.writes == [], name
+        assert again.changed == 0 and again.writes == [], names
     value = lab.pve.vm(721).config['scsi0']
     assert all(item in value.split(',') for item in STORED), value
     # Back to PVE's defaults: the limits at 0 and the flags off remove their keys; replicate on is PVE's default.
@@ -260,3 +262,13 @@ def test_drive_option_bad_values_are_refused_before_any_write(lab, play):
         run = play([vm_task(name='opt-23', disks=[disk])])
         assert run.writes == [], disk
         assert message in run.task('vm')['msg'], run.task('vm')['msg']
+
+
+def test_the_host_drive(lab, play):
+    add_vm(lab, 715, 'inst-15')
+    task = vm_task(name='inst-15', disks=[{'slot': 'ide1', 'media': 'cdrom', 'iso': 'cdrom'}])
+    assert play([task], check=True).assert_ok().writes == []
+    run = play([task]).assert_ok()
+    assert lab.pve.vm(715).config['ide1'] == 'cdrom,media=cdrom'
+    assert not any(r[1].endswith('/content') for r in run.requests)  # nothing to look up for the host drive
+    assert play([task]).assert_ok().writes == []
