@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import re
 
-from ._diff import ABSENT, Field, as_bool, as_int, as_str, props_normalizer
+from ._diff import ABSENT, Field, as_bool, as_int, props_normalizer
 from ._errors import ValidationError
 from ._propstring import PropFormat
 from ._specbase import DeviceSpec

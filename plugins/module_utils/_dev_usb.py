@@ -59,8 +59,9 @@ class UsbSpec(DeviceSpec):
     field = FIELD
 
     def normalize(self, entry, option, params):
-        given = [k for k in ('host', 'mapping') if entry.get(k) is not None] + (['spice'] if entry.get('spice')
-                                                                                   else [])
+        given = [k for k in ('host', 'mapping') if entry.get(k) is not None]
+        if entry.get('spice'):
+            given.append('spice')
         if len(given) > 1:
             raise ValidationError(option, entry['slot'], 'give one of host, mapping or spice, not {0}'.format(
                 ' and '.join(given)))

@@ -43,10 +43,11 @@ def test_custom_type_and_upgrade_then_rerun_and_check_mode_write_nothing(lab, pl
     assert again.changed == 0 and again.writes == []
     assert ('GET', '/nodes/pve1/storage/local/content') not in again.calls
 
-    check = play([vm_task(vmid=160, cloudinit={'custom': {'meta': 'local:snippets/user.yaml'}, 'upgrade': True})],
-                 check=True, diff=True).assert_ok()
+    check = play([vm_task(vmid=160, cloudinit={'custom': {'meta': 'local:snippets/user.yaml'}, 'upgrade': True,
+                                               'type': 'configdrive2'})], check=True, diff=True).assert_ok()
     assert check.writes == [] and check.task('vm')['changed'] is True
     after = check.task('vm')['diff']['after']
+    assert after['citype'] == 'configdrive2' and str(after['ciupgrade']) == '1'
     assert after['cicustom'] == ('meta=local:snippets/user.yaml,network=local:snippets/network.yaml,'
                                  'user=local:snippets/user.yaml')
 

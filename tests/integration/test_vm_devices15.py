@@ -44,7 +44,7 @@ def test_devices_are_added_then_rerun_and_check_mode_write_nothing(lab, play):
     first = play([vm_task(vmid=150, **DEVICES)], diff=True).assert_ok()
     result = first.task('vm')
     assert result['changed'] is True
-    assert [(m, p) for m, p in first.write_calls] == [('PUT', '/nodes/pve1/qemu/150/config')]
+    assert first.write_calls == [('PUT', '/nodes/pve1/qemu/150/config')]
     assert vm.config['serial0'] == 'socket' and vm.config['rng0'] == '/dev/urandom'
     assert vm.config['watchdog'] == 'i6300esb,action=reset' and vm.config['audio0'] == 'device=ich9-intel-hda'
     assert vm.config['usb1'] == 'spice'
@@ -55,13 +55,18 @@ def test_devices_are_added_then_rerun_and_check_mode_write_nothing(lab, play):
     # PVE's defaults and other spellings compare equal: no perpetual diff.
     vm.config.update(rng0='source=/dev/urandom,max_bytes=1024,period=1000', watchdog='model=i6300esb,action=reset',
                      audio0='device=ich9-intel-hda,driver=spice', usb1='host=Spice,usb3=0')
-    same = play([vm_task(vmid=150, **dict(DEVICES, audio={'device': 'ich9-intel-hda', 'driver': 'spice'},
-                                          rng={'source': '/dev/urandom', 'max_bytes': 1024}))]).assert_ok()
+    spelled = dict(DEVICES)
+    spelled.update(audio={'device': 'ich9-intel-hda', 'driver': 'spice'},
+                   rng={'source': '/dev/urandom', 'max_bytes': 1024})
+    same = play([vm_task(vmid=150, **spelled)]).assert_ok()
     assert same.changed == 0 and same.writes == []
 
-    check = play([vm_task(vmid=150, **dict(DEVICES, rng={'max_bytes': 2048}, watchdog={'model': 'ib700'}))],
-                 check=True, diff=True).assert_ok()
+    changed = dict(DEVICES)
+    changed.update(rng={'max_bytes': 2048}, watchdog={'model': 'ib700'}, audio={'driver': 'none'},
+                   serial=[{'slot': 'serial1', 'type': 'socket'}], usb=[{'slot': 'usb1', 'usb3': True}])
+    check = play([vm_task(vmid=150, **changed)], check=True, diff=True).assert_ok()
     assert check.writes == [] and check.task('vm')['changed'] is True
+    assert sorted(check.task('vm')['diff']['after']) == ['audio0', 'rng0', 'serial1', 'usb1', 'watchdog']
     assert check.task('vm')['diff']['after']['watchdog'] == 'ib700,action=reset'
 
 
@@ -122,8 +127,8 @@ def test_usb_mapping_is_checked_before_any_write(lab, play):
 
 def test_host_usb_and_serial_devices_need_root(lab, play):
     vm = add_vm(lab)
-    task = vm_task(vmid=150, usb=[{'slot': 'usb0', 'host': '0x1050:0x0407'}], serial=[{'slot': 'serial0',
-                                                                                         'type': '/dev/ttyS0'}])
+    task = vm_task(vmid=150, usb=[{'slot': 'usb0', 'host': '0x1050:0x0407'}],
+                   serial=[{'slot': 'serial0', 'type': '/dev/ttyS0'}])
     _run, msg = failing(play, task)
     # PVE's own refusal, as it comes (the lab checks the serial port first, as update_vm_api does).
     assert "only root can modify 'serial0' config for real devices" in msg
@@ -148,6 +153,16 @@ def test_a_running_vm_keeps_them_pending(lab, play):
     again = play([vm_task(vmid=150, rng={'source': '/dev/urandom'}, serial=[{'slot': 'serial0', 'type': 'socket'}],
                           usb=[{'slot': 'usb0', 'spice': True}])]).assert_ok()
     assert again.changed == 0 and again.writes == []
+
+
+def test_usb_waits_for_the_next_start_without_the_usb_hotplug_feature(lab, play):
+    vm = add_vm(lab, status='running', hotplug='network,disk')
+    run = play([vm_task(vmid=150, usb=[{'slot': 'usb0', 'spice': True}])]).assert_ok()
+    result = run.task('vm')
+    assert result['changed'] is True and result['pending'] == ['usb0'] and result['reboot_required'] is True
+    again = play([vm_task(vmid=150, usb=[{'slot': 'usb0', 'spice': True}])]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    assert vm.config.get('usb0') is None
 
 
 BAD = [
