@@ -1,11 +1,14 @@
 """make demo: start the lab, run playbooks/site.yml against it twice, show the guests, then the plan of a change.
 
-1. site.yml builds the demo (mappings, two VMs from the golden template with the virtiofs share and one
-   with the GPU, a container, all started); 2. the same run again must change nothing and send no write
+0. A small web server on loopback serves a tiny qcow2 cloud image over HTTPS (its CA is one the lab's nodes
+   trust, --node-ca); 1. site.yml builds the demo (the golden template from that image - PVE downloads it,
+   imports it and makes it a template -, mappings, two VMs cloned from the template with the virtiofs share
+   and one with the GPU, a container, all started); 2. the same run again must change nothing and send no write
    request; 3. a table of the guests read back from the lab; 4. `--check --diff` after one spec change
    (more memory for demo-web-01): the plan, with nothing written. The demo fails if 2. or 4. write anything.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -21,14 +24,36 @@ VENV_BIN = os.path.dirname(sys.executable)
 RECAP = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 INVENTORY = 'playbooks/inventory/lab'
 sys.path.insert(0, COLLECTIONS.split(os.pathsep)[0])
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: imageserver
 
 from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient  # noqa: E402
 from ansible_collections.iac.proxmox.plugins.module_utils._info import gather  # noqa: E402
+from imageserver import ImageServer  # noqa: E402
+from pvelab.topology import qcow2_header  # noqa: E402
+
+IMAGE_PATH = '/images/debian-12-genericcloud-amd64.qcow2'
+# A stand-in for the Debian cloud image: a qcow2 header that says 2 GiB, and a little content.
+IMAGE = qcow2_header(2 * 1024 ** 3) + b'demo cloud image\n' * 1024
 
 
-def start_lab():
+def start_images():
+    """The image server (HTTPS, with a CA of its own in .lab/imageca that the lab's nodes are told to trust)."""
+    tls_dir = os.path.join(STATE, 'imageca')
+    server = ImageServer({IMAGE_PATH: IMAGE}, tls_dir=tls_dir)
+    print('==> image server {0}'.format(server.url(IMAGE_PATH)), flush=True)
+    return server
+
+
+def write_image_vars(server):
+    """.lab/image.json: what the lab inventory's golden_template variables read (url and sha512)."""
+    with open(os.path.join(STATE, 'image.json'), 'w') as fh:
+        json.dump({'url': server.url(IMAGE_PATH), 'sha512': hashlib.sha512(IMAGE).hexdigest()}, fh)
+
+
+def start_lab(node_ca):
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'tests', 'lab', 'serve.py'), '--state-dir', STATE,
-                             '--time-scale', '0.01'], stdout=subprocess.PIPE, universal_newlines=True)
+                             '--time-scale', '0.01', '--node-ca', node_ca], stdout=subprocess.PIPE,
+                            universal_newlines=True)
     line = proc.stdout.readline()  # blocks until the lab listens (or exits)
     if not line.startswith('pvelab ready'):
         proc.kill()
@@ -84,7 +109,9 @@ def guest_table():
 
 
 def main():
-    lab = start_lab()
+    images = start_images()
+    lab = start_lab(images.ca_path)
+    write_image_vars(images)
     runs = []
     try:
         runs.append(playbook('converge'))
@@ -98,6 +125,7 @@ def main():
     finally:
         lab.send_signal(signal.SIGTERM)
         lab.wait(30)
+        images.stop()
     print('\n==> summary')
     header = ('run', 'changed', 'failed', 'requests', 'writes', 'seconds')
     print('{0:<10} {1:>8} {2:>8} {3:>10} {4:>8} {5:>8}'.format(*header))
@@ -106,6 +134,8 @@ def main():
     converge, rerun, check = runs
     if converge['rc'] or rerun['rc'] or check['rc']:
         sys.exit('demo: a playbook run failed')
+    if images.requests != [IMAGE_PATH]:
+        sys.exit('demo: the image was fetched {0} times, not once'.format(len(images.requests)))
     if rerun['changed'] or rerun['writes']:
         sys.exit('demo: the second run was not idempotent (changed={0}, writes={1})'.format(
             rerun['changed'], rerun['writes']))

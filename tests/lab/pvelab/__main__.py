@@ -31,6 +31,8 @@ def parse_args(argv=None):
     parser.add_argument('--no-quorum', action='store_true', help='the cluster has lost quorum')
     parser.add_argument('--ticket-ttl', type=float, default=None, help='login ticket lifetime in real seconds')
     parser.add_argument('--task-secs', default='', help='extra PVE seconds per task type, e.g. qmclone=10,qmstart=3')
+    parser.add_argument('--node-ca', action='append', default=[],
+                        help='a CA (PEM file) the nodes trust for download-url, besides none (repeatable)')
     parser.add_argument('--request-log', default=None,
                         help='append every request as a JSON line to this file (default <state-dir>/requests.jsonl)')
     return parser.parse_args(argv)
@@ -60,6 +62,7 @@ def main(argv=None):
         pve.lose_quorum()
     if args.ticket_ttl is not None:
         pve.ticket_ttl = args.ticket_ttl
+    pve.node_cas.extend(os.path.abspath(path) for path in args.node_ca)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
