@@ -212,10 +212,8 @@ def read_users(client):
     return client.get('/access/users', full=1) or []
 
 
-def converge_user(module):
-    params = module.params
-    client = module.client
-    userid = check_userid('userid', params['userid'])
+def _check_user_options(params, userid):
+    """Validation before any request: a password only for the pve realm and of a length PVE takes, expire."""
     realm = userid.rsplit('@', 1)[1]
     password = params['password']
     if password is not None:
@@ -228,6 +226,24 @@ def converge_user(module):
                                                     'characters long)')
     if params['expire'] is not None and params['expire'] < 0:
         raise ValidationError('expire', params['expire'], 'must be 0 (never) or a Unix time')
+
+
+def _check_groups_exist(module, groups):
+    """Each group a user is to join must exist (else the module fails, or warns in check mode: `missing`)."""
+    known = set(g.get('groupid') for g in module.client.get('/access/groups') or [])
+    for group in groups:
+        if group not in known:
+            reason = "no such group '{0}' (groups: {1}); create it with iac.proxmox.pve_group first".format(
+                group, ', '.join(sorted(known)) or 'none')
+            missing(module, 'groups', group, reason)
+
+
+def converge_user(module):
+    params = module.params
+    client = module.client
+    userid = check_userid('userid', params['userid'])
+    password = params['password']
+    _check_user_options(params, userid)
     current = _by(read_users(client), 'userid', userid)
     path = '/access/users/' + userid
     before = _user_view(current)
@@ -241,12 +257,7 @@ def converge_user(module):
     desired['groups'] = None if params['groups'] is None else sorted(set(params['groups']))
     delta = compare(desired, current or {}, user_fields(), creating=current is None)
     if desired['groups'] and 'groups' in delta.set:
-        known = set(g.get('groupid') for g in client.get('/access/groups') or [])
-        for group in desired['groups']:
-            if group not in known:
-                reason = "no such group '{0}' (groups: {1}); create it with iac.proxmox.pve_group first".format(
-                    group, ', '.join(sorted(known)) or 'none')
-                missing(module, 'groups', group, reason)
+        _check_groups_exist(module, desired['groups'])
     if current is not None:
         refuse_clearing(delta, USER_TEXT, 'user')
     set_password = password is not None and (current is None or params['update_password'] == 'always')

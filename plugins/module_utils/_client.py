@@ -18,7 +18,7 @@ One object per module run. Its HTTP layer is proxmoxer's https backend on a requ
 On top the client adds what a module needs: every failure is one error type (`PveApiError` and its
 subclasses) with the HTTP status, PVE's message and its per-field errors, and for a request that got no
 answer whether it can have reached PVE (`sent`); one re-login when a ticket expires mid-run; task waiting by
-adaptive polling; `get_all` for parallel reads.
+adaptive polling (`_tasks.py`); `get_all` for parallel reads.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ import time
 import traceback
 from urllib.parse import quote
 
-from ._errors import PveApiError, PveConnectionError, PveTaskError, PveTimeoutError
+from ._errors import PveApiError, PveConnectionError
+from ._tasks import TaskWaiting
+# Imported from here by the module base, the engine and the tests.
+from ._tasks import is_upid, parse_upid, poll_delays  # noqa: F401 pylint: disable=unused-import
 
 try:
     import requests
@@ -67,7 +70,6 @@ DEFAULT_PORT = 8006
 DEFAULT_TIMEOUT = 30
 # HTTP answers that mean "try again": proxy and gateway trouble, pveproxy's connection errors.
 TRANSIENT_STATUS = (502, 503, 504, 596, 599)
-TASK_LOG_TAIL = 20
 # Tries per request where a retry is safe: with 20 % of requests lost, 8 tries fail once in 390,000
 # requests; with the backoff below they give up after about 5 s of silence.
 ATTEMPTS = 8
@@ -82,27 +84,6 @@ PATH_SAFE = "/:@!$&'()*+,;=~"
 FINGERPRINT = re.compile(r'^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$')
 
 
-def poll_delays(first=0.05, factor=1.5, cap=2.0):
-    """Seconds to sleep between task status polls: short at first (most tasks end quickly), then longer,
-    never more than `cap`. The first poll itself happens before any sleep."""
-    delay = first
-    while True:
-        yield delay
-        delay = min(cap, delay * factor)
-
-
-def parse_upid(upid):
-    """The fields of a task id: UPID:node:pid:pstart:starttime:type:id:user:"""
-    parts = str(upid).split(':')
-    if len(parts) < 9 or parts[0] != 'UPID':
-        raise ValueError('not a task id: {0!r}'.format(upid))
-    return {'node': parts[1], 'type': parts[5], 'id': parts[6], 'user': parts[7]}
-
-
-def is_upid(value):
-    return isinstance(value, str) and value.startswith('UPID:')
-
-
 def normalize_fingerprint(value):
     """A SHA-256 certificate fingerprint as urllib3 compares it (64 lower-case hex digits), or None when
     `value` is not one (the caller names the option)."""
@@ -110,6 +91,17 @@ def normalize_fingerprint(value):
     if not FINGERPRINT.match(text):
         return None
     return text.replace(':', '').lower()
+
+
+def tls_verify(validate_certs, ca_path, fingerprint):
+    """What requests verifies the chain against, passed with every request so that REQUESTS_CA_BUNDLE and
+    CURL_CA_BUNDLE cannot override ca_path: the CA file, the system store (True), or nothing (False), as with a
+    pinned fingerprint alone, which then is the check."""
+    if ca_path and (validate_certs or fingerprint):
+        return ca_path
+    if fingerprint:
+        return False
+    return bool(validate_certs)
 
 
 def encode(data):
@@ -215,8 +207,8 @@ class TicketAuth(ProxmoxHTTPAuth):
         return super().__call__(request)
 
 
-class PveClient(object):
-    """A session to one PVE API endpoint."""
+class PveClient(TaskWaiting):
+    """A session to one PVE API endpoint (task waiting: `TaskWaiting`)."""
 
     def __init__(self, host, user, password=None, token_id=None, token_secret=None, port=DEFAULT_PORT,
                  validate_certs=True, ca_path=None, tls_fingerprint=None, timeout=DEFAULT_TIMEOUT, attempts=ATTEMPTS,
@@ -234,15 +226,7 @@ class PveClient(object):
         self.sleep = sleep
         self.clock = clock
         self.fingerprint = normalize_fingerprint(tls_fingerprint) if tls_fingerprint else None
-        # What requests verifies the chain against, passed with every request so that REQUESTS_CA_BUNDLE and
-        # CURL_CA_BUNDLE cannot override ca_path: the CA file, the system store (True), or nothing (False),
-        # as with a pinned fingerprint alone, which then is the check.
-        if ca_path and (validate_certs or self.fingerprint):
-            self.verify = ca_path
-        elif self.fingerprint:
-            self.verify = False
-        else:
-            self.verify = bool(validate_certs)
+        self.verify = tls_verify(validate_certs, ca_path, self.fingerprint)
         self.stats = {'requests': 0, 'logins': 0, 'retries': 0, 'polls': 0}
         if token_id:
             self.auth = ProxmoxHTTPApiTokenAuth(user, token_id, token_secret, verify_ssl=self.verify, timeout=timeout)
@@ -301,25 +285,7 @@ class PveClient(object):
         self.stats['logins'] += 1
         answer = self._send(self.session, 'POST', path, True, data={'username': self.user, 'password': password or ''},
                             auth=ProxmoxHTTPAuthBase())
-        if answer.status_code == 401:
-            raise PveApiError('authentication failed for {0}: check api_user and api_password (PVE answered: '
-                              '{1})'.format(self.user, self._api_error(answer, 'POST', path).message or
-                                            'authentication failure'), status=401, method='POST', path=path)
-        if answer.status_code >= 400:
-            raise self._api_error(answer, 'POST', path)
-        try:
-            data = answer.json().get('data') or {}
-        except (ValueError, AttributeError):
-            raise PveApiError('login to {0} failed: the answer is not PVE\'s JSON: {1}'.format(
-                self.base_url, answer.text[:200]), status=answer.status_code, method='POST', path=path)
-        if data.get('NeedTFA'):
-            raise PveApiError('{0} has two-factor authentication, which a module cannot answer; use an API token '
-                              '(api_token_id and api_token_secret)'.format(self.user), status=401, method='POST',
-                              path=path)
-        if not data.get('ticket'):
-            raise PveApiError('login to {0} gave no ticket'.format(self.base_url), status=answer.status_code,
-                              method='POST', path=path)
-        return data
+        return login_data(answer, self.user, self.base_url, path)
 
     def _ensure_login(self):
         if not self.logged_in:
@@ -361,7 +327,7 @@ class PveClient(object):
                 self.auth.birth_time = None
                 continue
             if status >= 400:
-                raise self._api_error(answer, method, path)
+                raise api_error(answer, method, path)
             try:
                 return answer.json().get('data')
             except (ValueError, AttributeError):
@@ -384,53 +350,7 @@ class PveClient(object):
             raise self._connection_error(exc, method, path, read_timeout)
 
     def _connection_error(self, exc, method, path, read_timeout=None):
-        """A requests exception as a PveConnectionError. `sent` False: the connection, the proxy tunnel or the
-        TLS handshake failed, so nothing can have happened; None: the request went out and may have been
-        processed (read timeout, connection reset or cut-off answer)."""
-        tries = ' (tried {0} times)'.format(self.attempts) if self.attempts > 1 else ''
-        reason = _reason(exc)
-        if isinstance(exc, requests.exceptions.SSLError):
-            if 'Fingerprints did not match' in reason:
-                return PveConnectionError(
-                    "the certificate of {0} does not have the SHA-256 fingerprint given in tls_fingerprint ({1}); "
-                    'check the value `pvenode cert info` shows on the node; nothing was sent'.format(
-                        self.base_url, reason), method=method, path=path, sent=False)
-            return PveConnectionError(
-                'TLS verification of {0} failed ({1}). Give ca_path the CA certificate that signed the '
-                "cluster's certificate, or tls_fingerprint the certificate's SHA-256 fingerprint (pvenode cert "
-                'info); verification stays on.'.format(self.base_url, reason), method=method, path=path, sent=False)
-        if isinstance(exc, requests.exceptions.ProxyError):
-            return PveConnectionError('cannot reach {0} through the proxy (HTTPS_PROXY): {1}{2}'.format(
-                self.base_url, reason, tries), method=method, path=path, sent=False)
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return PveConnectionError('connecting to {0} timed out after {1}s{2}'.format(
-                self.base_url, self.timeout, tries), method=method, path=path, sent=False)
-        if isinstance(exc, requests.exceptions.ReadTimeout) or _caused_by(exc, ReadTimeoutError):
-            return PveConnectionError('no answer from {0} within {1}s ({2}){3}'.format(
-                self.base_url, read_timeout or self.timeout, 'api_timeout' if read_timeout is None else
-                'the time this request may take', tries if _caused_by(exc, MaxRetryError) else ''), method=method,
-                path=path, sent=None)
-        if isinstance(exc, requests.exceptions.ConnectionError) and _caused_by(exc, NewConnectionError):
-            return PveConnectionError('cannot reach {0}: {1}{2}'.format(self.base_url, reason, tries), method=method,
-                                      path=path, sent=False)
-        return PveConnectionError('cannot reach {0}: {1}'.format(self.base_url, reason), method=method, path=path,
-                                  sent=None)
-
-    @staticmethod
-    def _api_error(answer, method, path):
-        message, errors = None, None
-        try:
-            payload = answer.json()
-        except ValueError:
-            payload = None
-        if isinstance(payload, dict):
-            message = payload.get('message')
-            errors = payload.get('errors')
-        if not message:
-            message = answer.reason or answer.text[:200]
-        if errors is not None and not isinstance(errors, dict):
-            errors = {'errors': json.dumps(errors)}
-        return PveApiError(message, status=answer.status_code, errors=errors, method=method, path=path)
+        return connection_error(self, exc, method, path, read_timeout)
 
     def get(self, path, **params):
         return self.request('GET', path, params=params)
@@ -480,39 +400,80 @@ class PveClient(object):
         return self.request('POST', path, data=data, idempotent=False, read_timeout=read_timeout,
                             files={field: (filename, fileobj, 'application/octet-stream')})
 
-    # ------------------------------------------------------------------ tasks
 
-    def wait_task(self, upid, timeout=None):
-        """Wait for a task to end; return its final status. Raises PveTaskError if it did not end OK."""
-        node = parse_upid(upid)['node']
-        path = '/nodes/{0}/tasks/{1}/status'.format(node, upid)
-        deadline = None if timeout is None else self.clock() + timeout
-        delays = poll_delays()
-        while True:
-            self.stats['polls'] += 1
-            status = self.get(path) or {}
-            if status.get('status') != 'running':
-                break
-            delay = next(delays)
-            if deadline is not None:
-                remaining = deadline - self.clock()
-                if remaining <= 0:
-                    raise PveTimeoutError('task {0} still running after {1}s'.format(upid, timeout))
-                delay = min(delay, remaining)
-            self.sleep(delay)
-        exitstatus = status.get('exitstatus')
-        if exitstatus == 'OK' or str(exitstatus or '').startswith('WARNINGS'):
-            return status
-        raise PveTaskError(exitstatus, upid=upid, exitstatus=exitstatus, log=self.task_log_tail(upid))
+def login_data(answer, user, base_url, path):
+    """PVE's ticket data from the answer to a login as `user`. Raises PveApiError with what to do on a wrong
+    password or a two-factor account."""
+    if answer.status_code == 401:
+        raise PveApiError('authentication failed for {0}: check api_user and api_password (PVE answered: '
+                          '{1})'.format(user, api_error(answer, 'POST', path).message or
+                                        'authentication failure'), status=401, method='POST', path=path)
+    if answer.status_code >= 400:
+        raise api_error(answer, 'POST', path)
+    try:
+        data = answer.json().get('data') or {}
+    except (ValueError, AttributeError):
+        raise PveApiError('login to {0} failed: the answer is not PVE\'s JSON: {1}'.format(
+            base_url, answer.text[:200]), status=answer.status_code, method='POST', path=path)
+    if data.get('NeedTFA'):
+        raise PveApiError('{0} has two-factor authentication, which a module cannot answer; use an API token '
+                          '(api_token_id and api_token_secret)'.format(user), status=401, method='POST',
+                          path=path)
+    if not data.get('ticket'):
+        raise PveApiError('login to {0} gave no ticket'.format(base_url), status=answer.status_code,
+                          method='POST', path=path)
+    return data
 
-    def task_log_tail(self, upid, lines=TASK_LOG_TAIL):
-        """The last lines of a task's log ([] if it cannot be read)."""
-        node = parse_upid(upid)['node']
-        try:
-            entries = self.get('/nodes/{0}/tasks/{1}/log'.format(node, upid), start=0, limit=5000) or []
-        except PveApiError:
-            return []
-        return [str(e.get('t', '')) for e in entries][-lines:]
+
+def connection_error(client, exc, method, path, read_timeout=None):
+    """A requests exception, raised by a request of `client`, as a PveConnectionError. `sent` False: the
+    connection, the proxy tunnel or the TLS handshake failed, so nothing can have happened; None: the request
+    went out and may have been processed (read timeout, connection reset or cut-off answer)."""
+    tries = ' (tried {0} times)'.format(client.attempts) if client.attempts > 1 else ''
+    reason = _reason(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        if 'Fingerprints did not match' in reason:
+            return PveConnectionError(
+                "the certificate of {0} does not have the SHA-256 fingerprint given in tls_fingerprint ({1}); "
+                'check the value `pvenode cert info` shows on the node; nothing was sent'.format(
+                    client.base_url, reason), method=method, path=path, sent=False)
+        return PveConnectionError(
+            'TLS verification of {0} failed ({1}). Give ca_path the CA certificate that signed the '
+            "cluster's certificate, or tls_fingerprint the certificate's SHA-256 fingerprint (pvenode cert "
+            'info); verification stays on.'.format(client.base_url, reason), method=method, path=path, sent=False)
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return PveConnectionError('cannot reach {0} through the proxy (HTTPS_PROXY): {1}{2}'.format(
+            client.base_url, reason, tries), method=method, path=path, sent=False)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return PveConnectionError('connecting to {0} timed out after {1}s{2}'.format(
+            client.base_url, client.timeout, tries), method=method, path=path, sent=False)
+    if isinstance(exc, requests.exceptions.ReadTimeout) or _caused_by(exc, ReadTimeoutError):
+        return PveConnectionError('no answer from {0} within {1}s ({2}){3}'.format(
+            client.base_url, read_timeout or client.timeout, 'api_timeout' if read_timeout is None else
+            'the time this request may take', tries if _caused_by(exc, MaxRetryError) else ''), method=method,
+            path=path, sent=None)
+    if isinstance(exc, requests.exceptions.ConnectionError) and _caused_by(exc, NewConnectionError):
+        return PveConnectionError('cannot reach {0}: {1}{2}'.format(client.base_url, reason, tries), method=method,
+                                  path=path, sent=False)
+    return PveConnectionError('cannot reach {0}: {1}'.format(client.base_url, reason), method=method, path=path,
+                              sent=None)
+
+
+def api_error(answer, method, path):
+    """An HTTP error answer as a PveApiError: the status, PVE's message and its per-field errors."""
+    message, errors = None, None
+    try:
+        payload = answer.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        message = payload.get('message')
+        errors = payload.get('errors')
+    if not message:
+        message = answer.reason or answer.text[:200]
+    if errors is not None and not isinstance(errors, dict):
+        errors = {'errors': json.dumps(errors)}
+    return PveApiError(message, status=answer.status_code, errors=errors, method=method, path=path)
 
 
 def _root_causes(exc):

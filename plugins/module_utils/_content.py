@@ -245,15 +245,7 @@ def converge(module):
 
     if state == 'absent':
         if current is not None:
-            users = guests_using(client, volid, node, bool(entry.get('shared')))
-            if users:
-                raise ValidationError('state', 'absent', '{0} is in use by {1}; remove it from their config first '
-                                                         '(nothing was deleted)'.format(volid, ', '.join(
-                                                             'guest {0} ({1}) on {2}: {3}'.format(
-                                                                 vmid, name or 'no name', where, ', '.join(keys))
-                                                             for vmid, name, where, keys in users)))
-            module.write('DELETE', '{0}/content/{1}'.format(base, volid), action='delete {0}'.format(volid),
-                         timeout=timeout)
+            _delete(module, node, base, volid, bool(entry.get('shared')), timeout)
         module.exit(changed=current is not None, file={}, diff={'before': before, 'after': {}}, **result)
         return
 
@@ -279,16 +271,7 @@ def converge(module):
     fields = {'content': content, 'filename': filename}
     if checksum:
         fields.update({'checksum': checksum, 'checksum-algorithm': algorithm})
-    if url is not None:
-        if current is not None:
-            # PVE's download never overwrites a file (pve-common Tools.pm download_file_from_url): delete it first.
-            module.write('DELETE', '{0}/content/{1}'.format(base, volid), timeout=timeout,
-                         action='delete {0} to download it again'.format(volid))
-        fields.update({'url': url, 'verify-certificates': bool(params['verify_certificates'])})
-        module.write('POST', base + '/download-url', fields, timeout=timeout,
-                     action='download {0} to {1}'.format(shown_url(url), volid))
-    else:
-        upload(module, base + '/upload', fields, filename, src, 'upload {0} to {1}'.format(src, volid), timeout)
+    _transfer(module, base, volid, current is not None, fields, timeout)
     if module.check_mode:
         after = {'volid': volid, 'content': content}
         if local_size is not None:
@@ -296,3 +279,33 @@ def converge(module):
     else:
         after = view(read_file(client, node, storage, content, volid), content)
     module.exit(changed=True, file=after, diff={'before': before, 'after': after}, **result)
+
+
+def _delete(module, node, base, volid, shared, timeout):
+    """state=absent on an existing file: refused while a guest's config uses it."""
+    users = guests_using(module.client, volid, node, shared)
+    if users:
+        raise ValidationError('state', 'absent', '{0} is in use by {1}; remove it from their config first '
+                                                 '(nothing was deleted)'.format(volid, ', '.join(
+                                                     'guest {0} ({1}) on {2}: {3}'.format(
+                                                         vmid, name or 'no name', where, ', '.join(keys))
+                                                     for vmid, name, where, keys in users)))
+    module.write('DELETE', '{0}/content/{1}'.format(base, volid), action='delete {0}'.format(volid),
+                 timeout=timeout)
+
+
+def _transfer(module, base, volid, exists, fields, timeout):
+    """Put the file on the storage: PVE downloads it from url, or the module uploads src."""
+    params = module.params
+    url, src = params.get('url'), params.get('src')
+    if url is not None:
+        if exists:
+            # PVE's download never overwrites a file (pve-common Tools.pm download_file_from_url): delete it first.
+            module.write('DELETE', '{0}/content/{1}'.format(base, volid), timeout=timeout,
+                         action='delete {0} to download it again'.format(volid))
+        fields.update({'url': url, 'verify-certificates': bool(params['verify_certificates'])})
+        module.write('POST', base + '/download-url', fields, timeout=timeout,
+                     action='download {0} to {1}'.format(shown_url(url), volid))
+    else:
+        upload(module, base + '/upload', fields, fields['filename'], src, 'upload {0} to {1}'.format(src, volid),
+               timeout)

@@ -113,17 +113,7 @@ def ensure_pool(module, poolid, state='present', comment=None, members=None, mem
     current = read_pool(client, poolid)
     before = pool_view(poolid, current)
     if state == 'absent':
-        if current is not None:
-            vms, stores = members_of(current)
-            children = [p['poolid'] for p in client.get('/pools') or [] if p['poolid'].startswith(poolid + '/')]
-            what = ["pool '{0}'".format(c) for c in sorted(children)] + ['VM {0}'.format(v) for v in sorted(vms)] + \
-                ["storage '{0}'".format(s) for s in sorted(stores)]
-            if what:
-                raise ValidationError('poolid', poolid, "pool '{0}' is not empty (contains {1}); remove its "
-                                                        "members first (members_mode=exact with members: [])".format(
-                                                            poolid, ', '.join(what)))
-            module.write('DELETE', '/pools', {'poolid': poolid}, action='delete pool {0}'.format(poolid),
-                         settle=lambda: read_pool(client, poolid) is None)
+        _remove_pool(module, poolid, current)
         module.exit(changed=current is not None, poolid=poolid, pool={}, diff={'before': before, 'after': {}})
         return
     want_vms, want_stores, drop_vms, drop_stores, names = parse_members(members)
@@ -138,6 +128,47 @@ def ensure_pool(module, poolid, state='present', comment=None, members=None, mem
     del_vms, del_stores = drop_vms & have_vms, drop_stores & have_stores
     set_comment = comment is not None and (current or {}).get('comment', '') != comment and \
         not (current is None and comment == '')
+    moves = _check_additions(client, poolid, current, add_vms, add_stores, allow_move)
+    changed = False
+    if current is None:
+        data = {'poolid': poolid}
+        if comment:
+            data['comment'] = comment
+        module.write('POST', '/pools', data, action='create pool {0}'.format(poolid),
+                     settle=lambda: read_pool(client, poolid) is not None)
+        changed = True
+        set_comment = False
+    if add_vms or add_stores or set_comment:
+        _add_members(module, poolid, comment if set_comment else None, add_vms, add_stores, moves)
+        changed = True
+    if del_vms or del_stores:
+        _remove_members(module, poolid, del_vms, del_stores)
+        changed = True
+    after = _view_from(poolid, comment if comment is not None else (current or {}).get('comment'),
+                       (have_vms | add_vms) - del_vms, (have_stores | add_stores) - del_stores)
+    module.exit(changed=changed, poolid=poolid, pool=after, diff={'before': before, 'after': after})
+
+
+def _remove_pool(module, poolid, current):
+    """state=absent: delete the pool if it exists, refusing while it has members or child pools."""
+    if current is None:
+        return
+    client = module.client
+    vms, stores = members_of(current)
+    children = [p['poolid'] for p in client.get('/pools') or [] if p['poolid'].startswith(poolid + '/')]
+    what = ["pool '{0}'".format(c) for c in sorted(children)] + ['VM {0}'.format(v) for v in sorted(vms)] + \
+        ["storage '{0}'".format(s) for s in sorted(stores)]
+    if what:
+        raise ValidationError('poolid', poolid, "pool '{0}' is not empty (contains {1}); remove its "
+                                                "members first (members_mode=exact with members: [])".format(
+                                                    poolid, ', '.join(what)))
+    module.write('DELETE', '/pools', {'poolid': poolid}, action='delete pool {0}'.format(poolid),
+                 settle=lambda: read_pool(client, poolid) is None)
+
+
+def _check_additions(client, poolid, current, add_vms, add_stores, allow_move):
+    """Validate before any write: the parent of a new nested pool exists, the guests and storages to add exist,
+    a guest in another pool moves only with allow_move. Returns {vmid: other pool} of the guests that move."""
     if current is None and '/' in poolid:
         parent = poolid.rsplit('/', 1)[0]
         if read_pool(client, parent) is None:
@@ -163,43 +194,36 @@ def ensure_pool(module, poolid, state='present', comment=None, members=None, mem
             if sid not in known:
                 raise ValidationError('members', {'storage': sid}, 'no such storage (storages: {0})'.format(
                     ', '.join(known) or 'none'))
-    changed = False
-    if current is None:
-        data = {'poolid': poolid}
-        if comment:
-            data['comment'] = comment
-        module.write('POST', '/pools', data, action='create pool {0}'.format(poolid),
-                     settle=lambda: read_pool(client, poolid) is not None)
-        changed = True
-        set_comment = False
-    if add_vms or add_stores or set_comment:
-        data = {'poolid': poolid}
-        if set_comment:
-            data['comment'] = comment
-        if add_vms:
-            data['vms'] = ','.join(str(v) for v in sorted(add_vms))
-        if add_stores:
-            data['storage'] = ','.join(sorted(add_stores))
-        if moves:
-            data['allow-move'] = 1
-        what = ['VM {0}'.format(v) + (' (from pool {0})'.format(moves[v]) if v in moves else '')
-                for v in sorted(add_vms)] + ['storage {0}'.format(s) for s in sorted(add_stores)]
-        action = 'update pool {0}: {1}'.format(poolid, '; '.join(
-            (['comment'] if set_comment else []) + (['add ' + ', '.join(what)] if what else [])))
-        module.write('PUT', '/pools', data, action=action)
-        changed = True
-    if del_vms or del_stores:
-        data = {'poolid': poolid, 'delete': 1}
-        if del_vms:
-            data['vms'] = ','.join(str(v) for v in sorted(del_vms))
-        if del_stores:
-            data['storage'] = ','.join(sorted(del_stores))
-        what = ['VM {0}'.format(v) for v in sorted(del_vms)] + ['storage {0}'.format(s) for s in sorted(del_stores)]
-        module.write('PUT', '/pools', data, action='update pool {0}: remove {1}'.format(poolid, ', '.join(what)))
-        changed = True
-    after = _view_from(poolid, comment if comment is not None else (current or {}).get('comment'),
-                       (have_vms | add_vms) - del_vms, (have_stores | add_stores) - del_stores)
-    module.exit(changed=changed, poolid=poolid, pool=after, diff={'before': before, 'after': after})
+    return moves
+
+
+def _add_members(module, poolid, comment, add_vms, add_stores, moves):
+    """One PUT adding the guests and storages (and setting the comment, unless it is None)."""
+    data = {'poolid': poolid}
+    if comment is not None:
+        data['comment'] = comment
+    if add_vms:
+        data['vms'] = ','.join(str(v) for v in sorted(add_vms))
+    if add_stores:
+        data['storage'] = ','.join(sorted(add_stores))
+    if moves:
+        data['allow-move'] = 1
+    what = ['VM {0}'.format(v) + (' (from pool {0})'.format(moves[v]) if v in moves else '')
+            for v in sorted(add_vms)] + ['storage {0}'.format(s) for s in sorted(add_stores)]
+    action = 'update pool {0}: {1}'.format(poolid, '; '.join(
+        (['comment'] if comment is not None else []) + (['add ' + ', '.join(what)] if what else [])))
+    module.write('PUT', '/pools', data, action=action)
+
+
+def _remove_members(module, poolid, del_vms, del_stores):
+    """One PUT with delete=1 removing the guests and storages."""
+    data = {'poolid': poolid, 'delete': 1}
+    if del_vms:
+        data['vms'] = ','.join(str(v) for v in sorted(del_vms))
+    if del_stores:
+        data['storage'] = ','.join(sorted(del_stores))
+    what = ['VM {0}'.format(v) for v in sorted(del_vms)] + ['storage {0}'.format(s) for s in sorted(del_stores)]
+    module.write('PUT', '/pools', data, action='update pool {0}: remove {1}'.format(poolid, ', '.join(what)))
 
 
 def converge_pool(module):

@@ -82,16 +82,7 @@ def ensure_snapshot(module, guest, snapname=None, description=None, vmstate=Fals
     removed = []
     path = guest.path + '/snapshot'
     if state == 'rollback':
-        if snapname not in by_name:
-            raise ValidationError('snapname', snapname, 'no such snapshot of {0} (snapshots: {1})'.format(
-                guest.label, ', '.join(s['name'] for s in snaps) or 'none'))
-        if by_name[snapname].get('snapstate'):
-            raise ValidationError('snapname', snapname, 'unable to rollback to incomplete snapshot (snapstate = '
-                                                        '{0})'.format(by_name[snapname]['snapstate']))
-        data = {'start': 1} if start else None
-        module.write('POST', '{0}/{1}/rollback'.format(path, snapname), data, timeout=timeout,
-                     action='roll {0} back to snapshot {1}{2}'.format(
-                         guest.label, snapname, ' and start it' if start else ''))
+        _rollback(module, guest, snaps, snapname, start, timeout)
         return True, dict(removed=[], diff={'before': before, 'after': before})
     if state == 'absent':
         if snapname in by_name:
@@ -104,17 +95,7 @@ def ensure_snapshot(module, guest, snapname=None, description=None, vmstate=Fals
     new = None
     if snapname is not None and snapname not in by_name:
         new = snapname
-        if guest.template:
-            raise ValidationError('snapname', snapname, "{0} is a template: you can't take a snapshot if it's a "
-                                                        "template".format(guest.label))
-        check_can_snapshot(client, guest, 'snapname')
-        data = {'snapname': snapname}
-        if description:
-            data['description'] = description
-        if vmstate:
-            data['vmstate'] = 1
-        module.write('POST', path, data, timeout=timeout, action='take snapshot {0} of {1}{2}'.format(
-            snapname, guest.label, ' with RAM' if vmstate else ''))
+        _take(module, guest, snapname, description, vmstate, timeout)
         changed = True
         entry = {'name': snapname, 'description': description or '', 'snaptime': 0}
         after_snaps.append(entry)
@@ -137,6 +118,36 @@ def ensure_snapshot(module, guest, snapname=None, description=None, vmstate=Fals
         after_snaps = list_snapshots(client, guest)
     after = {'snapshots': [snapshot_view(s) for s in after_snaps]}
     return changed, dict(removed=removed, diff={'before': before, 'after': after})
+
+
+def _rollback(module, guest, snaps, snapname, start, timeout):
+    """state=rollback: roll the guest back to an existing, complete snapshot (and start it)."""
+    by_name = dict((s['name'], s) for s in snaps)
+    if snapname not in by_name:
+        raise ValidationError('snapname', snapname, 'no such snapshot of {0} (snapshots: {1})'.format(
+            guest.label, ', '.join(s['name'] for s in snaps) or 'none'))
+    if by_name[snapname].get('snapstate'):
+        raise ValidationError('snapname', snapname, 'unable to rollback to incomplete snapshot (snapstate = '
+                                                    '{0})'.format(by_name[snapname]['snapstate']))
+    data = {'start': 1} if start else None
+    module.write('POST', '{0}/snapshot/{1}/rollback'.format(guest.path, snapname), data, timeout=timeout,
+                 action='roll {0} back to snapshot {1}{2}'.format(
+                     guest.label, snapname, ' and start it' if start else ''))
+
+
+def _take(module, guest, snapname, description, vmstate, timeout):
+    """Take a new snapshot (not of a template, and only when every volume can be snapshotted)."""
+    if guest.template:
+        raise ValidationError('snapname', snapname, "{0} is a template: you can't take a snapshot if it's a "
+                                                    "template".format(guest.label))
+    check_can_snapshot(module.client, guest, 'snapname')
+    data = {'snapname': snapname}
+    if description:
+        data['description'] = description
+    if vmstate:
+        data['vmstate'] = 1
+    module.write('POST', guest.path + '/snapshot', data, timeout=timeout, action='take snapshot {0} of {1}{2}'.format(
+        snapname, guest.label, ' with RAM' if vmstate else ''))
 
 
 def snapshot_facts(client, guest):
