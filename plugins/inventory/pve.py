@@ -162,6 +162,7 @@ keyed_groups:
 compose:
   ansible_user: "'debian' if pve_type == 'qemu' else 'root'"
 
+---
 # inventory/config.pve.yml - groups and variables from each guest's configuration
 plugin: iac.proxmox.pve
 want_config: true
