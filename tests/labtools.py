@@ -96,6 +96,9 @@ def ansible_env(tmp_path, results_file, extra=None):
         'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
         'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
         'IAC_RESULTS_FILE': str(results_file),
+        # The modules' cache of compiled module_utils (plugins/module_utils/_bytecode.py): one for the whole
+        # test run, in build/, rather than the user's ~/.cache.
+        'IAC_PROXMOX_BYTECODE_CACHE': os.path.join(ROOT, 'build', 'bytecode-cache'),
     })
     for key in [k for k in env if k.startswith('PROXMOX_')]:
         del env[key]

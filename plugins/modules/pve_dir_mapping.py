@@ -131,6 +131,8 @@ plan:
   sample: ["create dir mapping shared-data"]
 '''
 
+# First: the module_utils imported below then load through its cache of compiled code (see its docstring).
+from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._dir_mapping import converge_dir_mapping
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 

@@ -148,6 +148,8 @@ guests:
       returned: with O(snapshots)
 '''
 
+# First: the module_utils imported below then load through its cache of compiled code (see its docstring).
+from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._info import report_guests
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 

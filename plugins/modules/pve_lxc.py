@@ -464,6 +464,8 @@ stopped:
   type: str
 '''
 
+# First: the module_utils imported below then load through its cache of compiled code (see its docstring).
+from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._guestrun import GUEST_ARGSPEC
 from ansible_collections.iac.proxmox.plugins.module_utils._lxc import converge_container
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule

@@ -135,6 +135,8 @@ plan:
   elements: str
 '''
 
+# First: the module_utils imported below then load through its cache of compiled code (see its docstring).
+from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 from ansible_collections.iac.proxmox.plugins.module_utils._snapshot import converge_snapshot
 

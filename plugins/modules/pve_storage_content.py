@@ -211,6 +211,8 @@ plan:
   sample: ["download https://example.com/debian.qcow2 to local:import/debian.qcow2"]
 '''
 
+# First: the module_utils imported below then load through its cache of compiled code (see its docstring).
+from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._content import CONTENTS, converge
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
 

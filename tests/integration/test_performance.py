@@ -1,6 +1,9 @@
 """What a fleet pays in round trips: the request budgets behind the benchmark (make bench measures the time;
 these pin the requests, so a change that adds a round trip per guest fails here)."""
 
+import os
+import stat
+import sys
 from collections import Counter
 
 GOLDEN = 'debian-12-golden'
@@ -67,3 +70,32 @@ def test_converge_reads_each_thing_once_and_writes_the_config_once(lab, play):
     assert calls[('GET', '/nodes/pve1/qemu/9000/config')] == len(FLEET)
     assert calls[('POST', '/nodes/pve1/qemu/9000/clone')] == len(FLEET)
     assert calls[('GET', '/nodes')] <= len(FLEET) and calls[('GET', '/version')] == 0
+
+
+def test_module_utils_compiled_once_then_loaded_from_the_cache(lab, play, tmp_path):
+    """The AnsiballZ zip carries module_utils as source; _bytecode keeps their compiled code (one file per
+    module, mode 0600 in a 0700 directory) and a rerun loads it without writing any file again."""
+    cache = tmp_path / 'bytecode'
+    env = {'IAC_PROXMOX_BYTECODE_CACHE': str(cache)}
+    play([fleet_task()], env=env).assert_ok()
+    tagged = [cache / entry for entry in os.listdir(str(cache))]
+    assert len(tagged) == 1 and stat.S_IMODE(os.stat(str(tagged[0])).st_mode) == 0o700
+    files = {name: os.stat(str(tagged[0] / name)) for name in os.listdir(str(tagged[0]))}
+    modules = {name.rsplit('-', 1)[0] for name in files}
+    assert {'_vm', '_guestrun', '_client', '_module', '_vmspec', '_diff'} <= modules
+    assert all(stat.S_IMODE(info.st_mode) == 0o600 for info in files.values())
+    second = play([fleet_task()], env=env).assert_ok()
+    assert second.changed == 0 and second.writes == []
+    after = {name: os.stat(str(tagged[0] / name)) for name in os.listdir(str(tagged[0]))}
+    assert {name: info.st_mtime_ns for name, info in after.items()} == \
+        {name: info.st_mtime_ns for name, info in files.items()}
+
+
+def test_unusable_cache_directory_leaves_modules_working(lab, play, tmp_path):
+    """A cache directory others may write to is not used: the module compiles as before and still works."""
+    cache = tmp_path / 'shared'
+    tagged = cache / sys.implementation.cache_tag
+    tagged.mkdir(parents=True)
+    os.chmod(str(tagged), 0o777)
+    play([fleet_task()], env={'IAC_PROXMOX_BYTECODE_CACHE': str(cache)}).assert_ok()
+    assert os.listdir(str(tagged)) == []
