@@ -33,13 +33,43 @@ def cluster_nodes(client):
     return sorted(item['node'] for item in client.get('/nodes') or [] if item.get('node'))
 
 
-def check_nodes_exist(client, entries, option='map'):
-    """Every entry's node is a node of the cluster; the message names the entry and the known nodes."""
-    known = cluster_nodes(client)
-    for index, entry in enumerate(entries):
-        if entry['node'] not in known:
-            raise ValidationError('{0}[{1}].node'.format(option, index), entry['node'],
-                                  'no such node in the cluster (nodes: {0})'.format(', '.join(known) or 'none'))
+class ClusterNodes(object):
+    """The cluster's node names for one run: read (GET /nodes) when first needed, then shared by every step
+    that checks map entries against them, such as the hardware reads before the comparison and the check
+    before the write."""
+
+    def __init__(self, client):
+        self.client = client
+        self.names = None
+
+    def check(self, entries, option='map'):
+        """Every entry's node is a node of the cluster; the message names the entry and the known nodes."""
+        if self.names is None:
+            self.names = cluster_nodes(self.client)
+        for index, entry in enumerate(entries):
+            if entry['node'] not in self.names:
+                raise ValidationError('{0}[{1}].node'.format(option, index), entry['node'],
+                                      'no such node in the cluster (nodes: {0})'.format(', '.join(self.names) or
+                                                                                        'none'))
+
+
+class NodeHardware(object):
+    """The nodes' device lists of one kind, read once per node and only when needed. Before the first read the
+    entries' nodes are checked to be cluster nodes, so an unknown node is named as such instead of failing
+    PVE's hostname lookup. read(client, node) returns one node's list."""
+
+    def __init__(self, client, entries, nodes, read):
+        self.client = client
+        self.entries = entries
+        self.cluster = nodes
+        self.read = read
+        self.nodes = {}
+
+    def devices(self, node):
+        if node not in self.nodes:
+            self.cluster.check(self.entries)
+            self.nodes[node] = self.read(self.client, node) or []
+        return self.nodes[node]
 
 
 class MappingKind(object):
@@ -97,11 +127,12 @@ def read_mapping(client, kind, mapping_id):
     return None, digest
 
 
-def converge(module, kind, mapping_id, state, desired, current=None, validate=None):
+def converge(module, kind, mapping_id, state, desired, current=None, validate=None, nodes=None):
     """Bring the mapping to `state` with `desired` options ({key: value, ABSENT or None}).
 
     desired['map'] is a list of entry dicts (None: leave the map alone). current: (entry, digest) when the
-    caller has read it already. validate(delta) runs before a write. Exits the module.
+    caller has read it already. validate(delta) runs before a write. nodes: the run's ClusterNodes when the
+    caller has one already (so the node list is read once). Exits the module.
     """
     client = module.client
     path = '{0}/{1}'.format(kind.path, mapping_id)
@@ -120,7 +151,7 @@ def converge(module, kind, mapping_id, state, desired, current=None, validate=No
     first = delta = compare(desired, current or {}, kind.fields(), creating=current is None)
     if delta.changed:
         if desired.get('map'):
-            check_nodes_exist(client, desired['map'])
+            (nodes or ClusterNodes(client)).check(desired['map'])
         if validate:
             validate(delta)
 

@@ -12,8 +12,7 @@ import re
 from ._checks import check_node_name
 from ._diff import ABSENT, Field, as_bool, as_int
 from ._errors import ValidationError
-from ._mapping import (
-    MappingKind, check_config_id, converge, read_mapping)
+from ._mapping import ClusterNodes, MappingKind, NodeHardware, check_config_id, converge, read_mapping
 from ._pci import check_address, device_names, hardware_ids, node_devices, normalize_address, select
 from ._propstring import PCI_MAP
 
@@ -30,21 +29,19 @@ KIND = MappingKind('pci', PCI_MAP, entry_keys={'path': paths, 'iommugroup': as_i
 FILLED = ('id', 'subsystem-id', 'iommugroup')
 
 
-class Hardware(object):
-    """Node hardware lists, read once per node and only when needed."""
+class Hardware(NodeHardware):
+    """The nodes' PCI device lists (NodeHardware: read once per node, after the node check)."""
 
-    def __init__(self, client):
-        self.client = client
-        self.nodes = {}
+    def __init__(self, client, entries, nodes):
+        super(Hardware, self).__init__(client, entries, nodes, node_devices)
 
     def device(self, option, node, path):
-        if node not in self.nodes:
-            self.nodes[node] = node_devices(self.client, node)
+        devices = self.devices(node)
         first = path.split(';')[0]
-        found = select(self.nodes[node], first)
+        found = select(devices, first)
         if not found:
             raise ValidationError(option, first, 'no such PCI device on node {0} (devices: {1})'.format(
-                node, device_names(self.nodes[node])))
+                node, device_names(devices)))
         return sorted(found, key=lambda d: d['id'])[0]
 
 
@@ -116,10 +113,11 @@ def converge_pci_mapping(module):
     params = module.params
     mapping_id = check_config_id('id', params['id'])
     current = read_mapping(module.client, KIND, mapping_id)
-    hardware = Hardware(module.client)
+    nodes = ClusterNodes(module.client)
     description = params['description']
     entries = None
     if params['state'] == 'present' and params['map'] is not None:
+        hardware = Hardware(module.client, params['map'], nodes)
         entries = desired_entries(params, current[0], hardware)
     desired = {
         'description': None if description is None else (description if description != '' else ABSENT),
@@ -131,4 +129,4 @@ def converge_pci_mapping(module):
     def validate(delta):
         if entries and 'map' in delta.set:
             check_against_hardware(entries, current[0], hardware)
-    converge(module, KIND, mapping_id, params['state'], desired, current=current, validate=validate)
+    converge(module, KIND, mapping_id, params['state'], desired, current=current, validate=validate, nodes=nodes)

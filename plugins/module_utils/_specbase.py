@@ -32,6 +32,17 @@ SHARED_FIELDS = {
     'startup': Field(props_normalizer(STARTUP, dict((k, as_int) for k in ('order', 'up', 'down')))),
     'hookscript': Field(as_str),
 }
+# The module options of those keys, with tags and description: the same in pve_vm and pve_lxc, documented once
+# in doc_fragments/guest.py (the run options they share are _guestrun.GUEST_ARGSPEC).
+SHARED_OPTIONS = dict(
+    memory=dict(type='raw'),
+    onboot=dict(type='bool'),
+    protection=dict(type='bool'),
+    startup=dict(type='raw'),
+    hookscript=dict(type='str'),
+    tags=dict(type='list', elements='str'),
+    description=dict(type='str'),
+)
 # `startup` as PVE's pve-startup-order format takes it (pve-guest-common / pve-common JSONSchema
 # pve_verify_startup_order): order, up, down, each a non-negative integer; a bare number is the order.
 STARTUP_TEXT = re.compile(r'^(?:(?:order=)?\d+)?(?:,?(?:up|down)=\d+)*$')

@@ -18,7 +18,7 @@ import re
 from ._checks import check_node_name
 from ._diff import ABSENT
 from ._errors import ValidationError
-from ._mapping import MappingKind, check_config_id, check_nodes_exist, converge, read_mapping
+from ._mapping import ClusterNodes, MappingKind, NodeHardware, check_config_id, converge, read_mapping
 from ._propstring import USB_MAP
 
 # PVE::Mapping::USB $map_fmt: id vendor:device in hex, path bus-port[.port...].
@@ -66,23 +66,16 @@ def device_names(devices, limit=12):
     return ', '.join(names) or 'none'
 
 
-class UsbHardware(object):
-    """The nodes' USB device lists, read once per node and only when needed; the nodes are checked to be
-    cluster nodes before the first read."""
+def node_usb_devices(client, node):
+    """The node's USB devices, root hubs included (one request)."""
+    return client.get('/nodes/{0}/hardware/usb'.format(node))
 
-    def __init__(self, client, entries):
-        self.client = client
-        self.entries = entries
-        self.nodes = {}
-        self.checked = False
 
-    def devices(self, node):
-        if not self.checked:
-            check_nodes_exist(self.client, self.entries)
-            self.checked = True
-        if node not in self.nodes:
-            self.nodes[node] = self.client.get('/nodes/{0}/hardware/usb'.format(node)) or []
-        return self.nodes[node]
+class UsbHardware(NodeHardware):
+    """The nodes' USB device lists (NodeHardware: read once per node, after the node check)."""
+
+    def __init__(self, client, entries, nodes):
+        super(UsbHardware, self).__init__(client, entries, nodes, node_usb_devices)
 
     def at_path(self, option, node, path):
         devices = self.devices(node)
@@ -165,9 +158,10 @@ def converge_usb_mapping(module):
     if description is not None and len(description) > 4096:
         raise ValidationError('description', description, 'may be at most 4096 characters')
     current = read_mapping(module.client, KIND, mapping_id)
+    nodes = ClusterNodes(module.client)
     entries = None
     if params['state'] == 'present' and params['map'] is not None:
-        hardware = UsbHardware(module.client, params['map'])
+        hardware = UsbHardware(module.client, params['map'], nodes)
         entries = desired_entries(params['map'], current[0], hardware)
     desired = {
         'description': None if description is None else (description if description != '' else ABSENT),
@@ -177,4 +171,4 @@ def converge_usb_mapping(module):
     def validate(delta):
         if entries and 'map' in delta.set:
             check_against_hardware(entries, current[0], hardware)
-    converge(module, KIND, mapping_id, params['state'], desired, current=current, validate=validate)
+    converge(module, KIND, mapping_id, params['state'], desired, current=current, validate=validate, nodes=nodes)

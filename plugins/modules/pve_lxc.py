@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - iac.proxmox.attributes
   - iac.proxmox.connection
+  - iac.proxmox.guest
 attributes:
   check_mode:
     description: Supported; nothing is written and RV(plan) lists the ordered actions.
@@ -36,9 +37,6 @@ attributes:
     description: Supported; before and after of every changed key.
     support: full
 options:
-  vmid:
-    description: The container's ID. A new container without one gets the cluster's next free ID.
-    type: int
   name:
     description: The container's hostname; identifies it when O(vmid) is not given (with O(vmid), renames it).
     type: str
@@ -53,18 +51,8 @@ options:
   clone:
     description: Name or VMID of the container or template to clone a new container from.
     type: str
-  full:
-    description: Full clone; V(false) makes a linked clone of a template.
-    type: bool
-    default: true
   storage:
     description: Target storage of a full clone's volumes, and the default storage of a new container's rootfs.
-    type: str
-  pool:
-    description: Resource pool for a new container.
-    type: str
-  snapname:
-    description: Clone from this snapshot of the source.
     type: str
   state:
     description:
@@ -96,9 +84,6 @@ options:
   cpuunits:
     description: CPU weight, V(0) to V(10000) (PVE stores any larger weight as V(10000) on cgroup v2).
     type: int
-  memory:
-    description: Memory in MiB (V(1024)) or as a size (V(1G)).
-    type: raw
   swap:
     description: Swap in MiB.
     type: int
@@ -217,34 +202,6 @@ options:
   password:
     description: Root password, set when the container is created. Never shown.
     type: str
-  onboot:
-    description: Start the container when its node boots.
-    type: bool
-  startup:
-    description:
-      - Start and shutdown order - a dict with C(order), C(up) and C(down) (seconds), or PVE's string
-        (V(order=1,up=30)). An empty dict or string removes it. PVE needs Sys.Modify on V(/) for it.
-    type: raw
-  hookscript:
-    description:
-      - A hookscript, V(<storage>:snippets/<file>); an empty string removes it. Checked before any write to exist
-        on the node, on a storage with C(snippets) content.
-      - PVE lets only root@pam logged in with a password change it; with any other login it is refused before any
-        write.
-    type: str
-  tags:
-    description: >-
-      Tags, stored and compared as PVE stores them under the datacenter's C(tag-style): lower-cased unless
-      C(case-sensitive=1), sorted unless C(ordering=config), without duplicates. Unless the tags are all lower-case
-      and sorted, the module reads C(/cluster/options) once to learn the style.
-    type: list
-    elements: str
-  description:
-    description: Notes shown in the PVE GUI.
-    type: str
-  protection:
-    description: Protect the container against removal.
-    type: bool
   devices:
     description:
       - Host device nodes passed through to the container (PVE 8.1 and later), by slot. Slots the play does not
@@ -321,14 +278,6 @@ options:
     type: str
     choices: [never, reboot]
     default: never
-  shutdown_timeout:
-    description: Seconds a graceful shutdown (or reboot) may take.
-    type: int
-    default: 180
-  force_stop:
-    description: Stop the container forcibly when a graceful shutdown did not finish in time.
-    type: bool
-    default: true
   lock_timeout:
     description: Seconds to wait for a lock held by another operation (backup, clone, migrate).
     type: int
@@ -469,6 +418,7 @@ from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # no
 from ansible_collections.iac.proxmox.plugins.module_utils._guestrun import GUEST_ARGSPEC
 from ansible_collections.iac.proxmox.plugins.module_utils._lxc import converge_container
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._specbase import SHARED_OPTIONS
 
 PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
 MOUNT_OPTIONS = dict(
@@ -515,7 +465,6 @@ SETTINGS = dict(
     cores=dict(type='int'),
     cpulimit=dict(type='float'),
     cpuunits=dict(type='int'),
-    memory=dict(type='raw'),
     swap=dict(type='int'),
     rootfs=dict(type='dict', options=dict(storage=dict(type='str'), size=dict(type='str'))),
     mounts=dict(type='list', elements='dict', options=MOUNT_OPTIONS),
@@ -524,12 +473,6 @@ SETTINGS = dict(
     searchdomain=dict(type='str'),
     ssh_public_keys=dict(type='list', elements='str', no_log=False),
     password=dict(type='str', no_log=True),
-    onboot=dict(type='bool'),
-    startup=dict(type='raw'),
-    hookscript=dict(type='str'),
-    tags=dict(type='list', elements='str'),
-    description=dict(type='str'),
-    protection=dict(type='bool'),
     devices=dict(type='list', elements='dict', options=DEVICE_OPTIONS),
     cmode=dict(type='str', choices=['tty', 'console', 'shell']),
     console=dict(type='bool'),
@@ -543,6 +486,7 @@ SETTINGS = dict(
 
 def main():
     spec = dict(GUEST_ARGSPEC)
+    spec.update(SHARED_OPTIONS)
     spec.update(SETTINGS)
     module = PveModule(argument_spec=spec, mutually_exclusive=[('ostemplate', 'clone')])
     module.call_or_fail(converge_container)

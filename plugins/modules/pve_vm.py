@@ -27,6 +27,7 @@ author:
 extends_documentation_fragment:
   - iac.proxmox.attributes
   - iac.proxmox.connection
+  - iac.proxmox.guest
 attributes:
   check_mode:
     description: Supported; nothing is written and RV(plan) lists the ordered actions.
@@ -35,11 +36,6 @@ attributes:
     description: Supported; before and after of every changed key (secrets masked).
     support: full
 options:
-  vmid:
-    description:
-      - The VM's ID. When not given, the VM is found by O(name), and a new VM gets the cluster's next free ID
-        (retried if a parallel run takes it first).
-    type: int
   name:
     description:
       - The VM's name (a DNS name). Identifies the VM when O(vmid) is not given; with O(vmid), renames it.
@@ -60,21 +56,10 @@ options:
       - Name or VMID of the VM or template to clone a new VM from. Ignored when the VM exists.
       - After the clone the same task converges the rest of the options with one config write.
     type: str
-  full:
-    description:
-      - Full clone (independent copies of the disks). V(false) makes a linked clone, which needs a template.
-    type: bool
-    default: true
   storage:
     description:
       - Target storage of a full clone's disks. IDs with dots (V(nfs.01)) work.
       - For a clone onto another node it must be a shared storage (PVE refuses a local one).
-    type: str
-  pool:
-    description: Resource pool to put a new VM in.
-    type: str
-  snapname:
-    description: Clone from this snapshot of the source.
     type: str
   state:
     description:
@@ -98,9 +83,6 @@ options:
   sockets:
     description: CPU sockets.
     type: int
-  memory:
-    description: Memory in MiB (V(4096)) or as a size (V(4G)).
-    type: raw
   balloon:
     description: Minimum memory in MiB for the balloon device; V(0) disables it.
     type: int
@@ -181,18 +163,6 @@ options:
   shares:
     description: Memory shares for auto-ballooning (0-50000; V(0) disables it; PVE's default 1000).
     type: int
-  startup:
-    description:
-      - Start and shutdown order - a dict with C(order), C(up) and C(down) (seconds), or PVE's string
-        (V(order=1,up=30)). An empty dict removes it. PVE needs Sys.Modify on V(/) for it.
-    type: raw
-  hookscript:
-    description:
-      - A hookscript, V(<storage>:snippets/<file>); an empty string removes it. Checked before any write to exist
-        on the node, on a storage with C(snippets) content.
-      - PVE lets only root@pam logged in with a password set it; with any other login it is refused before any
-        write.
-    type: str
   tablet:
     description: The USB tablet device (absolute mouse positioning for VNC; PVE's default on).
     type: bool
@@ -241,22 +211,6 @@ options:
         9.0, C(freeze-fs) from 9.2); a VM without either gets C(freeze-fs) from PVE 9.2 on and C(freeze-fs-on-backup)
         before (one C(/version) read, only when the value changes).
     type: raw
-  tags:
-    description: >-
-      Tags, stored and compared as PVE stores them under the datacenter's C(tag-style): lower-cased unless
-      C(case-sensitive=1), sorted unless C(ordering=config), without duplicates. Unless the tags are all lower-case
-      and sorted, the module reads C(/cluster/options) once to learn the style.
-    type: list
-    elements: str
-  description:
-    description: Notes shown in the PVE GUI.
-    type: str
-  onboot:
-    description: Start the VM when its node boots.
-    type: bool
-  protection:
-    description: Protect the VM against removal (and its disks against deletion).
-    type: bool
   boot:
     description: Boot order - a list of slots (V([scsi0, net0])) or PVE's V(order=scsi0;net0).
     type: raw
@@ -735,14 +689,6 @@ options:
     description: Seconds to wait for the guest agent.
     type: int
     default: 300
-  shutdown_timeout:
-    description: Seconds a graceful shutdown (or reboot) may take.
-    type: int
-    default: 180
-  force_stop:
-    description: Stop the VM forcibly when a graceful shutdown did not finish within O(shutdown_timeout).
-    type: bool
-    default: true
   lock_timeout:
     description:
       - Seconds to wait for a lock held by another operation (backup, clone, migrate) before failing.
@@ -991,6 +937,7 @@ stopped:
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._guestrun import GUEST_ARGSPEC
 from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._specbase import SHARED_OPTIONS
 from ansible_collections.iac.proxmox.plugins.module_utils._vm import converge_vm
 
 PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
@@ -1077,7 +1024,6 @@ CLOUDINIT_OPTIONS = dict(
 SETTINGS = dict(
     cores=dict(type='int'),
     sockets=dict(type='int'),
-    memory=dict(type='raw'),
     balloon=dict(type='int'),
     cpu=dict(type='raw'),
     vcpus=dict(type='int'),
@@ -1096,8 +1042,6 @@ SETTINGS = dict(
     hotplug=dict(type='list', elements='str', choices=['network', 'disk', 'usb', 'memory', 'cpu', 'cloudinit']),
     hugepages=dict(type='str'),
     shares=dict(type='int'),
-    startup=dict(type='raw'),
-    hookscript=dict(type='str'),
     tablet=dict(type='bool'),
     kvm=dict(type='bool'),
     acpi=dict(type='bool'),
@@ -1109,10 +1053,6 @@ SETTINGS = dict(
     ostype=dict(type='str', choices=['other', 'wxp', 'w2k', 'w2k3', 'w2k8', 'wvista', 'win7', 'win8', 'win10',
                                      'win11', 'l24', 'l26', 'solaris']),
     agent=dict(type='raw'),
-    tags=dict(type='list', elements='str'),
-    description=dict(type='str'),
-    onboot=dict(type='bool'),
-    protection=dict(type='bool'),
     boot=dict(type='raw'),
     scsihw=dict(type='str', choices=['lsi', 'lsi53c810', 'virtio-scsi-pci', 'virtio-scsi-single', 'megasas',
                                      'pvscsi']),
@@ -1168,6 +1108,7 @@ SETTINGS = dict(
 
 def main():
     spec = dict(GUEST_ARGSPEC)
+    spec.update(SHARED_OPTIONS)
     spec.update(SETTINGS)
     module = PveModule(argument_spec=spec)
     module.call_or_fail(converge_vm)

@@ -26,6 +26,8 @@ def test_create_then_unchanged_rerun(lab, play):
     assert sorted(stored['map']) == ['node=pve1,path=/srv/shared-data', 'node=pve2,path=/srv/shared-data']
     assert stored['description'] == 'Data shared with the build VMs'
     assert result['mapping']['map'] == MAPPING['map']
+    # The nodes are checked with one read of the node list.
+    assert first.calls == [('GET', '/cluster/mapping/dir'), ('GET', '/nodes'), ('POST', '/cluster/mapping/dir')]
 
     second = play([mapping_task()]).assert_ok()
     assert second.changed == 0

@@ -226,6 +226,9 @@ def test_pci_mapping_fills_from_hardware_and_checks_it(lab, play):
     assert run.task('nic')['changed'] is True
     hardware_reads = [p for m, p in run.calls if p.endswith('/hardware/pci')]
     assert sorted(hardware_reads) == ['/nodes/pve1/hardware/pci', '/nodes/pve2/hardware/pci']
+    # The node list is read once, before the first hardware read, and shared with the check before the write.
+    assert run.calls.count(('GET', '/nodes')) == 1
+    assert run.calls.index(('GET', '/nodes')) < run.calls.index(('GET', '/nodes/pve1/hardware/pci'))
     again = play([mapping]).assert_ok()
     assert again.changed == 0 and again.writes == [] and again.calls == [('GET', '/cluster/mapping/pci')]
     wrong = play([task('pve_pci_mapping', 'nic', id='nics', map=[{'node': 'pve1', 'path': '0000:03:00.0',
@@ -237,6 +240,11 @@ def test_pci_mapping_fills_from_hardware_and_checks_it(lab, play):
     assert missing.task('nic')['msg'].startswith("map[0].path: '0000:09:00.0' is invalid: no such PCI device on "
                                                  'node pve2')
     assert missing.writes == []
+    # An unknown node is named as such before its hardware is read (PVE would fail its hostname lookup).
+    unknown = play([task('pve_pci_mapping', 'nic', id='other', map=[{'node': 'pve9', 'path': '0000:03:00.0'}])])
+    assert unknown.task('nic')['msg'] == ("map[0].node: 'pve9' is invalid: no such node in the cluster (nodes: pve1, "
+                                          'pve2)')
+    assert unknown.calls == [('GET', '/cluster/mapping/pci'), ('GET', '/nodes')]
     gone = play([task('pve_pci_mapping', 'nic', id='nics', state='absent')]).assert_ok()
     assert gone.write_calls == [('DELETE', '/cluster/mapping/pci/nics')] and 'nics' not in lab.pve.mappings['pci']
 

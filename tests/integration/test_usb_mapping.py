@@ -34,6 +34,9 @@ def test_create_fills_the_path_id_and_reruns_without_a_write(lab, play):
     # Hardware read once per node: pve1 for the path's ID and the checks, pve2 for its check.
     hardware = sorted(p for m, p in first.calls if p.endswith('/hardware/usb'))
     assert hardware == ['/nodes/pve1/hardware/usb', '/nodes/pve2/hardware/usb']
+    # The node list is read once, before the first hardware read, and shared with the check before the write.
+    assert first.calls.count(('GET', '/nodes')) == 1
+    assert first.calls.index(('GET', '/nodes')) < first.calls.index(('GET', '/nodes/pve1/hardware/usb'))
     assert lab.pve.usb_mapping_errors('tokens', 'pve1') == [] and lab.pve.usb_mapping_errors('tokens', 'pve2') == []
 
     second = play([mapping_task(map=list(reversed(MAPPING['map'])))]).assert_ok()
@@ -54,6 +57,9 @@ def test_change_sends_the_whole_map_with_the_digest(lab, play):
     assert (method, path) == ('PUT', '/cluster/mapping/usb/tokens') and parse_qs(body.decode())['digest'] == [digest]
     stored = sorted(lab.pve.mappings['usb']['tokens']['map'])
     assert stored == ['id=051d:0002,node=pve1,path=1-4.1', 'id=1050:0407,node=pve1']
+    # A port-only entry reads the hardware to fill its ID; the node list is still read once per run.
+    assert run.calls == [('GET', '/cluster/mapping/usb'), ('GET', '/nodes'), ('GET', '/nodes/pve1/hardware/usb'),
+                         ('PUT', '/cluster/mapping/usb/tokens')]
     result = run.task('mapping')
     assert result['plan'] == ['update usb mapping tokens: description, map']
     assert result['diff']['before']['description'] == 'old'
@@ -141,3 +147,4 @@ def test_an_unchanged_entry_is_not_rechecked_against_the_hardware(lab, play):
     stored = sorted(lab.pve.mappings['usb']['tokens']['map'])
     assert stored == ['id=1050:0407,node=pve1,path=1-2', 'id=1050:0407,node=pve2']
     assert [p for m, p in run.calls if p.endswith('/hardware/usb')] == ['/nodes/pve2/hardware/usb']
+    assert run.calls.count(('GET', '/nodes')) == 1
