@@ -136,3 +136,20 @@ def test_what_the_parser_makes_of_corner_cases():
     assert parse_calendar_event('*/15')['minute'] == [('repeated', 0, 15, None)]
     assert parse_calendar_event('weekly')['days'] == frozenset([0])
     assert calendar_event_reason('quarterly') is None
+
+
+def test_collection_check_agrees_with_the_lab():
+    """The collection's pre-write check (plugins/module_utils/_calendar.py, a regex scanner) accepts and refuses
+    what the lab's mirror of proxmox-time src/calendar_event.rs does, with the same reason, on texts built from
+    the grammar's pieces (a fixed seed, so every run checks the same texts)."""
+    import random
+    from ansible_collections.iac.proxmox.plugins.module_utils._calendar import calendar_error
+
+    pieces = ['mon', 'Fri', 'sunday', 'xyz', 'daily', 'UTC', ' ', '  ', '\t', ',', '..', '/', '*', '-', ':', '0',
+              '5', '23', '24', '25', '59', '60', '12', '13', '31', '32', '2020', '2200', '00', '99999999999', 'a']
+    rnd = random.Random(17)
+    texts = [''.join(rnd.choice(pieces) for _i in range(rnd.randint(1, 7))) for _n in range(20000)]
+    differ = [(t, calendar_event_reason(t), calendar_error(t)) for t in texts
+              if calendar_event_reason(t) != calendar_error(t)]
+    assert differ == []
+    assert sum(1 for t in texts if calendar_event_reason(t) is None) > 1000
