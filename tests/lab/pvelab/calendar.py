@@ -6,9 +6,10 @@ This is the lab's reference: it follows the sources, never the collection.
   pve_verify_calendar_event, which calls parse_calendar_event: the text is trimmed (PVE::Tools::trim), an empty
   text dies with "unable to parse calendar event - event is empty", anything else goes to
   Proxmox::RS::CalendarEvent->new. A refusal dies with "invalid calendar event '<text as sent>' - <err>\\n".
-* proxmox-perl-rs common/src/calendar_event.rs `new` is `event.parse()` of proxmox_time::CalendarEvent; perlmod
-  (perlmod-rs perlmod-macro/src/function.rs) turns the Rust error into `format!("{err:#}\\n")`, so <err> keeps
-  its own newline: the field message of the 400 ends in two newlines.
+* proxmox-perl-rs common/src/calendar_event.rs (commit ba8dad11) `new` is `event.parse()` of
+  proxmox_time::CalendarEvent; perlmod (perlmod-rs perlmod-macro/src/function.rs, commit c1078ed2) turns the
+  Rust error into `format!("{err:#}\\n")`, so <err> keeps its own newline: the field message of the 400 ends
+  in two newlines.
 * proxmox-rs proxmox-time (commit f3305009, nom 7): src/calendar_event.rs from_str is
   parse_complete_line("calendar event", ..., parse_calendar_event_incomplete); src/parse_helpers.rs
   parse_complete_line words a refusal "unable to parse calendar event at '<rest>' - <kind>" where <rest> and
