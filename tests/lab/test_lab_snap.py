@@ -49,11 +49,12 @@ def test_backup_job_create_read_as_stored(lab, api):
 
 def test_backup_job_refuses_what_pve_refuses(lab, api):
     """pve-manager PVE/API2/Backup.pm create_job: schedule is a pve-calendar-event (pve-common
-    PVE/CalendarEvent.pm pve_verify_calendar_event: "invalid calendar event '<text>' - <reason>"), required
+    PVE/CalendarEvent.pm pve_verify_calendar_event: "invalid calendar event '<text>' - <reason>", see
+    test_lab_calendar.py), required
     ("neither 'starttime' nor 'schedule' were set"); PVE/VZDump.pm verify_vzdump_parameters: vmid conflicts
     with all/pool/exclude, and a job needs a selection ("property is missing"); a pool must exist."""
-    err = error_of(api.post, '/cluster/backup', id='bad', schedule='mon 25:00', all=1)
-    assert err.errors['schedule'].startswith("invalid calendar event 'mon 25:00' - ")
+    err = error_of(api.post, '/cluster/backup', id='bad', schedule='mon 23:60', all=1)
+    assert err.errors['schedule'].startswith("invalid format - invalid calendar event 'mon 23:60' - ")
     err = error_of(api.post, '/cluster/backup', id='bad', all=1)
     assert err.errors == {'schedule': "neither 'starttime' nor 'schedule' were set"}
     err = error_of(api.post, '/cluster/backup', id='bad', schedule='daily', all=1, vmid='100')

@@ -16,7 +16,7 @@ import uuid
 from fakepve.lxc import SNAPSHOT_STORAGE as CT_SNAPSHOT_STORAGE
 from fakepve.routing import die, param_error, split_list
 
-from .calendar import check_calendar_event
+from .calendar import register_calendar_format
 
 # Job options that are property strings on the wire and objects in answers (Backup.pm $backup_job_return_schema).
 OBJECT_OPTIONS = ('prune-backups', 'fleecing', 'performance')
@@ -39,6 +39,7 @@ class SnapJobsApi(object):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        register_calendar_format()
         # jobs.cfg: id -> options as stored
         self.backup_jobs = {}
 
@@ -94,11 +95,7 @@ class SnapJobsApi(object):
         if check_missing and not (job.get('all') or job.get('stop') or job.get('pool')) and not job.get('vmid'):
             raise param_error(vmid='property is missing')
 
-    def _check_schedule_and_pool(self, v):
-        if v.get('schedule') is not None:
-            problem = check_calendar_event(v['schedule'])
-            if problem:
-                raise param_error(schedule=problem)
+    def _check_pool(self, v):
         if v.get('pool') and v['pool'] not in self.pools:
             raise die("pool '{0}' does not exist".format(v['pool']))
 
@@ -112,7 +109,7 @@ class SnapJobsApi(object):
         return self._job_view(v['id'], job)
 
     async def _job_create(self, v, user):
-        self._check_schedule_and_pool(v)
+        self._check_pool(v)
         if v.get('schedule') is None:
             raise param_error(schedule="neither 'starttime' nor 'schedule' were set")
         job_id = v.get('id') or str(uuid.uuid4())
@@ -124,7 +121,7 @@ class SnapJobsApi(object):
         self.backup_jobs[job_id] = job
 
     async def _job_update(self, v, user):
-        self._check_schedule_and_pool(v)
+        self._check_pool(v)
         job_id = v['id']
         params = dict((k, self._stored(x)) for k, x in v.items() if k not in NOT_STORED)
         delete = split_list(v.get('delete'))
