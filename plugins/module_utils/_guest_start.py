@@ -10,7 +10,6 @@ check_hookscript; PVE checks it on a config update, not when a VM is created, an
 
 from __future__ import annotations
 
-from ._content import read_file
 from ._diff import compare
 from ._errors import ValidationError
 from ._propstring import split_volume_id
@@ -54,6 +53,7 @@ def check_hookscript(run, node, current, plan):
         raise ValidationError('hookscript', volid, "storage {0} does not hold snippets (its content: {1}); add "
                                                    "'snippets' to its content with pve_storage".format(
                                                        storage, ', '.join(content) or 'none'))
+    from ._content import read_file  # here: only a play that changes the hookscript pays for importing it
     if read_file(run.client, node, storage, 'snippets', volid) is None:
         raise ValidationError('hookscript', volid, 'no such snippet on node {0} (PVE: script \'{1}\' does not '
                                                    'exist)'.format(node, volid))

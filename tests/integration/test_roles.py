@@ -113,6 +113,18 @@ def test_safe_destroy_guards_refuse_and_write_nothing(lab, tmp_path):
     assert all(lab.pve.vm(vmid) is not None for vmid in (9000, 600, 601, 602))
 
 
+def test_safe_destroy_refuses_a_snapshot_as_the_kept_copy_before_any_request(lab, tmp_path):
+    """A snapshot would be destroyed with the guest's volumes: asking for one fails before any request, and
+    names the option that does keep a copy."""
+    add_vm(lab, 605, 'snap-me', tags='ephemeral')
+    run = role_play(lab, tmp_path, 'safe_destroy', ['snap-me'], {'safe_destroy_snapshot': 'before-destroy'},
+                    name='snap')
+    [failure] = run.failed
+    assert 'safe_destroy refused safe_destroy_snapshot=before-destroy' in failure['result']['msg']
+    assert 'safe_destroy_backup_storage' in failure['result']['msg']
+    assert run.requests == [] and lab.pve.vm(605) is not None
+
+
 def test_safe_destroy_override_and_check_mode(lab, tmp_path):
     add_vm(lab, 610, 'scratch', tags='demo', status='running')
     add_ct(lab, 611, 'scratch-ct', tags='ephemeral')
