@@ -123,6 +123,7 @@ class CachingLoader:
         return getattr(self.loader, attr)
 
     def get_filename(self, name):  # pylint: disable=unused-argument
+        # The spec's origin, not the zipimporter's get_filename(): that one compiles the module to answer.
         return self.origin
 
     def create_module(self, spec):  # pylint: disable=unused-argument
@@ -132,19 +133,17 @@ class CachingLoader:
         exec(self.get_code(module.__name__), module.__dict__)  # pylint: disable=exec-used
 
     def get_code(self, name):
-        # The spec's origin, not the zipimporter's get_filename(): that one compiles the module to answer.
         source = self.loader.get_source(name)
         if source is None:
             return self.loader.get_code(name)
-        origin = self.origin
         digest = hashlib.sha256(source.encode('utf-8')).digest()
         path = cache_file(self.directory, name, digest)
         code = read_code(path, digest)
         if code is None:
-            code = compile(source, origin, 'exec', dont_inherit=True)
+            code = compile(source, self.origin, 'exec', dont_inherit=True)
             write_code(self.directory, path, digest, code)
-        elif code.co_filename != origin:
-            code = with_filename(code, origin)
+        elif code.co_filename != self.origin:
+            code = with_filename(code, self.origin)
         return code
 
 

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ._checks import check_node_name, check_storage
 from ._errors import PveApiError, ValidationError
 from ._guest import list_guests
+from ._mapping import cluster_nodes
 
 CONTENTS = ('iso', 'vztmpl', 'import')
 ALGORITHMS = {'md5': 32, 'sha1': 40, 'sha224': 56, 'sha256': 64, 'sha384': 96, 'sha512': 128}
@@ -117,7 +118,7 @@ def read_storage(client, node, storage):
     except PveApiError as exc:
         if exc.status in (400, 401, 403):
             raise
-        nodes = sorted(item['node'] for item in client.get('/nodes') or [] if item.get('node'))
+        nodes = cluster_nodes(client)
         if node not in nodes:
             raise ValidationError('node', node, 'no such node in the cluster (nodes: {0})'.format(
                 ', '.join(nodes) or 'none'))

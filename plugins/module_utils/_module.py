@@ -33,6 +33,9 @@ HOST_NAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-
                        r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
 PEM_CERTIFICATE = b'-----BEGIN CERTIFICATE-----'
 
+# The `state` option of a resource (and of a device in a list) that is either there or not.
+PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
+
 CONNECTION_ARGSPEC = dict(
     api_host=dict(type='str', fallback=(env_fallback, ['PROXMOX_HOST'])),
     api_port=dict(type='int', default=DEFAULT_PORT, fallback=(env_fallback, ['PROXMOX_PORT'])),

@@ -43,6 +43,16 @@ SHARED_OPTIONS = dict(
     tags=dict(type='list', elements='str'),
     description=dict(type='str'),
 )
+# The options of a NIC in `nets` that pve_vm and pve_lxc share (each adds its own, and `state`).
+NIC_OPTIONS = dict(
+    slot=dict(type='str', required=True),
+    bridge=dict(type='str'),
+    tag=dict(type='int'),
+    firewall=dict(type='bool'),
+    link_down=dict(type='bool'),
+    mtu=dict(type='int'),
+    rate=dict(type='float'),
+)
 # `startup` as PVE's pve-startup-order format takes it (pve-guest-common / pve-common JSONSchema
 # pve_verify_startup_order): order, up, down, each a non-negative integer; a bare number is the order.
 STARTUP_TEXT = re.compile(r'^(?:(?:order=)?\d+)?(?:,?(?:up|down)=\d+)*$')

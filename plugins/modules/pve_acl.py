@@ -124,7 +124,7 @@ plan:
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._access import converge_acl
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 
 
 def main():
@@ -135,7 +135,7 @@ def main():
         groups=dict(type='list', elements='str'),
         tokens=dict(type='list', elements='str', no_log=False),
         propagate=dict(type='bool', default=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
+        state=PRESENT_ABSENT,
     ), required_one_of=[('users', 'groups', 'tokens')])
     module.call_or_fail(converge_acl)
 

@@ -143,7 +143,7 @@ plan:
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._backupjob import converge_backup_job
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 
 
 def main():
@@ -162,7 +162,7 @@ def main():
         notification_mode=dict(type='str', choices=['auto', 'legacy-sendmail', 'notification-system']),
         comment=dict(type='str'),
         enabled=dict(type='bool', default=True),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        state=PRESENT_ABSENT,
     ))
     module.call_or_fail(converge_backup_job)
 

@@ -134,7 +134,7 @@ plan:
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._dir_mapping import converge_dir_mapping
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 
 
 def main():
@@ -146,7 +146,7 @@ def main():
                 node=dict(type='str', required=True),
                 path=dict(type='str', required=True),
             )),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+            state=PRESENT_ABSENT,
         ),
     )
     module.call_or_fail(converge_dir_mapping)

@@ -86,14 +86,14 @@ plan:
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._access import converge_group
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 
 
 def main():
     module = PveModule(argument_spec=dict(
         groupid=dict(type='str', required=True, aliases=['name']),
         comment=dict(type='str'),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
+        state=PRESENT_ABSENT,
     ))
     module.call_or_fail(converge_group)
 

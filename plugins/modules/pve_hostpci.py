@@ -158,7 +158,7 @@ plan:
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._device import VM_IDENTITY_ARGSPEC
 from ansible_collections.iac.proxmox.plugins.module_utils._hostpci import converge_hostpci
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 
 
 def main():
@@ -177,7 +177,7 @@ def main():
         device_id=dict(type='str'),
         sub_vendor_id=dict(type='str'),
         sub_device_id=dict(type='str'),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        state=PRESENT_ABSENT,
     )
     module = PveModule(argument_spec=spec, required_one_of=[('vmid', 'name'), ('host', 'mapping')],
                        mutually_exclusive=[('host', 'mapping')])

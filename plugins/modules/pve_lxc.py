@@ -417,10 +417,9 @@ stopped:
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._guestrun import GUEST_ARGSPEC
 from ansible_collections.iac.proxmox.plugins.module_utils._lxc import converge_container
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-from ansible_collections.iac.proxmox.plugins.module_utils._specbase import SHARED_OPTIONS
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._specbase import NIC_OPTIONS, SHARED_OPTIONS
 
-PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
 MOUNT_OPTIONS = dict(
     slot=dict(type='str', required=True),
     storage=dict(type='str'),
@@ -433,18 +432,12 @@ MOUNT_OPTIONS = dict(
     state=PRESENT_ABSENT,
 )
 NET_OPTIONS = dict(
-    slot=dict(type='str', required=True),
+    NIC_OPTIONS,
     name=dict(type='str'),
-    bridge=dict(type='str'),
     ip=dict(type='str'),
     gw=dict(type='str'),
     ip6=dict(type='str'),
     gw6=dict(type='str'),
-    tag=dict(type='int'),
-    firewall=dict(type='bool'),
-    link_down=dict(type='bool'),
-    mtu=dict(type='int'),
-    rate=dict(type='float'),
     hwaddr=dict(type='str'),
     state=PRESENT_ABSENT,
 )

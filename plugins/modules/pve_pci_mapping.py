@@ -118,7 +118,7 @@ plan:
 
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 from ansible_collections.iac.proxmox.plugins.module_utils._pci_mapping import converge_pci_mapping
 
 
@@ -137,7 +137,7 @@ def main():
                 iommugroup=dict(type='int'),
                 description=dict(type='str'),
             )),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+            state=PRESENT_ABSENT,
         ),
     )
     module.call_or_fail(converge_pci_mapping)

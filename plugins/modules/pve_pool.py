@@ -118,7 +118,7 @@ plan:
 
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 from ansible_collections.iac.proxmox.plugins.module_utils._pool import converge_pool
 
 
@@ -130,11 +130,11 @@ def main():
             vmid=dict(type='int'),
             name=dict(type='str'),
             storage=dict(type='str'),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            state=PRESENT_ABSENT,
         )),
         members_mode=dict(type='str', choices=['add', 'exact'], default='add'),
         allow_move=dict(type='bool', default=False),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        state=PRESENT_ABSENT,
     ))
     module.call_or_fail(converge_pool)
 

@@ -214,7 +214,7 @@ plan:
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._content import CONTENTS, converge
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 
 
 def main():
@@ -230,7 +230,7 @@ def main():
             checksum_algorithm=dict(type='str', choices=['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']),
             verify_certificates=dict(type='bool', default=True),
             force=dict(type='bool', default=False),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+            state=PRESENT_ABSENT,
             timeout=dict(type='int', default=3600),
         ),
         mutually_exclusive=[('url', 'src')],

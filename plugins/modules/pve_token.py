@@ -143,7 +143,7 @@ plan:
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._access import converge_token
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 
 
 def main():
@@ -154,7 +154,7 @@ def main():
         expire=dict(type='int'),
         comment=dict(type='str'),
         rotate=dict(type='bool', default=False),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
+        state=PRESENT_ABSENT,
     ))
     module.call_or_fail(converge_token)
 

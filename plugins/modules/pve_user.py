@@ -147,7 +147,7 @@ plan:
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._access import converge_user
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 
 
 def main():
@@ -162,7 +162,7 @@ def main():
         groups=dict(type='list', elements='str'),
         password=dict(type='str', no_log=True),
         update_password=dict(type='str', default='on_create', choices=['always', 'on_create'], no_log=False),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
+        state=PRESENT_ABSENT,
     ))
     module.call_or_fail(converge_user)
 

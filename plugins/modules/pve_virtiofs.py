@@ -106,7 +106,7 @@ plan:
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._device import VM_IDENTITY_ARGSPEC
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
 from ansible_collections.iac.proxmox.plugins.module_utils._virtiofs import converge_virtiofs
 
 
@@ -119,7 +119,7 @@ def main():
         direct_io=dict(type='bool'),
         expose_acl=dict(type='bool'),
         expose_xattr=dict(type='bool'),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        state=PRESENT_ABSENT,
     )
     module = PveModule(argument_spec=spec, required_one_of=[('vmid', 'name')])
     module.call_or_fail(converge_virtiofs)

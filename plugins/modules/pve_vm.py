@@ -936,11 +936,10 @@ stopped:
 # First: the module_utils imported below then load through its cache of compiled code (see its docstring).
 from ansible_collections.iac.proxmox.plugins.module_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.iac.proxmox.plugins.module_utils._guestrun import GUEST_ARGSPEC
-from ansible_collections.iac.proxmox.plugins.module_utils._module import PveModule
-from ansible_collections.iac.proxmox.plugins.module_utils._specbase import SHARED_OPTIONS
+from ansible_collections.iac.proxmox.plugins.module_utils._module import PRESENT_ABSENT, PveModule
+from ansible_collections.iac.proxmox.plugins.module_utils._specbase import NIC_OPTIONS, SHARED_OPTIONS
 from ansible_collections.iac.proxmox.plugins.module_utils._vm import converge_vm
 
-PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
 DISK_OPTIONS = dict(
     slot=dict(type='str', required=True),
     storage=dict(type='str'),
@@ -977,14 +976,8 @@ EFIDISK_OPTIONS = dict(
     state=PRESENT_ABSENT,
 )
 NET_OPTIONS = dict(
-    slot=dict(type='str', required=True),
+    NIC_OPTIONS,
     model=dict(type='str'),
-    bridge=dict(type='str'),
-    tag=dict(type='int'),
-    firewall=dict(type='bool'),
-    link_down=dict(type='bool'),
-    mtu=dict(type='int'),
-    rate=dict(type='float'),
     macaddr=dict(type='str'),
     ipconfig=dict(type='dict', options=dict(
         ip=dict(type='str'),
@@ -1037,7 +1030,7 @@ SETTINGS = dict(
         memory=dict(type='int'),
         hostnodes=dict(type='raw'),
         policy=dict(type='str', choices=['preferred', 'bind', 'interleave']),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        state=PRESENT_ABSENT,
     )),
     hotplug=dict(type='list', elements='str', choices=['network', 'disk', 'usb', 'memory', 'cpu', 'cloudinit']),
     hugepages=dict(type='str'),
