@@ -7,10 +7,12 @@ request log), items reported changed, guests present and duplicate names (read f
 how long after a task ended its end was noticed. Results go to bench/results/ as JSON, a markdown table and
 a PNG bar chart.
 
-    python bench/run.py [--sizes 8 32] [--latency-ms 20] [--time-scale 0.01] [--repeat 3] [--real-sizes 8]
+    python bench/run.py [--sizes 8 32] [--latency-ms 20] [--time-scale 0.01] [--repeat 5] [--real-sizes 8]
 
-Converge runs happen once (they need a fresh lab); unchanged reruns and the floor run --repeat times and the
-median wall time counts, with the spread shown: a 2-core machine is noisy.
+Converge runs happen once (they need a fresh lab); unchanged reruns run --repeat times and the median wall time
+counts, with the spread shown: a 2-core machine is noisy. The floor runs in iac.proxmox's lab session, each floor
+run right after one of its reruns, and the rerun's ratio to the floor is the median of those pairs' ratios: the
+machine's speed drifts by 10-15 % over the minutes a benchmark takes, and a pair shares the same moment.
 
 The fast lab runs PVE's task durations at 1/100 of real time, which flatters a faster poller: community.proxmox
 polls a task once a second. So the fleets of --real-sizes run a second time at time scale 1 (PVE's real task
@@ -145,8 +147,9 @@ def median(values):
 
 
 def bench_flavour(flavour, size, args, base_env, time_scale):
-    """Run one flavour's playbook against a fresh lab: the converge once, then the unchanged rerun (or the
-    floor) `args.repeat` times, keeping the median wall time (and the spread) of those."""
+    """Run one flavour's playbook against a fresh lab: the converge once, then the unchanged rerun `args.repeat`
+    times (keeping the median wall time and the spread). For iac.proxmox each rerun is followed by a floor run,
+    and the rerun row carries the ratio of each such pair (`vs_floor`)."""
     state = os.path.join(WORK, 'lab-{0}-{1}-{2}'.format(flavour, size, time_scale))
     if os.path.isdir(state):
         for name in ('requests.jsonl', 'tasks.jsonl'):
@@ -156,36 +159,49 @@ def bench_flavour(flavour, size, args, base_env, time_scale):
     proc, conn = start_lab(state, args.latency_ms, time_scale)
     out = []
     try:
-        path = os.path.join(WORK, '{0}-{1}.yml'.format(flavour, size))
-        with open(path, 'w') as fh:
-            yaml.safe_dump(playbook(flavour, size, conn), fh, sort_keys=False)
+        paired = flavour == 'iac.proxmox'
+        paths = {}
+        for name in (flavour, 'floor') if paired else (flavour,):
+            paths[name] = os.path.join(WORK, '{0}-{1}.yml'.format(name, size))
+            with open(paths[name], 'w') as fh:
+                yaml.safe_dump(playbook(name, size, conn), fh, sort_keys=False)
         env = dict(base_env, REQUESTS_CA_BUNDLE=conn['ca_path'], CURL_CA_BUNDLE=conn['ca_path'])
-        runs = [('floor', args.repeat)] if flavour == 'floor' else [('converge', 1), ('rerun', args.repeat)]
-        for label, repeat in runs:
-            samples = []
-            for _run in range(repeat):
-                requests_before = len(read_jsonl(os.path.join(state, 'requests.jsonl')))
-                tasks_before = len(read_jsonl(os.path.join(state, 'tasks.jsonl')))
-                wall, changed, rc = run_playbook(path, env)
-                log = read_jsonl(os.path.join(state, 'requests.jsonl'))[requests_before:]
-                writes = [r for r in log if r['method'] != 'GET' and not r['path'].endswith('/access/ticket')]
-                delays = notice_latency(state, requests_before, tasks_before)
-                samples.append({'wall': wall, 'rc': rc, 'changed': changed, 'requests': len(log),
-                                'writes': len(writes), 'delays': delays})
-            present, duplicates = guests(conn) if flavour != 'floor' else (0, 0)
-            walls = [x['wall'] for x in samples]
-            delays = [d for x in samples for d in x['delays']]
+        schedule = [('converge', flavour)]
+        for _run in range(args.repeat):
+            schedule += [('rerun', flavour)] + ([('floor', 'floor')] if paired else [])
+        samples = {}
+        for label, name in schedule:
+            requests_before = len(read_jsonl(os.path.join(state, 'requests.jsonl')))
+            tasks_before = len(read_jsonl(os.path.join(state, 'tasks.jsonl')))
+            wall, changed, rc = run_playbook(paths[name], env)
+            log = read_jsonl(os.path.join(state, 'requests.jsonl'))[requests_before:]
+            writes = [r for r in log if r['method'] != 'GET' and not r['path'].endswith('/access/ticket')]
+            delays = notice_latency(state, requests_before, tasks_before)
+            samples.setdefault(label, []).append({'wall': wall, 'rc': rc, 'changed': changed, 'requests': len(log),
+                                                  'writes': len(writes), 'delays': delays})
+        present, duplicates = guests(conn)
+        for label in ('converge', 'rerun', 'floor'):
+            if label not in samples:
+                continue
+            runs = samples[label]
+            walls = [x['wall'] for x in runs]
+            delays = [d for x in runs for d in x['delays']]
             # Requests, writes and changed are the same in every repeat of an unchanged run; the worst is kept.
-            out.append({'flavour': flavour, 'size': size, 'time_scale': time_scale, 'run': label, 'repeat': repeat,
-                        'rc': max(x['rc'] for x in samples), 'wall': round(median(walls), 2),
-                        'wall_min': round(min(walls), 2), 'wall_max': round(max(walls), 2),
-                        'requests': max(x['requests'] for x in samples), 'writes': max(x['writes'] for x in samples),
-                        'changed': max(x['changed'] for x in samples), 'guests': present, 'duplicates': duplicates,
-                        'tasks': len(delays), 'notice_max': round(max(delays), 3) if delays else None,
-                        'notice_mean': round(sum(delays) / len(delays), 3) if delays else None})
+            row = {'flavour': 'floor' if label == 'floor' else flavour, 'size': size, 'time_scale': time_scale,
+                   'run': label, 'repeat': len(runs), 'rc': max(x['rc'] for x in runs),
+                   'wall': round(median(walls), 2), 'wall_min': round(min(walls), 2),
+                   'wall_max': round(max(walls), 2), 'requests': max(x['requests'] for x in runs),
+                   'writes': max(x['writes'] for x in runs), 'changed': max(x['changed'] for x in runs),
+                   'guests': 0 if label == 'floor' else present, 'duplicates': 0 if label == 'floor' else duplicates,
+                   'tasks': len(delays), 'notice_max': round(max(delays), 3) if delays else None,
+                   'notice_mean': round(sum(delays) / len(delays), 3) if delays else None}
+            if label == 'rerun' and paired:
+                row['vs_floor'] = [round(r['wall'] / f['wall'], 3) for r, f in zip(runs, samples['floor'])]
+            out.append(row)
             print('  {flavour:<18} N={size:<3} x{time_scale:<5} {run:<9} wall {wall:>7.2f}s ({wall_min:.2f}-{wall_max:.2f}, {repeat}x)  '
                   'requests {requests:>5}  writes {writes:>4}  changed {changed:>3}  guests {guests:>3}  dup '
-                  '{duplicates}  rc {rc}'.format(**out[-1]), flush=True)
+                  '{duplicates}  rc {rc}'.format(**row) + ('  pairs {0}'.format(row['vs_floor']) if 'vs_floor' in row else ''),
+                  flush=True)
     finally:
         stop_lab(proc)
     return out
@@ -211,10 +227,11 @@ def ratios(rows):
         if not {('iac.proxmox', 'converge'), ('community.proxmox', 'converge'), ('floor', 'floor')} <= set(get):
             continue
         ours_c, theirs_c = get[('iac.proxmox', 'converge')], get[('community.proxmox', 'converge')]
-        ours_r, floor = get[('iac.proxmox', 'rerun')], get[('floor', 'floor')]
+        ours_r = get[('iac.proxmox', 'rerun')]
         out['N={0} x{1}'.format(size, scale)] = {
             'size': size, 'time_scale': scale, 'converge_vs_community': round(ours_c['wall'] / theirs_c['wall'], 3),
-            'rerun_vs_floor': round(ours_r['wall'] / floor['wall'], 3),
+            'rerun_vs_floor': round(median(ours_r['vs_floor']), 3),
+            'rerun_vs_floor_pairs': ours_r['vs_floor'],
             'rerun_requests_per_guest': round(ours_r['requests'] / size, 2),
             'rerun_writes': ours_r['writes'], 'rerun_changed': ours_r['changed']}
     return out
@@ -249,8 +266,9 @@ def main():
     parser.add_argument('--sizes', type=int, nargs='+', default=[8, 32])
     parser.add_argument('--latency-ms', type=float, default=20.0)
     parser.add_argument('--time-scale', type=float, default=0.01)
-    parser.add_argument('--flavours', nargs='+', default=['floor', 'iac.proxmox', 'community.proxmox'])
-    parser.add_argument('--repeat', type=int, default=3,
+    parser.add_argument('--flavours', nargs='+', default=['iac.proxmox', 'community.proxmox'],
+                        help='the floor runs with iac.proxmox, paired with its reruns')
+    parser.add_argument('--repeat', type=int, default=5,
                         help='runs of each unchanged rerun and of the floor (the median counts)')
     parser.add_argument('--real-sizes', type=int, nargs='*', default=[8],
                         help='fleet sizes to run again at time scale 1 (PVE\'s real task durations)')
@@ -274,23 +292,25 @@ def main():
                'date': time.strftime('%Y-%m-%d')}
     result = {'machine': machine, 'latency_ms': args.latency_ms, 'time_scales': sorted(set(s for _n, s in fleets)),
               'task_secs': TASK_SECS, 'repeat': args.repeat, 'rows': rows}
-    if set(args.flavours) >= {'floor', 'iac.proxmox', 'community.proxmox'}:
+    if set(args.flavours) >= {'iac.proxmox', 'community.proxmox'}:
         result['ratios'] = ratios(rows)
     with open(os.path.join(RESULTS, 'latest.json'), 'w') as fh:
         json.dump(result, fh, indent=2)
     text = table(rows, args)
     summary = ['Machine: {platform}, {cpus} CPUs, Python {python}, {date}.'.format(**machine),
                'Lab: {0} ms per request, task durations (PVE s) {1}, at time scale {2} (1 = real task durations). '
-               'Reruns and the floor: median of {3} runs.'.format(
+               'Reruns and the floor: median of {3} runs; the rerun/floor ratio is the median of {3} pairs, each floor '
+               'run right after a rerun.'.format(
                    args.latency_ms, TASK_SECS, ' and '.join(str(s) for s in result['time_scales']), args.repeat),
                '', text]
     for label, ratio in sorted(result.get('ratios', {}).items(), key=lambda i: (-i[1]['time_scale'], i[1]['size'])):
         summary.append('')
-        summary.append('N={0}, {1}: converge {2:.2f}x community.proxmox; unchanged rerun {3:.2f}x the ping floor, '
-                       '{4} requests per guest, {5} writes, {6} changed.'.format(
+        summary.append('N={0}, {1}: converge {2:.2f}x community.proxmox; unchanged rerun {3:.2f}x the ping floor '
+                       '(pairs {7}), {4} requests per guest, {5} writes, {6} changed.'.format(
                            ratio['size'], 'real task durations' if ratio['time_scale'] == 1 else 'time scale {0}'.format(
                                ratio['time_scale']), ratio['converge_vs_community'], ratio['rerun_vs_floor'],
-                           ratio['rerun_requests_per_guest'], ratio['rerun_writes'], ratio['rerun_changed']))
+                           ratio['rerun_requests_per_guest'], ratio['rerun_writes'], ratio['rerun_changed'],
+                           ', '.join('{0:.2f}'.format(r) for r in ratio['rerun_vs_floor_pairs'])))
     with open(os.path.join(RESULTS, 'latest.md'), 'w') as fh:
         fh.write('\n'.join(summary) + '\n')
     if result.get('ratios'):
