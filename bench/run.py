@@ -2,7 +2,9 @@
 
 For each fleet size: a fresh lab (fixed per-request latency, task durations on a time scale) per flavour;
 each flavour runs twice (converge, then an unchanged rerun); the floor is the same loop of
-ansible.builtin.ping tasks. Recorded per run: wall seconds, API requests and write requests (from the lab's
+ansible.builtin.ping tasks, and the requests floor the same loop of bench/library/two_gets.py (AnsibleModule,
+requests and the two GETs pve_vm sends per guest on an unchanged rerun, nothing else): the least any
+requests-based module can take. Recorded per run: wall seconds, API requests and write requests (from the lab's
 request log), items reported changed, guests present and duplicate names (read from the lab afterwards), and
 how long after a task ended its end was noticed. Results go to bench/results/ as JSON, a markdown table and
 a PNG bar chart.
@@ -90,6 +92,12 @@ def playbook(flavour, size, conn):
             {'name': 'Start', 'community.proxmox.proxmox_kvm': {
                 'vmid': '{{ item.vmid }}', 'node': 'pve1', 'state': 'started'}, 'loop': items},
         ]
+    elif flavour == 'requests floor':  # the same loop: AnsibleModule, requests and pve_vm's two GETs, nothing else
+        defaults = {}
+        args = dict((key, conn[key]) for key in ('api_host', 'api_port', 'api_user', 'api_token_id', 'api_token_secret',
+                                                 'ca_path'))
+        args.update(vmid='{{ item.vmid }}', node='pve1')
+        tasks = [{'name': 'Two GETs', 'two_gets': args, 'loop': items}]
     else:  # the floor: the same loop, doing nothing but a module round trip
         defaults = {}
         tasks = [{'name': 'Ping', 'ansible.builtin.ping': None, 'loop': items}]
@@ -161,14 +169,14 @@ def bench_flavour(flavour, size, args, base_env, time_scale):
     try:
         paired = flavour == 'iac.proxmox'
         paths = {}
-        for name in (flavour, 'floor') if paired else (flavour,):
-            paths[name] = os.path.join(WORK, '{0}-{1}.yml'.format(name, size))
+        for name in (flavour, 'floor', 'requests floor') if paired else (flavour,):
+            paths[name] = os.path.join(WORK, '{0}-{1}.yml'.format(name.replace(' ', '-'), size))
             with open(paths[name], 'w') as fh:
                 yaml.safe_dump(playbook(name, size, conn), fh, sort_keys=False)
         env = dict(base_env, REQUESTS_CA_BUNDLE=conn['ca_path'], CURL_CA_BUNDLE=conn['ca_path'])
         schedule = [('converge', flavour)]
         for _run in range(args.repeat):
-            schedule += [('rerun', flavour)] + ([('floor', 'floor')] if paired else [])
+            schedule += [('rerun', flavour)] + ([('floor', 'floor'), ('requests floor', 'requests floor')] if paired else [])
         samples = {}
         for label, name in schedule:
             requests_before = len(read_jsonl(os.path.join(state, 'requests.jsonl')))
@@ -180,22 +188,23 @@ def bench_flavour(flavour, size, args, base_env, time_scale):
             samples.setdefault(label, []).append({'wall': wall, 'rc': rc, 'changed': changed, 'requests': len(log),
                                                   'writes': len(writes), 'delays': delays})
         present, duplicates = guests(conn)
-        for label in ('converge', 'rerun', 'floor'):
+        for label in ('converge', 'rerun', 'floor', 'requests floor'):
             if label not in samples:
                 continue
             runs = samples[label]
             walls = [x['wall'] for x in runs]
             delays = [d for x in runs for d in x['delays']]
             # Requests, writes and changed are the same in every repeat of an unchanged run; the worst is kept.
-            row = {'flavour': 'floor' if label == 'floor' else flavour, 'size': size, 'time_scale': time_scale,
+            floor = label in ('floor', 'requests floor')
+            row = {'flavour': label if floor else flavour, 'size': size, 'time_scale': time_scale,
                    'run': label, 'repeat': len(runs), 'rc': max(x['rc'] for x in runs),
                    'wall': round(median(walls), 2), 'wall_min': round(min(walls), 2),
                    'wall_max': round(max(walls), 2), 'requests': max(x['requests'] for x in runs),
                    'writes': max(x['writes'] for x in runs), 'changed': max(x['changed'] for x in runs),
-                   'guests': 0 if label == 'floor' else present, 'duplicates': 0 if label == 'floor' else duplicates,
+                   'guests': 0 if floor else present, 'duplicates': 0 if floor else duplicates,
                    'tasks': len(delays), 'notice_max': round(max(delays), 3) if delays else None,
                    'notice_mean': round(sum(delays) / len(delays), 3) if delays else None}
-            if label == 'rerun' and paired:
+            if paired and label in ('rerun', 'requests floor'):
                 row['vs_floor'] = [round(r['wall'] / f['wall'], 3) for r, f in zip(runs, samples['floor'])]
             out.append(row)
             print('  {flavour:<18} N={size:<3} x{time_scale:<5} {run:<9} wall {wall:>7.2f}s ({wall_min:.2f}-{wall_max:.2f}, {repeat}x)  '
@@ -227,11 +236,12 @@ def ratios(rows):
         if not {('iac.proxmox', 'converge'), ('community.proxmox', 'converge'), ('floor', 'floor')} <= set(get):
             continue
         ours_c, theirs_c = get[('iac.proxmox', 'converge')], get[('community.proxmox', 'converge')]
-        ours_r = get[('iac.proxmox', 'rerun')]
+        ours_r, requests_floor = get[('iac.proxmox', 'rerun')], get[('requests floor', 'requests floor')]
         out['N={0} x{1}'.format(size, scale)] = {
             'size': size, 'time_scale': scale, 'converge_vs_community': round(ours_c['wall'] / theirs_c['wall'], 3),
             'rerun_vs_floor': round(median(ours_r['vs_floor']), 3),
             'rerun_vs_floor_pairs': ours_r['vs_floor'],
+            'requests_floor_vs_floor': round(median(requests_floor['vs_floor']), 3),
             'rerun_requests_per_guest': round(ours_r['requests'] / size, 2),
             'rerun_writes': ours_r['writes'], 'rerun_changed': ours_r['changed']}
     return out
@@ -243,15 +253,16 @@ def chart(rows, path):
     import matplotlib.pyplot as plt
     fleets = sorted(set((r['size'], r['time_scale']) for r in rows), key=lambda f: (-f[1], f[0]))
     series = [('iac.proxmox', 'converge'), ('community.proxmox', 'converge'), ('iac.proxmox', 'rerun'),
-              ('community.proxmox', 'rerun'), ('floor', 'floor')]
+              ('community.proxmox', 'rerun'), ('requests floor', 'requests floor'), ('floor', 'floor')]
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    width = 0.16
+    width = 0.14
     for index, (flavour, run) in enumerate(series):
         values = [next((r['wall'] for r in rows if (r['size'], r['time_scale']) == fleet and r['flavour'] == flavour
                         and r['run'] == run), 0) for fleet in fleets]
-        label = 'ping floor' if flavour == 'floor' else '{0} {1}'.format(flavour, run)
+        label = {'floor': 'ping floor', 'requests floor': 'requests floor (two GETs)'}.get(
+            flavour, '{0} {1}'.format(flavour, run))
         ax.bar([i + index * width for i in range(len(fleets))], values, width, label=label)
-    ax.set_xticks([i + 2 * width for i in range(len(fleets))])
+    ax.set_xticks([i + 2.5 * width for i in range(len(fleets))])
     ax.set_xticklabels(['N = {0}, {1}'.format(size, 'real task durations' if scale == 1 else 'time scale {0}'.format(
         scale)) for size, scale in fleets])
     ax.set_ylabel('wall seconds')
@@ -280,7 +291,8 @@ def main():
     base_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, 'build', 'collections'),
                     ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, 'tests', 'integration', 'callback_plugins'),
                     ANSIBLE_CALLBACKS_ENABLED='iac_test_results', ANSIBLE_NOCOLOR='1',
-                    ANSIBLE_LOCAL_TEMP=os.path.join(WORK, 'tmp'), ANSIBLE_HOME=os.path.join(WORK, 'home'))
+                    ANSIBLE_LOCAL_TEMP=os.path.join(WORK, 'tmp'), ANSIBLE_HOME=os.path.join(WORK, 'home'),
+                    ANSIBLE_LIBRARY=os.path.join(ROOT, 'bench', 'library'))
     for key in [k for k in base_env if k.startswith('PROXMOX_')]:
         del base_env[key]
     rows = []
@@ -306,11 +318,12 @@ def main():
     for label, ratio in sorted(result.get('ratios', {}).items(), key=lambda i: (-i[1]['time_scale'], i[1]['size'])):
         summary.append('')
         summary.append('N={0}, {1}: converge {2:.2f}x community.proxmox; unchanged rerun {3:.2f}x the ping floor '
-                       '(pairs {7}), {4} requests per guest, {5} writes, {6} changed.'.format(
+                       '(pairs {7}), {4} requests per guest, {5} writes, {6} changed; the requests floor {8:.2f}x.'.format(
                            ratio['size'], 'real task durations' if ratio['time_scale'] == 1 else 'time scale {0}'.format(
                                ratio['time_scale']), ratio['converge_vs_community'], ratio['rerun_vs_floor'],
                            ratio['rerun_requests_per_guest'], ratio['rerun_writes'], ratio['rerun_changed'],
-                           ', '.join('{0:.2f}'.format(r) for r in ratio['rerun_vs_floor_pairs'])))
+                           ', '.join('{0:.2f}'.format(r) for r in ratio['rerun_vs_floor_pairs']),
+                           ratio['requests_floor_vs_floor']))
     with open(os.path.join(RESULTS, 'latest.md'), 'w') as fh:
         fh.write('\n'.join(summary) + '\n')
     if result.get('ratios'):
