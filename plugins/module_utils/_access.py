@@ -193,7 +193,7 @@ def user_fields():
     fields = dict((key, TEXT) for key in USER_TEXT)
     fields.update(enable=Field(as_bool, default=1), expire=Field(as_int, default=0),
                   groups=Field(lambda v: as_set(str(v).replace(',', ';')) if not isinstance(v, (list, tuple)) else
-                               as_set(v), render=lambda v: ','.join(sorted(v))))
+                               as_set(v), render=lambda v: ','.join(sorted(v)), default=''))
     return fields
 
 
@@ -268,7 +268,13 @@ def converge_user(module):
         module.write('POST', '/access/users', data, action='create user ' + userid)
     else:
         if delta.changed:
-            module.write('PUT', path, delta.set, action='update user {0}: {1}'.format(
+            data = dict(delta.set)
+            if data.get('groups') == '':
+                # An empty form value counts as not given (see refuse_clearing) and User.pm update_user then
+                # keeps the groups; ',' is given, makes it drop them (delete_user_group) and names none
+                # (PVE::Tools::split_list).
+                data['groups'] = ','
+            module.write('PUT', path, data, action='update user {0}: {1}'.format(
                 userid, ', '.join(delta.changed_keys)))
         if set_password:
             module.write('PUT', '/access/password', {'userid': userid, 'password': password},

@@ -115,6 +115,20 @@ def test_user_create_rerun_change_check_diff_absent(lab, play):
     assert gone.write_calls == [('DELETE', '/access/users/ci@pve')] and 'ci@pve' not in lab.pve.access_users
 
 
+def test_user_leaves_all_groups_with_an_empty_list(lab, play):
+    """`groups: []` empties the user's groups. PVE reads `groups=` as not given (pve-http-server
+    decode_urlencoded) and User.pm update_user keeps the groups then; ',' is given and names none."""
+    play([task('group', **GROUP), task('user', **USER)]).assert_ok()
+    run = play([task('user', userid='ci@pve', groups=[])], diff=True).assert_ok()
+    assert run.write_calls == [('PUT', '/access/users/ci@pve')] and lab.pve.user_groups.get('ci@pve', set()) == set()
+    assert run.task('user')['diff']['after']['groups'] == []
+    again = play([task('user', userid='ci@pve', groups=[])]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    created = play([task('user', userid='new@pve', groups=[])]).assert_ok()
+    assert created.write_calls == [('POST', '/access/users')]
+    assert play([task('user', userid='new@pve', groups=[])]).assert_ok().writes == []
+
+
 def test_user_password_is_set_on_create_and_only_with_update_password_always(lab, play):
     user = {'userid': 'ops@pve', 'password': 'first-password'}
     first = play([task('user', **user)], diff=True).assert_ok()
@@ -155,6 +169,8 @@ def test_acl_create_rerun_change_check_diff_absent(lab, play):
                                    ('/vms', 'group', 'ops', 'Auto'): 1, ('/vms', 'group', 'ops', 'PVEAuditor'): 1}
     again = play([task('acl', **merged(entry, path='/vms/'))]).assert_ok()
     assert again.changed == 0 and again.writes == []
+    # `path` is a PVE path: no facts about a local file of that name (ansible-core's add_path_info) in the result.
+    assert not set(again.task('acl')) & {'state', 'owner', 'mode', 'uid'}
     check = play([task('acl', **merged(entry, propagate=False))], check=True, diff=True).assert_ok()
     result = check.task('acl')
     assert check.writes == [] and len(result['plan']) == 1 and result['plan'][0].startswith('set ACL entries on /vms')
@@ -166,6 +182,8 @@ def test_acl_create_rerun_change_check_diff_absent(lab, play):
     assert gone.write_calls == [('PUT', '/access/acl')]
     assert ('/vms', 'user', 'ci@pve', 'Auto') not in lab.pve.acl_entries and len(lab.pve.acl_entries) == 3
     assert play([task('acl', path='/vms', roles=['Auto'], users=['ci@pve'], state='absent')]).assert_ok().writes == []
+    root = play([task('acl', path='/', roles=['PVEAuditor'], users=['ci@pve'])]).assert_ok().task('acl')
+    assert root['path'] == '/' and not set(root) & {'state', 'owner', 'mode', 'uid'}
 
 
 def test_an_acl_path_with_dotdot_is_refused_before_any_write(lab, play):
