@@ -331,6 +331,19 @@ def test_bootstrap_access_then_site_yml_as_the_token(lab, tmp_path):
     assert not any(m.startswith('POST') and 'token' in p for m, p in site.write_calls)
 
 
+def test_bootstrap_creates_the_secret_files_directory_before_anything_else(lab, tmp_path):
+    """The secret is shown once: a secret file in a directory that does not exist used to fail after the token
+    was created, and the secret was lost. The directory is made first (mode 0700)."""
+    playbook = os.path.join(ROOT, 'playbooks', 'bootstrap-access.yml')
+    secret_file = tmp_path / 'new' / 'dir' / 'automation-token'
+    args = ['-e', 'iac_access_secret_file={0}'.format(secret_file)]
+    check = run_playbook(lab, tmp_path, playbook, env=root_env(lab), args=args, check=True, name='check').assert_ok()
+    assert check.writes == [] and not (tmp_path / 'new').exists()
+    run_playbook(lab, tmp_path, playbook, env=root_env(lab), args=args, name='made').assert_ok()
+    assert secret_file.read_text() == lab.pve.apitokens['automation@pve!ansible']
+    assert oct(os.stat(str(secret_file.parent)).st_mode & 0o777) == '0o700'
+
+
 def test_bootstrap_check_mode_writes_nothing_and_can_print_the_secret(lab, tmp_path):
     playbook = os.path.join(ROOT, 'playbooks', 'bootstrap-access.yml')
     check = run_playbook(lab, tmp_path, playbook, env=root_env(lab), check=True, diff=True, name='check').assert_ok()
