@@ -340,7 +340,7 @@ def converge_acl(module):
     propagate = 1 if params['propagate'] else 0
     current = dict(((e['type'], e['ugid'], e['roleid']), as_bool(e.get('propagate', 1)))
                    for e in client.get('/access/acl') or [] if e.get('path') == path)
-    wanted = [(kind, ugid, role) for kind, ugid in members for role in roles]
+    wanted = list(dict.fromkeys((kind, ugid, role) for kind, ugid in members for role in roles))
     absent = params['state'] == 'absent'
     if absent:
         todo = [key for key in wanted if key in current]

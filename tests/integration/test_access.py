@@ -182,8 +182,10 @@ def test_acl_create_rerun_change_check_diff_absent(lab, play):
     assert gone.write_calls == [('PUT', '/access/acl')]
     assert ('/vms', 'user', 'ci@pve', 'Auto') not in lab.pve.acl_entries and len(lab.pve.acl_entries) == 3
     assert play([task('acl', path='/vms', roles=['Auto'], users=['ci@pve'], state='absent')]).assert_ok().writes == []
-    root = play([task('acl', path='/', roles=['PVEAuditor'], users=['ci@pve'])]).assert_ok().task('acl')
-    assert root['path'] == '/' and not set(root) & {'state', 'owner', 'mode', 'uid'}
+    # A member or role listed twice is one entry, planned once.
+    root = play([task('acl', path='/', roles=['PVEAuditor', 'PVEAuditor'], users=['ci@pve', 'ci@pve'])]).assert_ok()
+    assert root.task('acl')['plan'] == ['set ACL entries on /: ci@pve PVEAuditor']
+    assert root.task('acl')['path'] == '/' and not set(root.task('acl')) & {'state', 'owner', 'mode', 'uid'}
 
 
 def test_an_acl_path_with_dotdot_is_refused_before_any_write(lab, play):
