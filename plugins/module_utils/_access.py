@@ -261,6 +261,12 @@ def converge_user(module):
     if current is not None:
         refuse_clearing(delta, USER_TEXT, 'user')
     set_password = password is not None and (current is None or params['update_password'] == 'always')
+    if set_password and current is not None and params.get('api_token_id'):
+        # AccessControl.pm (API2) change_password: allowtoken => 0; refused here before the other changes are
+        # written, rather than after them.
+        raise ValidationError('update_password', 'always', 'setting the password of an existing user needs a ticket '
+                                                           'login (api_user with api_password): PVE does not let API '
+                                                           'tokens change passwords')
     if current is None:
         data = dict(delta.set, userid=userid)
         if password is not None:

@@ -136,7 +136,12 @@ def test_user_password_is_set_on_create_and_only_with_update_password_always(lab
     assert first.task('user')['diff']['after']['password'] == '******** (changed)'
     kept = play([task('user', userid='ops@pve', password='second-password')]).assert_ok()
     assert kept.changed == 0 and kept.writes == [] and lab.pve.check_password('ops@pve', 'first-password')
-    # PVE does not let API tokens change passwords: a ticket login does it.
+    # PVE does not let API tokens change passwords (AccessControl.pm change_password: allowtoken => 0): refused
+    # before any write, so the comment is not changed either.
+    token = play([task('user', userid='ops@pve', comment='new', password='second-password', update_password='always')])
+    assert token.failed and token.writes == [] and token.task('user')['option'] == 'update_password'
+    assert 'PVE does not let API tokens change passwords' in token.task('user')['msg']
+    # A ticket login does it.
     always = play([task('user', userid='ops@pve', password='second-password', update_password='always')],
                   auth='password').assert_ok()
     assert always.changed == 1 and always.write_calls == [('PUT', '/access/password')]
