@@ -283,8 +283,12 @@ def converge_user(module):
             module.write('PUT', path, data, action='update user {0}: {1}'.format(
                 userid, ', '.join(delta.changed_keys)))
         if set_password:
-            module.write('PUT', '/access/password', {'userid': userid, 'password': password},
-                         action='set the password of ' + userid)
+            data = {'userid': userid, 'password': password}
+            if params.get('api_user') != 'root@pam' and params.get('api_password'):
+                # RPCEnvironment.pm reauth_user_for_user_modification: a user other than root@pam confirms
+                # with its own password ('password is required to modify user').
+                data['confirmation-password'] = params['api_password']
+            module.write('PUT', '/access/password', data, action='set the password of ' + userid)
     after = dict(before or {'userid': userid, 'enable': True, 'expire': 0, 'groups': [],
                             'comment': '', 'email': '', 'firstname': '', 'lastname': ''})
     for key, value in desired.items():

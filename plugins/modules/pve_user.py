@@ -73,7 +73,8 @@ options:
       - V(on_create) sets O(password) only when the user is created; V(always) sets it on every run (and
         reports a change).
       - Setting the password of an existing user needs a ticket login (O(api_password)), as PVE does not let
-        API tokens change passwords.
+        API tokens change passwords; a login other than C(root@pam) confirms the change with its own O(api_password),
+        as PVE requires.
     type: str
     choices: [always, on_create]
     default: on_create

@@ -149,6 +149,18 @@ def test_user_password_is_set_on_create_and_only_with_update_password_always(lab
     assert 'second-password' not in always.stdout + always.stderr
 
 
+def test_a_user_other_than_root_confirms_a_password_change_with_its_own(lab, play):
+    """pve-access-control RPCEnvironment.pm reauth_user_for_user_modification: for any login but root@pam,
+    PUT /access/password needs `confirmation-password`, the caller's own password."""
+    play([task('user', userid='ops@pve', password='first-password')]).assert_ok()
+    conn = dict(lab.connection(auth='password'), api_user='ops@pve', api_password='first-password')
+    own = dict(task('user', userid='ops@pve', password='second-password', update_password='always'),
+               module_defaults={'group/iac.proxmox.pve': conn})
+    run = play([own], auth=None, args=['-vvv']).assert_ok()
+    assert run.write_calls == [('PUT', '/access/password')] and lab.pve.check_password('ops@pve', 'second-password')
+    assert 'second-password' not in run.stdout + run.stderr and 'first-password' not in run.stdout + run.stderr
+
+
 def test_user_bad_inputs_fail_before_any_write(lab, play):
     run = play([failing('user', 'pam password', userid='alice@pam', password='some-password'),
                 failing('user', 'no group', userid='alice@pve', groups=['nope']),
