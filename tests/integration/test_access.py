@@ -159,6 +159,15 @@ def test_a_user_other_than_root_confirms_a_password_change_with_its_own(lab, pla
     run = play([own], auth=None, args=['-vvv']).assert_ok()
     assert run.write_calls == [('PUT', '/access/password')] and lab.pve.check_password('ops@pve', 'second-password')
     assert 'second-password' not in run.stdout + run.stderr and 'first-password' not in run.stdout + run.stderr
+    # Another user's password, by a user with Realm.AllocateUser and User.Modify.
+    play([task('role', roleid='UserAdmin', privileges=['Realm.AllocateUser', 'User.Modify']),
+          task('user', userid='admin@pve', password='admin-password'),
+          task('acl', path='/', roles=['UserAdmin'], users=['admin@pve'])]).assert_ok()
+    conn = dict(conn, api_user='admin@pve', api_password='admin-password')
+    other = dict(task('user', userid='ops@pve', password='third-password', update_password='always'),
+                 module_defaults={'group/iac.proxmox.pve': conn})
+    play([other], auth=None).assert_ok()
+    assert lab.pve.check_password('ops@pve', 'third-password')
 
 
 def test_user_bad_inputs_fail_before_any_write(lab, play):
