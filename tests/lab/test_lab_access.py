@@ -183,3 +183,15 @@ def test_a_user_with_realm_and_group_rights_changes_another_users_password(lab, 
     assert lab.pve.check_password('ops@pve', 'second-password')
     assert error_of(admin.put, '/access/password', userid='alice@pam', password='second-password',
                     **{'confirmation-password': 'admin-password'}).status == 403
+
+
+def test_a_comma_for_groups_empties_them(lab, api):
+    """pve-access-control src/PVE/API2/User.pm update_user: a given `groups` (',' is given; `groups=` is not, see
+    pve-http-server decode_urlencoded) drops the user's groups (delete_user_group), and PVE::Tools::split_list
+    finds no group in ','."""
+    api.post('/access/groups', groupid='ops')
+    api.post('/access/users', userid='ci@pve', groups='ops')
+    api.put('/access/users/ci@pve', groups='')
+    assert api.get('/access/users/ci@pve')['groups'] == ['ops']
+    api.put('/access/users/ci@pve', groups=',')
+    assert api.get('/access/users/ci@pve')['groups'] == []
