@@ -193,7 +193,7 @@ def user_fields():
     fields = dict((key, TEXT) for key in USER_TEXT)
     fields.update(enable=Field(as_bool, default=1), expire=Field(as_int, default=0),
                   groups=Field(lambda v: as_set(str(v).replace(',', ';')) if not isinstance(v, (list, tuple)) else
-                               as_set(v), render=lambda v: ','.join(sorted(v))))
+                               as_set(v), render=lambda v: ','.join(sorted(v)), default=''))
     return fields
 
 
@@ -261,6 +261,12 @@ def converge_user(module):
     if current is not None:
         refuse_clearing(delta, USER_TEXT, 'user')
     set_password = password is not None and (current is None or params['update_password'] == 'always')
+    if set_password and current is not None and params.get('api_token_id'):
+        # AccessControl.pm (API2) change_password: allowtoken => 0; refused here before the other changes are
+        # written, rather than after them.
+        raise ValidationError('update_password', 'always', 'setting the password of an existing user needs a ticket '
+                                                           'login (api_user with api_password): PVE does not let API '
+                                                           'tokens change passwords')
     if current is None:
         data = dict(delta.set, userid=userid)
         if password is not None:
@@ -268,11 +274,21 @@ def converge_user(module):
         module.write('POST', '/access/users', data, action='create user ' + userid)
     else:
         if delta.changed:
-            module.write('PUT', path, delta.set, action='update user {0}: {1}'.format(
+            data = dict(delta.set)
+            if data.get('groups') == '':
+                # An empty form value counts as not given (see refuse_clearing) and User.pm update_user then
+                # keeps the groups; ',' is given, makes it drop them (delete_user_group) and names none
+                # (PVE::Tools::split_list).
+                data['groups'] = ','
+            module.write('PUT', path, data, action='update user {0}: {1}'.format(
                 userid, ', '.join(delta.changed_keys)))
         if set_password:
-            module.write('PUT', '/access/password', {'userid': userid, 'password': password},
-                         action='set the password of ' + userid)
+            data = {'userid': userid, 'password': password}
+            if params.get('api_user') != 'root@pam' and params.get('api_password'):
+                # RPCEnvironment.pm reauth_user_for_user_modification: a user other than root@pam confirms
+                # with its own password ('password is required to modify user').
+                data['confirmation-password'] = params['api_password']
+            module.write('PUT', '/access/password', data, action='set the password of ' + userid)
     after = dict(before or {'userid': userid, 'enable': True, 'expire': 0, 'groups': [],
                             'comment': '', 'email': '', 'firstname': '', 'lastname': ''})
     for key, value in desired.items():
@@ -334,7 +350,7 @@ def converge_acl(module):
     propagate = 1 if params['propagate'] else 0
     current = dict(((e['type'], e['ugid'], e['roleid']), as_bool(e.get('propagate', 1)))
                    for e in client.get('/access/acl') or [] if e.get('path') == path)
-    wanted = [(kind, ugid, role) for kind, ugid in members for role in roles]
+    wanted = list(dict.fromkeys((kind, ugid, role) for kind, ugid in members for role in roles))
     absent = params['state'] == 'absent'
     if absent:
         todo = [key for key in wanted if key in current]

@@ -155,6 +155,14 @@ def check_job(module, want, creating):
         raise ValidationError('exclude', want['exclude'], 'applies with all=true only')
     if want['vmids'] is not None and not want['vmids']:
         raise ValidationError('vmids', want['vmids'], 'lists no guest; give at least one VMID, a pool, or all=true')
+    for option in ('vmids', 'exclude'):
+        for vmid in want[option] or []:
+            if not 100 <= vmid <= 999999999:
+                raise ValidationError(option, vmid, 'is not a VMID (PVE: 100 to 999999999)')
+    if want['notes_template'] and '\n' in want['notes_template']:
+        raise ValidationError('notes_template', want['notes_template'], 'contains a line feed (PVE keeps the '
+                                                                        'template on one line: write a new line as '
+                                                                        '\\n)')
     if creating:
         if want['schedule'] is None:
             raise ValidationError('schedule', None, 'is required to create the job')
@@ -190,6 +198,15 @@ def ensure_job(module, job_id, want, state='present'):
     changed = bool(params or delete)
     if changed:
         check_job(module, want, current is None)
+    if params.get('notes-template') and 'storage' not in params:
+        # The schema's `requires => 'storage'` (pve-guest-common VZDump/Common.pm) is checked against the
+        # parameters of the request, so the job's storage goes along with a new template.
+        if not (current or {}).get('storage') or 'storage' in delete:
+            raise ValidationError('notes_template', want['notes_template'], 'needs storage: PVE writes notes '
+                                                                            'only to backups on a storage it is '
+                                                                            'given (missing property required by '
+                                                                            "'notes-template')")
+        params['storage'] = current['storage']
     if current is None:
         params['id'] = job_id
         module.write('POST', '/cluster/backup', params, action='create backup job {0}'.format(job_id),

@@ -144,6 +144,14 @@ def check_ca_path(path):
                                                'give the CA certificate in PEM form')
 
 
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule without its file facts: ansible-core adds the local file's owner, mode and `state` to any
+    result carrying `path` (add_path_info), and a `path` here is a PVE path (pve_acl), not a local file."""
+
+    def add_path_info(self, kwargs):
+        return kwargs
+
+
 class PveModule(object):
     """An AnsibleModule with the connection options, a lazily built client and a check-mode guard."""
 
@@ -151,7 +159,7 @@ class PveModule(object):
         spec = dict(CONNECTION_ARGSPEC)
         spec.update(argument_spec)
         kwargs.setdefault('supports_check_mode', True)
-        self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
+        self.ansible = _AnsibleModule(argument_spec=spec, **kwargs)
         if not (HAS_REQUESTS and HAS_PROXMOXER):
             self.ansible.fail_json(msg=missing_required_lib('requests' if not HAS_REQUESTS else 'proxmoxer',
                                                             url=LIBRARIES_URL,

@@ -128,6 +128,11 @@ def ensure_pool(module, poolid, state='present', comment=None, members=None, mem
     del_vms, del_stores = drop_vms & have_vms, drop_stores & have_stores
     set_comment = comment is not None and (current or {}).get('comment', '') != comment and \
         not (current is None and comment == '')
+    if set_comment and comment == '':
+        # PVE reads `comment=` as not given (pve-http-server decode_urlencoded) and Pool.pm update_pool sets the
+        # comment only when it is given: it cannot be emptied through the API.
+        raise ValidationError('comment', '', "PVE cannot empty a pool's comment through its API (an empty value "
+                                             "counts as not given); give a new text, or leave the option out")
     moves = _check_additions(client, poolid, current, add_vms, add_stores, allow_move)
     changed = False
     if current is None:

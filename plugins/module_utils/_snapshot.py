@@ -20,8 +20,6 @@ from ._guest import check_guest_name, find_guest
 # pve-snapshot-name (pve-common PVE/JSONSchema.pm): a pve-configid of at most 40 characters.
 SNAPNAME = re.compile(r'^[A-Za-z][A-Za-z0-9_-]+$')
 SNAPNAME_MAX = 40
-# Names PVE refuses (qemu-server QemuConfig.pm / pve-container LXC/Config.pm __snapshot_check_name ...).
-RESERVED = {'qemu': ('current', 'pending'), 'lxc': ('current', 'vzdump')}
 NOT_AVAILABLE = 'snapshot feature is not available'
 
 
@@ -29,10 +27,24 @@ def check_snapname(option, name, kind=None):
     if not isinstance(name, str) or not SNAPNAME.match(name) or len(name) > SNAPNAME_MAX:
         raise ValidationError(option, name, 'a snapshot name starts with a letter and has only letters, digits, '
                                             '"_" and "-" (2 to {0} characters)'.format(SNAPNAME_MAX))
-    reserved = RESERVED.get(kind.api if kind else 'qemu', ()) if kind else ('current', 'pending', 'vzdump')
-    if name.lower() in reserved:
-        raise ValidationError(option, name, "unable to use snapshot name '{0}' (reserved name)".format(name))
+    reserved = reserved_name(name, kind.api if kind else None)
+    if reserved:
+        raise ValidationError(option, name, "unable to use snapshot name '{0}' (reserved name)".format(reserved))
     return name
+
+
+def reserved_name(name, api=None):
+    """The reserved name PVE refuses `name` as, or None (api None: the guest's kind is not known yet, so only
+    what both kinds refuse). qemu-server API2/Qemu.pm snapshot: 'current', and 'pending' in any case;
+    pve-container API2/LXC/Snapshot.pm snapshot: 'current' and 'vzdump'; both compare case-sensitively but
+    for 'pending'."""
+    if name == 'current':
+        return 'current'
+    if api == 'qemu' and name.lower() == 'pending':
+        return 'pending'
+    if api == 'lxc' and name == 'vzdump':
+        return 'vzdump'
+    return None
 
 
 def list_snapshots(client, guest):

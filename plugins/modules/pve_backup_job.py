@@ -73,7 +73,10 @@ options:
         works too. An empty dict removes the job's own retention.
     type: dict
   notes_template:
-    description: Template of the backups' notes; PVE fills in C(guestname), C(vmid), C(node) and C(cluster) written in double braces.
+    description:
+      - Template of the backups' notes; PVE fills in C(guestname), C(vmid), C(node) and C(cluster) written in double braces.
+      - One line (write a new line as C(\n)); it needs a storage, O(storage) or the job's own, which is sent along
+        with it as PVE requires.
     type: str
   notification_mode:
     description: How PVE notifies about the job's result.

@@ -36,7 +36,8 @@ options:
     aliases: [name]
   comment:
     description:
-      - Free-text comment. An empty string removes it. Left alone when not given.
+      - Free-text comment. Left alone when not given. PVE cannot empty it through its API (it reads an empty
+        value as not given), so an empty string for a group with a comment fails before any write.
     type: str
   state:
     description:

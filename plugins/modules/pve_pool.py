@@ -38,7 +38,10 @@ options:
     type: str
     required: true
   comment:
-    description: Comment of the pool; left alone when not given.
+    description:
+      - Comment of the pool; left alone when not given.
+      - PVE cannot empty it through its API (it reads an empty value as not given), so an empty string for a pool
+        with a comment fails before any write.
     type: str
   members:
     description: Guests and storages of the pool.

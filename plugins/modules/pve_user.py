@@ -12,7 +12,8 @@ short_description: Manage Proxmox VE users
 version_added: 0.1.0
 description:
   - Creates, updates and removes a PVE user (C(/access/users)) and sets its group memberships.
-  - Options not given are left alone. Text options given as an empty string clear the value.
+  - Options not given are left alone. PVE cannot empty a text option of an existing user through its API
+    (it reads an empty value as not given), so an empty string for one that is set fails before any write.
   - Idempotent; a run that changes nothing sends no write request. Supports check mode (no write request
     at all) and diff mode (the password is never shown).
 author:
@@ -56,7 +57,7 @@ options:
     type: int
   groups:
     description:
-      - The user's groups, exactly (the user leaves groups not listed). Each must exist
+      - The user's groups, exactly (the user leaves groups not listed; V([]) leaves all). Each must exist
         (M(iac.proxmox.pve_group)); this is checked before any write. Left alone when not given.
     type: list
     elements: str
@@ -72,7 +73,8 @@ options:
       - V(on_create) sets O(password) only when the user is created; V(always) sets it on every run (and
         reports a change).
       - Setting the password of an existing user needs a ticket login (O(api_password)), as PVE does not let
-        API tokens change passwords.
+        API tokens change passwords; a login other than C(root@pam) confirms the change with its own O(api_password),
+        as PVE requires.
     type: str
     choices: [always, on_create]
     default: on_create

@@ -115,6 +115,20 @@ def test_user_create_rerun_change_check_diff_absent(lab, play):
     assert gone.write_calls == [('DELETE', '/access/users/ci@pve')] and 'ci@pve' not in lab.pve.access_users
 
 
+def test_user_leaves_all_groups_with_an_empty_list(lab, play):
+    """`groups: []` empties the user's groups. PVE reads `groups=` as not given (pve-http-server
+    decode_urlencoded) and User.pm update_user keeps the groups then; ',' is given and names none."""
+    play([task('group', **GROUP), task('user', **USER)]).assert_ok()
+    run = play([task('user', userid='ci@pve', groups=[])], diff=True).assert_ok()
+    assert run.write_calls == [('PUT', '/access/users/ci@pve')] and lab.pve.user_groups.get('ci@pve', set()) == set()
+    assert run.task('user')['diff']['after']['groups'] == []
+    again = play([task('user', userid='ci@pve', groups=[])]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+    created = play([task('user', userid='new@pve', groups=[])]).assert_ok()
+    assert created.write_calls == [('POST', '/access/users')]
+    assert play([task('user', userid='new@pve', groups=[])]).assert_ok().writes == []
+
+
 def test_user_password_is_set_on_create_and_only_with_update_password_always(lab, play):
     user = {'userid': 'ops@pve', 'password': 'first-password'}
     first = play([task('user', **user)], diff=True).assert_ok()
@@ -122,12 +136,38 @@ def test_user_password_is_set_on_create_and_only_with_update_password_always(lab
     assert first.task('user')['diff']['after']['password'] == '******** (changed)'
     kept = play([task('user', userid='ops@pve', password='second-password')]).assert_ok()
     assert kept.changed == 0 and kept.writes == [] and lab.pve.check_password('ops@pve', 'first-password')
-    # PVE does not let API tokens change passwords: a ticket login does it.
+    # PVE does not let API tokens change passwords (AccessControl.pm change_password: allowtoken => 0): refused
+    # before any write, so the comment is not changed either.
+    token = play([task('user', userid='ops@pve', comment='new', password='second-password', update_password='always')])
+    assert token.failed and token.writes == [] and token.task('user')['option'] == 'update_password'
+    assert 'PVE does not let API tokens change passwords' in token.task('user')['msg']
+    # A ticket login does it.
     always = play([task('user', userid='ops@pve', password='second-password', update_password='always')],
                   auth='password').assert_ok()
     assert always.changed == 1 and always.write_calls == [('PUT', '/access/password')]
     assert lab.pve.check_password('ops@pve', 'second-password')
     assert 'second-password' not in always.stdout + always.stderr
+
+
+def test_a_user_other_than_root_confirms_a_password_change_with_its_own(lab, play):
+    """pve-access-control RPCEnvironment.pm reauth_user_for_user_modification: for any login but root@pam,
+    PUT /access/password needs `confirmation-password`, the caller's own password."""
+    play([task('user', userid='ops@pve', password='first-password')]).assert_ok()
+    conn = dict(lab.connection(auth='password'), api_user='ops@pve', api_password='first-password')
+    own = dict(task('user', userid='ops@pve', password='second-password', update_password='always'),
+               module_defaults={'group/iac.proxmox.pve': conn})
+    run = play([own], auth=None, args=['-vvv']).assert_ok()
+    assert run.write_calls == [('PUT', '/access/password')] and lab.pve.check_password('ops@pve', 'second-password')
+    assert 'second-password' not in run.stdout + run.stderr and 'first-password' not in run.stdout + run.stderr
+    # Another user's password, by a user with Realm.AllocateUser and User.Modify.
+    play([task('role', roleid='UserAdmin', privileges=['Realm.AllocateUser', 'User.Modify']),
+          task('user', userid='admin@pve', password='admin-password'),
+          task('acl', path='/', roles=['UserAdmin'], users=['admin@pve'])]).assert_ok()
+    conn = dict(conn, api_user='admin@pve', api_password='admin-password')
+    other = dict(task('user', userid='ops@pve', password='third-password', update_password='always'),
+                 module_defaults={'group/iac.proxmox.pve': conn})
+    play([other], auth=None).assert_ok()
+    assert lab.pve.check_password('ops@pve', 'third-password')
 
 
 def test_user_bad_inputs_fail_before_any_write(lab, play):
@@ -155,6 +195,8 @@ def test_acl_create_rerun_change_check_diff_absent(lab, play):
                                    ('/vms', 'group', 'ops', 'Auto'): 1, ('/vms', 'group', 'ops', 'PVEAuditor'): 1}
     again = play([task('acl', **merged(entry, path='/vms/'))]).assert_ok()
     assert again.changed == 0 and again.writes == []
+    # `path` is a PVE path: no facts about a local file of that name (ansible-core's add_path_info) in the result.
+    assert not set(again.task('acl')) & {'state', 'owner', 'mode', 'uid'}
     check = play([task('acl', **merged(entry, propagate=False))], check=True, diff=True).assert_ok()
     result = check.task('acl')
     assert check.writes == [] and len(result['plan']) == 1 and result['plan'][0].startswith('set ACL entries on /vms')
@@ -166,6 +208,10 @@ def test_acl_create_rerun_change_check_diff_absent(lab, play):
     assert gone.write_calls == [('PUT', '/access/acl')]
     assert ('/vms', 'user', 'ci@pve', 'Auto') not in lab.pve.acl_entries and len(lab.pve.acl_entries) == 3
     assert play([task('acl', path='/vms', roles=['Auto'], users=['ci@pve'], state='absent')]).assert_ok().writes == []
+    # A member or role listed twice is one entry, planned once.
+    root = play([task('acl', path='/', roles=['PVEAuditor', 'PVEAuditor'], users=['ci@pve', 'ci@pve'])]).assert_ok()
+    assert root.task('acl')['plan'] == ['set ACL entries on /: ci@pve PVEAuditor']
+    assert root.task('acl')['path'] == '/' and not set(root.task('acl')) & {'state', 'owner', 'mode', 'uid'}
 
 
 def test_an_acl_path_with_dotdot_is_refused_before_any_write(lab, play):
@@ -311,6 +357,19 @@ def test_bootstrap_access_then_site_yml_as_the_token(lab, tmp_path):
     site.assert_ok()
     assert sorted(vm.name for vm in lab.pve.vms if vm.name.startswith('demo-')) == ['demo-web-01', 'demo-web-02']
     assert not any(m.startswith('POST') and 'token' in p for m, p in site.write_calls)
+
+
+def test_bootstrap_creates_the_secret_files_directory_before_anything_else(lab, tmp_path):
+    """The secret is shown once: a secret file in a directory that does not exist used to fail after the token
+    was created, and the secret was lost. The directory is made first (mode 0700)."""
+    playbook = os.path.join(ROOT, 'playbooks', 'bootstrap-access.yml')
+    secret_file = tmp_path / 'new' / 'dir' / 'automation-token'
+    args = ['-e', 'iac_access_secret_file={0}'.format(secret_file)]
+    check = run_playbook(lab, tmp_path, playbook, env=root_env(lab), args=args, check=True, name='check').assert_ok()
+    assert check.writes == [] and not (tmp_path / 'new').exists()
+    run_playbook(lab, tmp_path, playbook, env=root_env(lab), args=args, name='made').assert_ok()
+    assert secret_file.read_text() == lab.pve.apitokens['automation@pve!ansible']
+    assert oct(os.stat(str(secret_file.parent)).st_mode & 0o777) == '0o700'
 
 
 def test_bootstrap_check_mode_writes_nothing_and_can_print_the_secret(lab, tmp_path):

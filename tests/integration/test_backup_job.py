@@ -89,6 +89,10 @@ def test_bad_inputs_fail_before_any_write(lab, play):
         (job_task(prune_backups={'keep-forever': 1}), 'unknown retention option'),
         (job_task(prune_backups={'keep-all': True, 'keep-last': 2}), 'keep-all cannot be set together'),
         (job_task(id='1nightly'), 'must start with a letter'),
+        (job_task(vmids=[100, 99]), 'vmids: 99 is invalid: is not a VMID'),
+        (job_task(vmids=None, all=True, exclude=[-1]), 'exclude: -1 is invalid: is not a VMID'),
+        (job_task(storage=None), "needs storage: PVE writes notes only to backups on a storage it is given"),
+        (job_task(notes_template='a\nb'), 'contains a line feed'),
     ]
     for task, words in cases:
         run = play([task])
@@ -123,3 +127,16 @@ def test_schedules_pve_takes_are_not_refused(lab, play):
         assert run.task('job')['changed'] and lab.pve.backup_jobs['nightly']['schedule'] == schedule
         again = play([job_task(schedule=schedule)]).assert_ok()
         assert not again.task('job')['changed'] and again.writes == []
+
+
+def test_a_new_notes_template_is_sent_with_the_jobs_storage(lab, play):
+    """pve-guest-common VZDump/Common.pm: 'notes-template' `requires => 'storage'`, which PVE's schema checks
+    against the request's own parameters: a PUT with the template alone is refused ("missing property required
+    by 'notes-template'"), so the module sends the job's storage along."""
+    play([job_task()]).assert_ok()
+    run = play([job_task(notes_template='{{vmid}} on {{node}}', storage=None)]).assert_ok()
+    [(method, path, body)] = run.writes
+    assert (method, path) == ('PUT', '/cluster/backup/nightly') and b'storage=local' in body
+    assert lab.pve.backup_jobs['nightly']['notes-template'] == '{{vmid}} on {{node}}'
+    again = play([job_task(notes_template='{{vmid}} on {{node}}', storage=None)]).assert_ok()
+    assert again.changed == 0 and again.writes == []

@@ -156,3 +156,16 @@ def test_site_check_mode_on_a_fresh_cluster_plans_pools_and_snapshots_without_fa
     assert [(r['item']['poolid'], r['plan']) for r in pools] == [('demo', ['create pool demo'])]
     assert run.task('Snapshots')['results'] == []
     assert 'demo' not in lab.pve.pools
+
+
+def test_an_empty_comment_is_refused_before_any_write(lab, play):
+    """pve-manager PVE/API2/Pool.pm update_pool sets the comment only when given, and PVE reads `comment=` as not
+    given: sending it changed nothing and every rerun reported a change."""
+    play([pool_task(comment='Tenant A')]).assert_ok()
+    run = play([pool_task(comment='')])
+    assert run.failed and run.writes == [] and run.task('pool')['option'] == 'comment'
+    assert "PVE cannot empty a pool's comment" in run.task('pool')['msg']
+    assert lab.pve.pool_info['tenant-a']['comment'] == 'Tenant A'
+    fresh = play([pool_task(poolid='tenant-b', comment='')]).assert_ok()
+    assert fresh.write_calls == [('POST', '/pools')]
+    assert play([pool_task(poolid='tenant-b', comment='')]).assert_ok().writes == []

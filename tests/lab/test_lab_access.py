@@ -161,3 +161,37 @@ def test_pve8_knows_vm_monitor_and_not_the_guest_agent_privileges(lab, api):
     err = error_of(api.post, '/access/roles', roleid='Auto', privs='VM.GuestAgent.Audit')
     assert err.errors == {'privs': "invalid format - invalid privilege 'VM.GuestAgent.Audit'\n"}
     api.post('/access/roles', roleid='Auto', privs='VM.Monitor')
+
+
+def test_a_user_with_realm_and_group_rights_changes_another_users_password(lab, api):
+    """pve-access-control src/PVE/API2/AccessControl.pm change_password: 'or' self, or Realm.AllocateUser on the
+    user's realm and User.Modify on /access/groups (or a group of the user); the caller confirms with its own
+    password (RPCEnvironment.pm reauth_user_for_user_modification); pam users' passwords stay refused."""
+    api.post('/access/roles', roleid='UserAdmin', privs='Realm.AllocateUser,User.Modify')
+    api.post('/access/users', userid='admin@pve', password='admin-password')
+    api.post('/access/users', userid='ops@pve', password='first-password')
+    api.post('/access/users', userid='alice@pam')
+    conn = lab.connection()
+    admin = PveClient(conn['api_host'], 'admin@pve', password='admin-password', port=conn['api_port'],
+                      ca_path=conn['ca_path'])
+    assert error_of(admin.put, '/access/password', userid='ops@pve', password='second-password').status == 403
+    acl(api, path='/', roles='UserAdmin', users='admin@pve')
+    err = error_of(admin.put, '/access/password', userid='ops@pve', password='second-password')
+    assert err.status == 400 and err.errors == {'confirmation-password': 'password is required to modify user'}
+    admin.put('/access/password', userid='ops@pve', password='second-password',
+              **{'confirmation-password': 'admin-password'})
+    assert lab.pve.check_password('ops@pve', 'second-password')
+    assert error_of(admin.put, '/access/password', userid='alice@pam', password='second-password',
+                    **{'confirmation-password': 'admin-password'}).status == 403
+
+
+def test_a_comma_for_groups_empties_them(lab, api):
+    """pve-access-control src/PVE/API2/User.pm update_user: a given `groups` (',' is given; `groups=` is not, see
+    pve-http-server decode_urlencoded) drops the user's groups (delete_user_group), and PVE::Tools::split_list
+    finds no group in ','."""
+    api.post('/access/groups', groupid='ops')
+    api.post('/access/users', userid='ci@pve', groups='ops')
+    api.put('/access/users/ci@pve', groups='')
+    assert api.get('/access/users/ci@pve')['groups'] == ['ops']
+    api.put('/access/users/ci@pve', groups=',')
+    assert api.get('/access/users/ci@pve')['groups'] == []

@@ -1,5 +1,7 @@
 """Pure logic of issue 17's snapshots and backup jobs: calendar events, retention, prune options."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from ansible_collections.iac.proxmox.plugins.module_utils._backupjob import normalize_prune, prune_text, stored_prune
@@ -116,6 +118,20 @@ def test_snapname_rules():
     for bad in ('1st', 'a', 'x' * 41, 'with space', 'current'):
         with pytest.raises(ValidationError):
             check_snapname('snapname', bad)
+
+
+def test_reserved_snapshot_names_are_the_ones_pve_refuses_for_the_guest_kind():
+    """qemu-server API2/Qemu.pm and pve-container API2/LXC/Snapshot.pm snapshot: a VM refuses 'current' and
+    'pending' in any case, a container 'current' and 'vzdump'; other spellings are names like any other."""
+    qemu, lxc = SimpleNamespace(api='qemu'), SimpleNamespace(api='lxc')
+    for name, kind in (('Current', qemu), ('Current', lxc), ('vzdump', qemu), ('pending', lxc), ('Vzdump', lxc),
+                       ('pending', None), ('vzdump', None)):
+        assert check_snapname('snapname', name, kind) == name
+    for name, kind, word in (('current', qemu, 'current'), ('current', lxc, 'current'), ('Pending', qemu, 'pending'),
+                             ('vzdump', lxc, 'vzdump')):
+        with pytest.raises(ValidationError) as err:
+            check_snapname('snapname', name, kind)
+        assert "unable to use snapshot name '{0}' (reserved name)".format(word) in str(err.value)
 
 
 def test_prune_options_both_spellings_and_stored_forms():

@@ -15,6 +15,7 @@ import uuid
 from fakepve import shapes
 from fakepve.model import PveError
 from fakepve.routing import die, param_error, split_list
+from fakepve.server import USER, bad_request, ok, params
 
 # pve-access-control src/PVE/AccessControl.pm $privgroups (PVE 9): category -> (root, admin, user, audit).
 PRIV_GROUPS = {
@@ -228,6 +229,34 @@ class AccessApi(object):
         for key in [k for k in self.acl_entries if k[1] == 'user' and k[2] == userid]:
             del self.acl_entries[key]
         self.users.pop(userid, None)
+
+    async def _password(self, request):
+        """API2/AccessControl.pm change_password: besides its own, a user may change the password of another
+        with Realm.AllocateUser on /access/realm/<realm> and User.Modify on /access/groups or on a group of that
+        user (check ['or', ['userid-param', 'self'], ['and', ['userid-param', 'Realm.AllocateUser'],
+        ['userid-group', ['User.Modify']]]]), but never root@pam's nor a pam user's (raise_perm_exc); it confirms
+        with its own password (RPCEnvironment.pm reauth_user_for_user_modification). fakepve lets only root
+        change another user's password; the rest (tokens, own password, root) is fakepve's."""
+        user = request[USER]
+        values = await params(request)
+        userid = values.get('userid')
+        if '!' in user or user == 'root@pam' or userid in (None, user) or userid not in self.access_users:
+            return await super()._password(request)
+        groups = self.user_groups.get(userid, ())
+        if not (self._has(user, '/access/realm/' + userid.rsplit('@', 1)[1], 'Realm.AllocateUser') and (
+                self._has(user, '/access/groups', 'User.Modify') or
+                any(self._has(user, '/access/groups/' + g, 'User.Modify') for g in groups))):
+            return await super()._password(request)
+        values = self._verify(request, values)
+        confirmation = values.get('confirmation-password')
+        if confirmation is None:
+            raise bad_request(**{'confirmation-password': 'password is required to modify user'})
+        if not self.check_password(user, confirmation):
+            raise PveError(500, 'authentication failure')
+        if userid == 'root@pam' or userid.endswith('@pam'):
+            raise PveError(403, 'Permission check failed')
+        self.users[userid] = values['password']
+        return ok()
 
     # ---------------------------------------------------------------- tokens
 
