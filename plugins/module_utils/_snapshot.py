@@ -142,9 +142,14 @@ def _rollback(module, guest, snaps, snapname, start, timeout):
         raise ValidationError('snapname', snapname, 'unable to rollback to incomplete snapshot (snapstate = '
                                                     '{0})'.format(by_name[snapname]['snapstate']))
     data = {'start': 1} if start else None
+    if int(by_name[snapname].get('vmstate') or 0) and guest.kind.api == 'qemu':
+        # pve-guest-common src/PVE/AbstractConfig.pm snapshot_rollback: a snapshot with RAM is resumed from it
+        # (__snapshot_rollback_vm_start), with or without start.
+        then = ' and resume it from the saved RAM'
+    else:
+        then = ' and start it' if start else ''
     module.write('POST', '{0}/snapshot/{1}/rollback'.format(guest.path, snapname), data, timeout=timeout,
-                 action='roll {0} back to snapshot {1}{2}'.format(
-                     guest.label, snapname, ' and start it' if start else ''))
+                 action='roll {0} back to snapshot {1}{2}'.format(guest.label, snapname, then))
 
 
 def _take(module, guest, snapname, description, vmstate, timeout):

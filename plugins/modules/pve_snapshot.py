@@ -63,7 +63,10 @@ options:
     choices: [present, absent, rollback]
     default: present
   start:
-    description: With O(state=rollback), start the guest after the rollback.
+    description:
+      - With O(state=rollback), start the guest after the rollback.
+      - A VM rolled back to a snapshot with RAM (O(vmstate)) runs afterwards whatever O(start) says, as PVE resumes
+        it from the saved state.
     type: bool
     default: false
   retention:

@@ -107,6 +107,24 @@ def test_rollback_and_start(lab, play):
     assert vm.status == 'running'
 
 
+def test_rollback_to_a_snapshot_with_ram_resumes_the_vm(lab, play):
+    """PVE resumes a VM rolled back to a snapshot with RAM whatever `start` says (pve-guest-common
+    AbstractConfig.pm snapshot_rollback): the plan says so, and the VM runs afterwards."""
+    vm = add_vm(lab, status='running')
+    play([snap_task(snapname='with-ram', vmstate=True), snap_task(snapname='disk-only')]).assert_ok()
+    run = play([snap_task(snapname='disk-only', state='rollback')]).assert_ok()
+    assert run.task('snap')['plan'] == ['roll VM 120 (snap-vm) back to snapshot disk-only']
+    assert vm.status == 'stopped'
+    check = play([snap_task(snapname='with-ram', state='rollback')], check=True).assert_ok()
+    assert check.writes == []
+    assert check.task('snap')['plan'] == ['roll VM 120 (snap-vm) back to snapshot with-ram and resume it from the '
+                                          'saved RAM']
+    run = play([snap_task(snapname='with-ram', state='rollback')]).assert_ok()
+    assert run.write_calls == [('POST', '/nodes/pve1/qemu/120/snapshot/with-ram/rollback')]
+    assert b'start=1' not in run.writes[0][2]
+    assert vm.status == 'running'
+
+
 def test_absent_deletes_and_reruns_unchanged(lab, play):
     vm = add_vm(lab)
     play([snap_task(snapname='s1')]).assert_ok()

@@ -34,6 +34,22 @@ def test_feature_snapshot_of_a_container(lab, api):
     assert api.get('/nodes/pve1/lxc/311/feature', feature='snapshot')['hasFeature'] == 0
 
 
+def test_rollback_to_a_snapshot_with_ram_resumes_the_vm(lab, api):
+    """pve-guest-common src/PVE/AbstractConfig.pm snapshot_rollback: after restoring the config and disks, a
+    snapshot with RAM (`vmstate`) is resumed from it (__snapshot_rollback_vm_start, qemu-server
+    src/PVE/QemuConfig.pm: vm_start with the state file) without `start`; a snapshot without RAM leaves the VM
+    stopped (qemu-server src/PVE/API2/Qemu.pm rollback starts it only with `start`)."""
+    vm(lab, 320, 'local-lvm:vm-320-disk-0,size=4G')
+    api.wait_task(api.post('/nodes/pve1/qemu/320/status/start'))
+    api.wait_task(api.post('/nodes/pve1/qemu/320/snapshot', snapname='ram', vmstate=1))
+    api.wait_task(api.post('/nodes/pve1/qemu/320/snapshot', snapname='disk'))
+    api.wait_task(api.post('/nodes/pve1/qemu/320/snapshot/disk/rollback'))
+    assert api.get('/nodes/pve1/qemu/320/status/current')['status'] == 'stopped'
+    api.wait_task(api.post('/nodes/pve1/qemu/320/snapshot/ram/rollback'))
+    assert api.get('/nodes/pve1/qemu/320/status/current')['status'] == 'running'
+    assert api.get('/nodes/pve1/qemu/320/config')['parent'] == 'ram'
+
+
 def test_backup_job_create_read_as_stored(lab, api):
     """pve-manager PVE/API2/Backup.pm create_job stores the job in jobs.cfg (enabled defaults to 1); read_job and
     index answer `prune-backups` as an object ($backup_job_return_schema), `enabled` as 0/1, `vmid` as sent."""

@@ -172,6 +172,28 @@ class QemuExtras(object):
                 ('PUT', one + '/cloudinit', self._qm_cloudinit_regenerate),
                 ('GET', one + '/cloudinit', self._qm_cloudinit_pending)]
 
+    # ------------------------------------------------------------ tasks
+
+    async def task(self, node, ttype, tid, user, body, *args, **kwargs):
+        if ttype == 'qmrollback':
+            body = self._resume_from_ram(node, tid, body)
+        return await super().task(node, ttype, tid, user, body, *args, **kwargs)
+
+    def _resume_from_ram(self, node, vmid, body):
+        """pve-guest-common src/PVE/AbstractConfig.pm snapshot_rollback: once the snapshot's config and disks
+        are back, a snapshot with RAM (`vmstate`) is resumed from it (__snapshot_rollback_vm_start; qemu-server
+        src/PVE/QemuConfig.pm starts the VM with the state file), whether or not `start` was given. fakepve
+        leaves the VM stopped."""
+        async def resumed():
+            note = await body()
+            vm = self.find(node, vmid)
+            snap = vm.snapshots.get(vm.config.get('parent')) or {}
+            if snap.get('vmstate') and vm.status != 'running':
+                vm.status = vm.qmpstatus = 'running'
+                vm.started_at = time.time()
+            return note
+        return resumed
+
     # ------------------------------------------------------------ config
 
     async def _config_get(self, request):
