@@ -41,7 +41,7 @@ def check_name(option, value, pattern, what):
     if not isinstance(value, str) or not pattern.match(value):
         raise ValidationError(option, value, '{0} contains invalid characters (PVE allows {1})'.format(
             what, 'letters, digits, ".", "-" and "_"' if pattern is not TOKEN_ID else
-            'a letter, then letters, digits, ".", "-" and "_"'))
+            'a letter, then one or more letters, digits, ".", "-" and "_": at least 2 characters'))
     return value
 
 

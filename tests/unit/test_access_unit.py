@@ -45,6 +45,15 @@ def test_token_ids_are_full():
             check_tokenid('tokens[0]', bad)
 
 
+def test_a_token_name_of_one_character_is_refused_saying_why():
+    """pve-access-control src/PVE/AccessControl.pm: a token name matches the realm pattern (a letter, then one
+    or more letters, digits, ".", "-" or "_"), so it has at least two characters."""
+    assert check_tokenid('tokens[0]', 'automation@pve!ab') == 'automation@pve!ab'
+    with pytest.raises(ValidationError) as err:
+        check_tokenid('tokens[0]', 'automation@pve!a')
+    assert 'at least 2 characters' in str(err.value) and err.value.option == 'tokens[0]'
+
+
 def test_the_administrator_role_lists_every_privilege():
     roles = [{'roleid': 'PVEAuditor', 'privs': 'VM.Audit', 'special': 1},
              {'roleid': 'Administrator', 'privs': 'VM.Audit,VM.Monitor,Sys.Audit', 'special': 1}]
