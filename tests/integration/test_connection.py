@@ -170,3 +170,16 @@ def test_a_missing_library_fails_with_ansibles_message_naming_it(lab, play, tmp_
     assert result['msg'].startswith('Failed to import the required Python library (proxmoxer)'), result['msg']
     assert 'proxmoxer and requests' in result['msg'] and 'MODULE FAILURE' not in run.output
     assert run.requests == []
+
+
+def test_a_malformed_proxy_url_fails_clearly_without_showing_its_password(lab, play):
+    # An operator pastes a proxy password with an unencoded '#': requests cannot parse the URL.
+    proxy = 'http://bob:s3c#retPW@127.0.0.1:3128'
+    env = {'HTTPS_PROXY': proxy, 'https_proxy': proxy, 'NO_PROXY': '', 'no_proxy': ''}
+    run = play([mapping_task()], env=env, args=('-vvv',))
+    result = run.task('mapping')
+    assert result['failed'] is True
+    assert 'proxy URL in the environment (HTTPS_PROXY' in result['msg'] and 'nothing was sent' in result['msg']
+    everything = run.stdout + run.stderr
+    assert 's3c' not in everything and 'MODULE FAILURE' not in everything and 'Traceback' not in everything
+    assert run.requests == []
