@@ -287,6 +287,12 @@ class PveModule(object):
             text = ('node {0} is offline or unreachable, so nothing on it can be managed until it is back (PVE: '
                     '{1}; {2} {3}). {4}'.format(NODE_IN_PATH.search(exc.path).group(1), exc.message, exc.method,
                                                 exc.path, self.changes_so_far()))
+        elif exc.status == 401 and not isinstance(exc, PveConnectionError) and getattr(self._client, 'token_id', None):
+            # The password login says which options to check (_client.login_data); a token is refused on any request.
+            text = ('authentication failed for the API token {0}!{1}: check api_token_id and api_token_secret, and '
+                    'that the token exists and has not expired (PVE: {2}; {3} {4}). {5}'.format(
+                        self._client.user, self._client.token_id, exc.message, exc.method, exc.path,
+                        self.changes_so_far()))
         return text
 
     def changes_so_far(self):

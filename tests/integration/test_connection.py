@@ -183,3 +183,14 @@ def test_a_malformed_proxy_url_fails_clearly_without_showing_its_password(lab, p
     everything = run.stdout + run.stderr
     assert 's3c' not in everything and 'MODULE FAILURE' not in everything and 'Traceback' not in everything
     assert run.requests == []
+
+
+def test_a_wrong_token_secret_fails_naming_the_token_options(lab, play):
+    conn = dict(lab.connection(), api_token_secret='deadbeef-0000-1111-2222-333344445555')
+    run = play([mapping_task(**conn)], auth=None, args=('-vvv',))
+    result = run.task('mapping')
+    assert result['failed'] is True and result['status'] == 401
+    assert result['msg'].startswith('authentication failed for the API token root@pam!lab: check api_token_id and '
+                                    'api_token_secret'), result['msg']
+    assert 'PVE: authentication failure' in result['msg'] and 'Nothing was changed.' in result['msg']
+    assert 'deadbeef' not in run.stdout + run.stderr
