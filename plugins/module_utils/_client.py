@@ -347,7 +347,11 @@ class PveClient(TaskWaiting):
             return session.request(method, self.base_url + quote(path, safe=PATH_SAFE), params=params, data=data,
                                    files=files, auth=auth, verify=self.verify, timeout=timeout)
         except requests.exceptions.RequestException as exc:
-            raise self._connection_error(exc, method, path, read_timeout)
+            error = self._connection_error(exc, method, path, read_timeout)
+            if error.sent is None and not idempotent:
+                error.message += ('; the request went out and was not repeated, so PVE may have carried it out: check '
+                                  'before running it again')
+            raise error
 
     def _connection_error(self, exc, method, path, read_timeout=None):
         return connection_error(self, exc, method, path, read_timeout)

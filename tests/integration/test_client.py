@@ -115,6 +115,20 @@ def test_hanging_request_times_out_and_gives_up(tmp_path):
         assert client.stats['requests'] == 2
 
 
+def test_a_write_without_an_answer_is_not_repeated_and_says_pve_may_have_done_it(tmp_path):
+    server = LabServer(str(tmp_path / 'lab'), time_scale=0.01)
+    server.pve.flaky_network(hang_rate=1.0, hang_secs=300)  # 3 real seconds per request
+    with server:
+        client = client_for(server, timeout=1, attempts=3, sleep=lambda s: None)
+        with pytest.raises(PveConnectionError) as err:
+            client.post('/nodes/pve1/qemu', vmid=120)
+        assert err.value.sent is None and client.stats['requests'] == 1
+        assert 'no answer from' in str(err.value) and 'PVE may have carried it out' in str(err.value), str(err.value)
+        with pytest.raises(PveConnectionError) as read:
+            client.get('/version')
+        assert 'may have carried it out' not in str(read.value)  # a read changes nothing
+
+
 def test_tls_verification_failure_is_explained(lab):
     conn = lab.connection()
     client = PveClient(conn['api_host'], 'root@pam', token_id='lab', token_secret=conn['api_token_secret'],
