@@ -113,7 +113,10 @@ def check_host(host):
                                                 'https://<api_host>:<api_port>/api2/json')
     bare = value[1:-1] if value.startswith('[') and value.endswith(']') else value
     try:
-        ipaddress.ip_address(bare)
+        if ipaddress.ip_address(bare).version == 6 and '%' in bare:
+            # urllib3 cannot connect to a scoped address: it would report "Name or service not known".
+            raise ValidationError('api_host', host, 'an IPv6 address with a zone (%<interface>) cannot be used: give '
+                                                    'a global or unique-local address of the node, or its host name')
         return bare
     except ValueError:
         pass

@@ -93,6 +93,8 @@ def test_api_host_takes_names_and_addresses(host, expected):
     ('pve 1', 'neither a host name nor an IP address'),
     ('pve1_.example.com', 'neither a host name nor an IP address'),
     ('-pve1', 'neither a host name nor an IP address'),
+    ('fe80::1%eth0', 'with a zone'),
+    ('[fe80::1%vmbr0]', 'with a zone'),
 ])
 def test_api_host_that_is_not_a_host_is_refused(host, words):
     with pytest.raises(ValidationError) as err:
