@@ -104,6 +104,16 @@ def unverified_warning(settings):
             'on.'.format(settings['host']))
 
 
+def token_refused(exc, client):
+    """The message for an API error that is PVE refusing the client's API token (HTTP 401), or None. (A refused
+    password login says which options to check already: _client.login_data.)"""
+    if exc.status != 401 or isinstance(exc, PveConnectionError) or not getattr(client, 'token_id', None):
+        return None
+    return ('authentication failed for the API token {0}!{1}: check api_token_id and api_token_secret, and that the '
+            'token exists and has not expired (PVE: {2}; {3} {4}).'.format(client.user, client.token_id, exc.message,
+                                                                           exc.method, exc.path))
+
+
 def check_host(host):
     """`api_host` as a host name, an IPv4 address or an IPv6 address (brackets allowed); raises ValidationError
     for anything else, such as a URL or host:port, with what to give instead."""
@@ -290,12 +300,8 @@ class PveModule(object):
             text = ('node {0} is offline or unreachable, so nothing on it can be managed until it is back (PVE: '
                     '{1}; {2} {3}). {4}'.format(NODE_IN_PATH.search(exc.path).group(1), exc.message, exc.method,
                                                 exc.path, self.changes_so_far()))
-        elif exc.status == 401 and not isinstance(exc, PveConnectionError) and getattr(self._client, 'token_id', None):
-            # The password login says which options to check (_client.login_data); a token is refused on any request.
-            text = ('authentication failed for the API token {0}!{1}: check api_token_id and api_token_secret, and '
-                    'that the token exists and has not expired (PVE: {2}; {3} {4}). {5}'.format(
-                        self._client.user, self._client.token_id, exc.message, exc.method, exc.path,
-                        self.changes_so_far()))
+        elif token_refused(exc, self._client):
+            text = '{0} {1}'.format(token_refused(exc, self._client), self.changes_so_far())
         return text
 
     def changes_so_far(self):
