@@ -278,7 +278,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             try:
                 data = self._read()
             except PveError as exc:
-                refused = token_refused(exc, getattr(self, '_pve_client', None)) if isinstance(exc, PveApiError) else None
+                refused = token_refused(exc, getattr(self, '_pve_client', None)) if isinstance(exc, PveApiError) \
+                    else None
                 raise AnsibleError('iac.proxmox.pve inventory: {0}'.format(refused or exc))
             if self.get_option('cache'):
                 self._cache[cache_key] = data
