@@ -32,6 +32,8 @@ NODE_IN_PATH = re.compile(r'^/nodes/([^/]+)')
 HOST_NAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
                        r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
 PEM_CERTIFICATE = b'-----BEGIN CERTIFICATE-----'
+# What cannot be in the API token's header value: blanks, control and non-ASCII characters.
+HEADER_UNSAFE = re.compile(r'[^\x21-\x7e]')
 
 # The `state` option of a resource (and of a device in a list) that is either there or not.
 PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
@@ -75,6 +77,17 @@ def connection_settings(params):
         if not params.get('api_token_secret'):
             raise ValidationError('api_token_secret', None, 'api_token_id is set, so the token secret is '
                                                             'required (api_token_secret or PROXMOX_TOKEN_SECRET)')
+        # The token goes into a header, where a pasted line break made http.client fail quoting the whole secret.
+        # PVE's user IDs, token names and secrets (UUIDs) never hold blanks (pve-access-control
+        # PVE/Auth/Plugin.pm $user_regex, PVE/AccessControl.pm $token_subid_regex).
+        for option, value in (('api_user', user), ('api_token_id', params.get('api_token_id'))):
+            if HEADER_UNSAFE.search(value):
+                raise ValidationError(option, value, 'holds a blank, a line break or another character a PVE user '
+                                                     'or token ID never has (pasted with a line break?)')
+        if HEADER_UNSAFE.search(params['api_token_secret']):
+            raise ValidationError('api_token_secret', None, 'holds a blank, a line break or a non-ASCII character '
+                                                            '(pasted with a line break?); a PVE token secret is a '
+                                                            'UUID (the value is not shown)')
     elif not params.get('api_password'):
         raise ValidationError('api_password', None, 'give api_password, or an API token with api_token_id and '
                                                     'api_token_secret')

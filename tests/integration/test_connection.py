@@ -194,3 +194,13 @@ def test_a_wrong_token_secret_fails_naming_the_token_options(lab, play):
                                     'api_token_secret'), result['msg']
     assert 'PVE: authentication failure' in result['msg'] and 'Nothing was changed.' in result['msg']
     assert 'deadbeef' not in run.stdout + run.stderr
+
+
+def test_a_token_secret_pasted_with_a_line_break_fails_naming_the_option_without_showing_it(lab, play):
+    conn = lab.connection()
+    secret = conn['api_token_secret']
+    run = play([mapping_task(**dict(conn, api_token_secret=secret + '\n'))], auth=None, args=('-vvv',))
+    result = run.task('mapping')
+    assert result['failed'] is True and result['msg'].startswith('api_token_secret: holds a blank, a line break')
+    assert secret not in run.stdout + run.stderr and secret[:8] not in run.stdout + run.stderr
+    assert run.requests == []
