@@ -352,6 +352,14 @@ class PveClient(TaskWaiting):
                 error.message += ('; the request went out and was not repeated, so PVE may have carried it out: check '
                                   'before running it again')
             raise error
+        except OSError as exc:
+            # requests' check of the CA bundle path it took from REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (ca_path is
+            # checked before), raised as a bare OSError before anything is sent.
+            if 'CA certificate bundle' not in str(exc):
+                raise
+            raise PveConnectionError('cannot verify {0}: {1}; fix or unset REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE, or '
+                                     "give ca_path the CA certificate that signed the cluster's certificate; nothing "
+                                     'was sent'.format(self.base_url, exc), method=method, path=path, sent=False)
 
     def _connection_error(self, exc, method, path, read_timeout=None):
         return connection_error(self, exc, method, path, read_timeout)

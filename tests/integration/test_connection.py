@@ -204,3 +204,19 @@ def test_a_token_secret_pasted_with_a_line_break_fails_naming_the_option_without
     assert result['failed'] is True and result['msg'].startswith('api_token_secret: holds a blank, a line break')
     assert secret not in run.stdout + run.stderr and secret[:8] not in run.stdout + run.stderr
     assert run.requests == []
+
+
+def test_a_ca_bundle_variable_naming_a_missing_file_fails_clearly(lab, play):
+    # An execution environment exporting REQUESTS_CA_BUNDLE to a path it does not have; no ca_path.
+    conn = lab.connection()
+    conn.pop('ca_path')
+    for env in ({'REQUESTS_CA_BUNDLE': '/nonexistent/ca.pem'}, {'REQUESTS_CA_BUNDLE': '', 'CURL_CA_BUNDLE':
+                                                                '/nonexistent/ca.pem'}):
+        run = play([mapping_task(**conn)], auth=None, env=env)
+        result = run.task('mapping')
+        assert result['failed'] is True
+        assert result['msg'].startswith('GET /cluster/mapping/dir failed: cannot verify https://127.0.0.1:'), \
+            result['msg']
+        assert '/nonexistent/ca.pem' in result['msg'] and 'REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE' in result['msg']
+        assert 'ca_path' in result['msg'] and 'Module failed' not in result['msg']
+        assert run.requests == []
