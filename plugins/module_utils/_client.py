@@ -467,13 +467,15 @@ def connection_error(client, exc, method, path, read_timeout=None):
     if isinstance(exc, requests.exceptions.ConnectionError) and _caused_by(exc, NewConnectionError):
         return PveConnectionError('cannot reach {0}: {1}{2}'.format(client.base_url, reason, tries), method=method,
                                   path=path, sent=False)
-    if isinstance(exc, requests.exceptions.InvalidURL) and requests.utils.get_environ_proxies(client.base_url):
-        # api_host is checked before: the URL requests could not parse is the proxy's from the environment. Its
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)) and \
+            requests.utils.get_environ_proxies(client.base_url):
+        # api_host is checked before: the URL requests could not use is the proxy's from the environment. Its
         # text can hold the proxy's password (a '#' in it ends the URL there), so it is not repeated.
         return PveConnectionError(
-            'cannot reach {0}: the proxy URL in the environment (HTTPS_PROXY, https_proxy or ALL_PROXY) is not a '
-            'valid URL; percent-encode special characters (such as #, @, / and :) in its user name and password; '
-            'nothing was sent'.format(client.base_url), method=method, path=path, sent=False)
+            'cannot reach {0}: the proxy URL in the environment (HTTPS_PROXY, https_proxy or ALL_PROXY) cannot be '
+            'used ({1}): give http://[user:password@]host:port (https:// works too; socks5:// needs the PySocks '
+            'library) and percent-encode special characters (such as #, @, / and :) in its user name and password; '
+            'nothing was sent'.format(client.base_url, type(exc).__name__), method=method, path=path, sent=False)
     return PveConnectionError('cannot reach {0}: {1}'.format(client.base_url, reason), method=method, path=path,
                               sent=None)
 
