@@ -449,6 +449,12 @@ def connection_error(client, exc, method, path, read_timeout=None):
                 "the certificate of {0} does not have the SHA-256 fingerprint given in tls_fingerprint ({1}); "
                 'check the value `pvenode cert info` shows on the node; nothing was sent'.format(
                     client.base_url, reason), method=method, path=path, sent=False)
+        if client.fingerprint and isinstance(client.verify, str):
+            return PveConnectionError(
+                'TLS verification of {0} against ca_path {1} failed ({2}); with tls_fingerprint as well both are '
+                'checked: give ca_path the CA certificate that signed the certificate, or leave ca_path out to rely '
+                'on the fingerprint; nothing was sent'.format(client.base_url, client.verify, reason), method=method,
+                path=path, sent=False)
         return PveConnectionError(
             'TLS verification of {0} failed ({1}). Give ca_path the CA certificate that signed the '
             "cluster's certificate, or tls_fingerprint the certificate's SHA-256 fingerprint (pvenode cert "

@@ -220,3 +220,16 @@ def test_a_ca_bundle_variable_naming_a_missing_file_fails_clearly(lab, play):
         assert '/nonexistent/ca.pem' in result['msg'] and 'REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE' in result['msg']
         assert 'ca_path' in result['msg'] and 'Module failed' not in result['msg']
         assert run.requests == []
+
+
+def test_tls_fingerprint_with_a_wrong_ca_path_says_both_are_checked(lab, play, tmp_path):
+    # The advice to give tls_fingerprint misled an operator who had given it: ca_path was the failing check.
+    wrong_ca = tmp_path / 'other-ca.pem'
+    wrong_ca.write_text(open(certifi.where()).read())
+    conn = dict(lab.connection(), ca_path=str(wrong_ca), tls_fingerprint=lab_fingerprint(lab))
+    run = play([mapping_task(**conn)], auth=None)
+    result = run.task('mapping')
+    assert result['failed'] is True
+    assert 'against ca_path {0} failed'.format(wrong_ca) in result['msg'], result['msg']
+    assert 'leave ca_path out to rely on the fingerprint' in result['msg']
+    assert run.requests == []
