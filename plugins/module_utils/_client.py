@@ -283,8 +283,15 @@ class PveClient(TaskWaiting):
         ticket data. Raises PveApiError with what to do on a wrong password or two-factor accounts."""
         path = '/access/ticket'
         self.stats['logins'] += 1
-        answer = self._send(self.session, 'POST', path, True, data={'username': self.user, 'password': password or ''},
-                            auth=ProxmoxHTTPAuthBase())
+        # proxmoxer renews an hour-old ticket while preparing another request, after _send set that request's
+        # retry policy on this adapter: the login's own (retry everything) must not stay for a write.
+        adapter = self.session.get_adapter(self.base_url)
+        outer = adapter.max_retries
+        try:
+            answer = self._send(self.session, 'POST', path, True, auth=ProxmoxHTTPAuthBase(),
+                                data={'username': self.user, 'password': password or ''})
+        finally:
+            adapter.max_retries = outer
         return login_data(answer, self.user, self.base_url, path)
 
     def _ensure_login(self):

@@ -7,7 +7,7 @@ import time
 import certifi
 import pytest
 
-from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
+from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient, retry_policy
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import (
     PveApiError, PveConnectionError, PveTaskError, PveTimeoutError)
 from pvelab import LabServer
@@ -78,6 +78,19 @@ def test_transient_error_retried_for_get_only(lab):
         client.post('/nodes/pve1/qemu/9000/clone', newid=120)
     assert err.value.status == 503
     assert not lab.pve.vm(120)
+
+
+def test_a_ticket_renewal_leaves_the_retry_policy_of_the_request_it_was_made_for(lab):
+    # proxmoxer renews a ticket an hour old while preparing the next request, after _send set that request's
+    # retry policy on the connection; the login (retried as harmless) left its own policy there, so a write
+    # after a renewal would be repeated on a lost answer or a 503.
+    client = client_for(lab, auth='password', sleep=lambda s: None)
+    adapter = client.session.get_adapter(client.base_url)
+    adapter.max_retries = retry_policy(client, False)  # as _send sets it for a POST
+    client.auth.pve_auth_ticket = client.login(lab.connection(auth='password')['api_password'])['ticket']
+    client.auth._get_new_tokens()  # what proxmoxer's ProxmoxHTTPAuth.__call__ does for an hour-old ticket
+    assert client.stats['logins'] == 2
+    assert adapter.max_retries.read is False and adapter.max_retries.status == 0
 
 
 def test_dropped_connections_retried_only_when_safe(tmp_path):
