@@ -191,7 +191,8 @@ from ansible_collections.iac.proxmox.plugins.module_utils._diff import as_tags
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError, PveError
 from ansible_collections.iac.proxmox.plugins.module_utils._guest import Guest, guest_addresses, list_guests, read_config
 from ansible_collections.iac.proxmox.plugins.module_utils._info import inventory_config, select_guests
-from ansible_collections.iac.proxmox.plugins.module_utils._module import connection_settings, unverified_warning
+from ansible_collections.iac.proxmox.plugins.module_utils._module import (connection_settings, token_refused,
+                                                                          unverified_warning)
 
 CONNECTION_OPTIONS = ('api_host', 'api_port', 'api_user', 'api_password', 'api_token_id', 'api_token_secret',
                       'validate_certs', 'ca_path', 'tls_fingerprint', 'api_timeout')
@@ -213,7 +214,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if warning and not getattr(self, '_warned', False):
             self._warned = True
             self.display.warning('iac.proxmox.pve inventory: ' + warning)
-        return PveClient(**settings)
+        self._pve_client = PveClient(**settings)
+        return self._pve_client
 
     def _read(self):
         """What the cluster says: the guests (one request) and, if asked, the running guests' addresses and every
@@ -276,7 +278,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             try:
                 data = self._read()
             except PveError as exc:
-                raise AnsibleError('iac.proxmox.pve inventory: {0}'.format(exc))
+                refused = token_refused(exc, getattr(self, '_pve_client', None)) if isinstance(exc, PveApiError) \
+                    else None
+                raise AnsibleError('iac.proxmox.pve inventory: {0}'.format(refused or exc))
             if self.get_option('cache'):
                 self._cache[cache_key] = data
         self._populate(data)

@@ -283,8 +283,15 @@ class PveClient(TaskWaiting):
         ticket data. Raises PveApiError with what to do on a wrong password or two-factor accounts."""
         path = '/access/ticket'
         self.stats['logins'] += 1
-        answer = self._send(self.session, 'POST', path, True, data={'username': self.user, 'password': password or ''},
-                            auth=ProxmoxHTTPAuthBase())
+        # proxmoxer renews an hour-old ticket while preparing another request, after _send set that request's
+        # retry policy on this adapter: the login's own (retry everything) must not stay for a write.
+        adapter = self.session.get_adapter(self.base_url)
+        outer = adapter.max_retries
+        try:
+            answer = self._send(self.session, 'POST', path, True, auth=ProxmoxHTTPAuthBase(),
+                                data={'username': self.user, 'password': password or ''})
+        finally:
+            adapter.max_retries = outer
         return login_data(answer, self.user, self.base_url, path)
 
     def _ensure_login(self):
@@ -347,7 +354,19 @@ class PveClient(TaskWaiting):
             return session.request(method, self.base_url + quote(path, safe=PATH_SAFE), params=params, data=data,
                                    files=files, auth=auth, verify=self.verify, timeout=timeout)
         except requests.exceptions.RequestException as exc:
-            raise self._connection_error(exc, method, path, read_timeout)
+            error = self._connection_error(exc, method, path, read_timeout)
+            if error.sent is None and not idempotent:
+                error.message += ('; the request went out and was not repeated, so PVE may have carried it out: check '
+                                  'before running it again')
+            raise error
+        except OSError as exc:
+            # requests' check of the CA bundle path it took from REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (ca_path is
+            # checked before), raised as a bare OSError before anything is sent.
+            if 'CA certificate bundle' not in str(exc):
+                raise
+            raise PveConnectionError('cannot verify {0}: {1}; fix or unset REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE, or '
+                                     "give ca_path the CA certificate that signed the cluster's certificate; nothing "
+                                     'was sent'.format(self.base_url, exc), method=method, path=path, sent=False)
 
     def _connection_error(self, exc, method, path, read_timeout=None):
         return connection_error(self, exc, method, path, read_timeout)
@@ -437,6 +456,12 @@ def connection_error(client, exc, method, path, read_timeout=None):
                 "the certificate of {0} does not have the SHA-256 fingerprint given in tls_fingerprint ({1}); "
                 'check the value `pvenode cert info` shows on the node; nothing was sent'.format(
                     client.base_url, reason), method=method, path=path, sent=False)
+        if client.fingerprint and isinstance(client.verify, str):
+            return PveConnectionError(
+                'TLS verification of {0} against ca_path {1} failed ({2}); with tls_fingerprint as well both are '
+                'checked: give ca_path the CA certificate that signed the certificate, or leave ca_path out to rely '
+                'on the fingerprint; nothing was sent'.format(client.base_url, client.verify, reason), method=method,
+                path=path, sent=False)
         return PveConnectionError(
             'TLS verification of {0} failed ({1}). Give ca_path the CA certificate that signed the '
             "cluster's certificate, or tls_fingerprint the certificate's SHA-256 fingerprint (pvenode cert "
@@ -455,6 +480,15 @@ def connection_error(client, exc, method, path, read_timeout=None):
     if isinstance(exc, requests.exceptions.ConnectionError) and _caused_by(exc, NewConnectionError):
         return PveConnectionError('cannot reach {0}: {1}{2}'.format(client.base_url, reason, tries), method=method,
                                   path=path, sent=False)
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)) and \
+            requests.utils.get_environ_proxies(client.base_url):
+        # api_host is checked before: the URL requests could not use is the proxy's from the environment. Its
+        # text can hold the proxy's password (a '#' in it ends the URL there), so it is not repeated.
+        return PveConnectionError(
+            'cannot reach {0}: the proxy URL in the environment (HTTPS_PROXY, https_proxy or ALL_PROXY) cannot be '
+            'used ({1}): give http://[user:password@]host:port (https:// works too; socks5:// needs the PySocks '
+            'library) and percent-encode special characters (such as #, @, / and :) in its user name and password; '
+            'nothing was sent'.format(client.base_url, type(exc).__name__), method=method, path=path, sent=False)
     return PveConnectionError('cannot reach {0}: {1}'.format(client.base_url, reason), method=method, path=path,
                               sent=None)
 

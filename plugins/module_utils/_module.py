@@ -32,6 +32,8 @@ NODE_IN_PATH = re.compile(r'^/nodes/([^/]+)')
 HOST_NAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
                        r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
 PEM_CERTIFICATE = b'-----BEGIN CERTIFICATE-----'
+# What cannot be in the API token's header value: blanks, control and non-ASCII characters.
+HEADER_UNSAFE = re.compile(r'[^\x21-\x7e]')
 
 # The `state` option of a resource (and of a device in a list) that is either there or not.
 PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')
@@ -75,6 +77,17 @@ def connection_settings(params):
         if not params.get('api_token_secret'):
             raise ValidationError('api_token_secret', None, 'api_token_id is set, so the token secret is '
                                                             'required (api_token_secret or PROXMOX_TOKEN_SECRET)')
+        # The token goes into a header, where a pasted line break made http.client fail quoting the whole secret.
+        # PVE's user IDs, token names and secrets (UUIDs) never hold blanks (pve-access-control
+        # PVE/Auth/Plugin.pm $user_regex, PVE/AccessControl.pm $token_subid_regex).
+        for option, value in (('api_user', user), ('api_token_id', params.get('api_token_id'))):
+            if HEADER_UNSAFE.search(value):
+                raise ValidationError(option, value, 'holds a blank, a line break or another character a PVE user '
+                                                     'or token ID never has (pasted with a line break?)')
+        if HEADER_UNSAFE.search(params['api_token_secret']):
+            raise ValidationError('api_token_secret', None, 'holds a blank, a line break or a non-ASCII character '
+                                                            '(pasted with a line break?); a PVE token secret is a '
+                                                            'UUID (the value is not shown)')
     elif not params.get('api_password'):
         raise ValidationError('api_password', None, 'give api_password, or an API token with api_token_id and '
                                                     'api_token_secret')
@@ -104,6 +117,16 @@ def unverified_warning(settings):
             'on.'.format(settings['host']))
 
 
+def token_refused(exc, client):
+    """The message for an API error that is PVE refusing the client's API token (HTTP 401), or None. (A refused
+    password login says which options to check already: _client.login_data.)"""
+    if exc.status != 401 or isinstance(exc, PveConnectionError) or not getattr(client, 'token_id', None):
+        return None
+    return ('authentication failed for the API token {0}!{1}: check api_token_id and api_token_secret, and that the '
+            'token exists and has not expired (PVE: {2}; {3} {4}).'.format(client.user, client.token_id, exc.message,
+                                                                           exc.method, exc.path))
+
+
 def check_host(host):
     """`api_host` as a host name, an IPv4 address or an IPv6 address (brackets allowed); raises ValidationError
     for anything else, such as a URL or host:port, with what to give instead."""
@@ -113,7 +136,10 @@ def check_host(host):
                                                 'https://<api_host>:<api_port>/api2/json')
     bare = value[1:-1] if value.startswith('[') and value.endswith(']') else value
     try:
-        ipaddress.ip_address(bare)
+        if ipaddress.ip_address(bare).version == 6 and '%' in bare:
+            # urllib3 cannot connect to a scoped address: it would report "Name or service not known".
+            raise ValidationError('api_host', host, 'an IPv6 address with a zone (%<interface>) cannot be used: give '
+                                                    'a global or unique-local address of the node, or its host name')
         return bare
     except ValueError:
         pass
@@ -287,6 +313,8 @@ class PveModule(object):
             text = ('node {0} is offline or unreachable, so nothing on it can be managed until it is back (PVE: '
                     '{1}; {2} {3}). {4}'.format(NODE_IN_PATH.search(exc.path).group(1), exc.message, exc.method,
                                                 exc.path, self.changes_so_far()))
+        elif token_refused(exc, self._client):
+            text = '{0} {1}'.format(token_refused(exc, self._client), self.changes_so_far())
         return text
 
     def changes_so_far(self):

@@ -7,7 +7,7 @@ import time
 import certifi
 import pytest
 
-from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
+from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient, retry_policy
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import (
     PveApiError, PveConnectionError, PveTaskError, PveTimeoutError)
 from pvelab import LabServer
@@ -80,6 +80,19 @@ def test_transient_error_retried_for_get_only(lab):
     assert not lab.pve.vm(120)
 
 
+def test_a_ticket_renewal_leaves_the_retry_policy_of_the_request_it_was_made_for(lab):
+    # proxmoxer renews a ticket an hour old while preparing the next request, after _send set that request's
+    # retry policy on the connection; the login (retried as harmless) left its own policy there, so a write
+    # after a renewal would be repeated on a lost answer or a 503.
+    client = client_for(lab, auth='password', sleep=lambda s: None)
+    adapter = client.session.get_adapter(client.base_url)
+    adapter.max_retries = retry_policy(client, False)  # as _send sets it for a POST
+    client.auth.pve_auth_ticket = client.login(lab.connection(auth='password')['api_password'])['ticket']
+    client.auth._get_new_tokens()  # what proxmoxer's ProxmoxHTTPAuth.__call__ does for an hour-old ticket
+    assert client.stats['logins'] == 2
+    assert adapter.max_retries.read is False and adapter.max_retries.status == 0
+
+
 def test_dropped_connections_retried_only_when_safe(tmp_path):
     server = LabServer(str(tmp_path / 'lab'))
     server.pve.flaky_network(drop_rate=0.3, seed=7)
@@ -113,6 +126,20 @@ def test_hanging_request_times_out_and_gives_up(tmp_path):
         assert 'no answer from' in str(err.value) and 'within 1s' in str(err.value)
         assert time.monotonic() - start < 4
         assert client.stats['requests'] == 2
+
+
+def test_a_write_without_an_answer_is_not_repeated_and_says_pve_may_have_done_it(tmp_path):
+    server = LabServer(str(tmp_path / 'lab'), time_scale=0.01)
+    server.pve.flaky_network(hang_rate=1.0, hang_secs=300)  # 3 real seconds per request
+    with server:
+        client = client_for(server, timeout=1, attempts=3, sleep=lambda s: None)
+        with pytest.raises(PveConnectionError) as err:
+            client.post('/nodes/pve1/qemu', vmid=120)
+        assert err.value.sent is None and client.stats['requests'] == 1
+        assert 'no answer from' in str(err.value) and 'PVE may have carried it out' in str(err.value), str(err.value)
+        with pytest.raises(PveConnectionError) as read:
+            client.get('/version')
+        assert 'may have carried it out' not in str(read.value)  # a read changes nothing
 
 
 def test_tls_verification_failure_is_explained(lab):

@@ -170,3 +170,66 @@ def test_a_missing_library_fails_with_ansibles_message_naming_it(lab, play, tmp_
     assert result['msg'].startswith('Failed to import the required Python library (proxmoxer)'), result['msg']
     assert 'proxmoxer and requests' in result['msg'] and 'MODULE FAILURE' not in run.output
     assert run.requests == []
+
+
+def test_a_malformed_proxy_url_fails_clearly_without_showing_its_password(lab, play):
+    # An operator pastes a proxy password with an unencoded '#': requests cannot parse the URL.
+    proxy = 'http://bob:s3c#retPW@127.0.0.1:3128'
+    env = {'HTTPS_PROXY': proxy, 'https_proxy': proxy, 'NO_PROXY': '', 'no_proxy': ''}
+    run = play([mapping_task()], env=env, args=('-vvv',))
+    result = run.task('mapping')
+    assert result['failed'] is True
+    assert 'proxy URL in the environment (HTTPS_PROXY' in result['msg'] and 'nothing was sent' in result['msg']
+    everything = run.stdout + run.stderr
+    assert 's3c' not in everything and 'MODULE FAILURE' not in everything and 'Traceback' not in everything
+    assert run.requests == []
+
+
+def test_a_wrong_token_secret_fails_naming_the_token_options(lab, play):
+    conn = dict(lab.connection(), api_token_secret='deadbeef-0000-1111-2222-333344445555')
+    run = play([mapping_task(**conn)], auth=None, args=('-vvv',))
+    result = run.task('mapping')
+    assert result['failed'] is True and result['status'] == 401
+    assert result['msg'].startswith('authentication failed for the API token root@pam!lab: check api_token_id and '
+                                    'api_token_secret'), result['msg']
+    assert 'PVE: authentication failure' in result['msg'] and 'Nothing was changed.' in result['msg']
+    assert 'deadbeef' not in run.stdout + run.stderr
+
+
+def test_a_token_secret_pasted_with_a_line_break_fails_naming_the_option_without_showing_it(lab, play):
+    conn = lab.connection()
+    secret = conn['api_token_secret']
+    run = play([mapping_task(**dict(conn, api_token_secret=secret + '\n'))], auth=None, args=('-vvv',))
+    result = run.task('mapping')
+    assert result['failed'] is True and result['msg'].startswith('api_token_secret: holds a blank, a line break')
+    assert secret not in run.stdout + run.stderr and secret[:8] not in run.stdout + run.stderr
+    assert run.requests == []
+
+
+def test_a_ca_bundle_variable_naming_a_missing_file_fails_clearly(lab, play):
+    # An execution environment exporting REQUESTS_CA_BUNDLE to a path it does not have; no ca_path.
+    conn = lab.connection()
+    conn.pop('ca_path')
+    for env in ({'REQUESTS_CA_BUNDLE': '/nonexistent/ca.pem'}, {'REQUESTS_CA_BUNDLE': '', 'CURL_CA_BUNDLE':
+                                                                '/nonexistent/ca.pem'}):
+        run = play([mapping_task(**conn)], auth=None, env=env)
+        result = run.task('mapping')
+        assert result['failed'] is True
+        assert result['msg'].startswith('GET /cluster/mapping/dir failed: cannot verify https://127.0.0.1:'), \
+            result['msg']
+        assert '/nonexistent/ca.pem' in result['msg'] and 'REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE' in result['msg']
+        assert 'ca_path' in result['msg'] and 'Module failed' not in result['msg']
+        assert run.requests == []
+
+
+def test_tls_fingerprint_with_a_wrong_ca_path_says_both_are_checked(lab, play, tmp_path):
+    # The advice to give tls_fingerprint misled an operator who had given it: ca_path was the failing check.
+    wrong_ca = tmp_path / 'other-ca.pem'
+    wrong_ca.write_text(open(certifi.where()).read())
+    conn = dict(lab.connection(), ca_path=str(wrong_ca), tls_fingerprint=lab_fingerprint(lab))
+    run = play([mapping_task(**conn)], auth=None)
+    result = run.task('mapping')
+    assert result['failed'] is True
+    assert 'against ca_path {0} failed'.format(wrong_ca) in result['msg'], result['msg']
+    assert 'leave ca_path out to rely on the fingerprint' in result['msg']
+    assert run.requests == []

@@ -119,3 +119,16 @@ def test_tls_verified_and_errors_clear(lab, tmp_path):
                            '--list'], env=ansible_env(tmp_path, tmp_path / 'x.jsonl'), stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True, check=False)
     assert 'TLS verification of' in proc.stderr and 'ca_path' in proc.stderr
+
+
+def test_a_refused_api_token_names_the_token_options(lab, tmp_path):
+    config = dict({'plugin': 'iac.proxmox.pve'}, **dict(lab.connection(), api_token_secret='deadbeef-0000'))
+    path = tmp_path / 'refused.pve.yml'
+    path.write_text(yaml.safe_dump(config))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i', str(path),
+                           '--list', '-vvv'], env=ansible_env(tmp_path, tmp_path / 'x.jsonl'), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    text = ' '.join(proc.stderr.split())
+    assert 'authentication failed for the API token root@pam!lab: check api_token_id and api_token_secret' in text, \
+        proc.stderr
+    assert 'deadbeef' not in proc.stdout + proc.stderr

@@ -195,3 +195,20 @@ def test_a_comma_for_groups_empties_them(lab, api):
     assert api.get('/access/users/ci@pve')['groups'] == ['ops']
     api.put('/access/users/ci@pve', groups=',')
     assert api.get('/access/users/ci@pve')['groups'] == []
+
+
+def test_a_valid_ticket_renews_itself_as_the_password_of_a_login(lab):
+    """pve-access-control src/PVE/API2/AccessControl.pm create_ticket_do: `password` may be a valid ticket
+    (AccessControl.pm verify_ticket, within its age range) of the same user or of root@pam; a new ticket is issued
+    (proxmoxer renews its ticket so after an hour). A forged or expired ticket is an authentication failure."""
+    conn = lab.connection(auth='password')
+    client = PveClient(conn['api_host'], conn['api_user'], password=conn['api_password'], port=conn['api_port'],
+                       ca_path=conn['ca_path'])
+    first = client.login(conn['api_password'])
+    renewed = client.login(first['ticket'])
+    assert renewed['ticket'] != first['ticket'] and renewed['username'] == conn['api_user']
+    assert renewed['CSRFPreventionToken']
+    forged = first['ticket'][:-4] + 'beef'
+    assert error_of(client.login, forged).status == 401
+    lab.pve.revoke_tickets()
+    assert error_of(client.login, renewed['ticket']).status == 401

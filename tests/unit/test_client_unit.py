@@ -86,3 +86,18 @@ def test_parse_upid():
     assert parse_upid(upid) == {'node': 'pve2', 'type': 'qmstart', 'id': '100', 'user': 'root@pam!ci'}
     with pytest.raises(ValueError):
         parse_upid('nope')
+
+
+@pytest.mark.parametrize('proxy', ['http://bob:s3c#retPW@proxy.example:3128', 'http://bob:s3cretPW@proxy.example:abc',
+                                   'ftp://bob:s3cretPW@proxy.example:3128', 'socks5://bob:s3cretPW@proxy.example:1080'])
+def test_a_malformed_proxy_url_fails_without_its_password_and_says_nothing_was_sent(monkeypatch, proxy):
+    # An unencoded '#' in the proxy password cuts the URL there: urllib3's parse error quoted the password's start.
+    for name in ('NO_PROXY', 'no_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('HTTPS_PROXY', proxy)
+    client = offline_client()
+    with pytest.raises(PveConnectionError) as raised:
+        client.get('/version')
+    assert 's3c' not in str(raised.value) and 'bob' not in str(raised.value)
+    assert 'proxy URL in the environment (HTTPS_PROXY' in str(raised.value) and 'percent-encode' in str(raised.value)
+    assert 'nothing was sent' in str(raised.value) and raised.value.sent is False

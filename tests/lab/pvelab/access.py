@@ -10,6 +10,7 @@ and wording, and what is written through the API takes part in permission checks
 """
 
 import re
+import time
 import uuid
 
 from fakepve import shapes
@@ -229,6 +230,21 @@ class AccessApi(object):
         for key in [k for k in self.acl_entries if k[1] == 'user' and k[2] == userid]:
             del self.acl_entries[key]
         self.users.pop(userid, None)
+
+    async def _ticket(self, request):
+        """API2/AccessControl.pm create_ticket_do: the password may be a valid ticket (AccessControl.pm
+        verify_ticket, within its age range) of the same user, or of root@pam for any user; a new ticket is then
+        issued without authenticate_user. This is how clients renew a ticket before it expires (proxmoxer after an
+        hour). fakepve took passwords only; anything else is still its check."""
+        values = await params(request)
+        user, given = str(values.get('username', '')), str(values.get('password', ''))
+        if '@' not in user:
+            user += '@pam'
+        session = self.tickets.get(given) if given.startswith('PVE:') else None
+        if session is None or session['expires'] < time.time() or session['user'] not in (user, 'root@pam'):
+            return await super()._ticket(request)
+        ticket, csrf = self.issue_ticket(user)
+        return ok({'ticket': ticket, 'CSRFPreventionToken': csrf, 'username': user, 'cap': {}})
 
     async def _password(self, request):
         """API2/AccessControl.pm change_password: besides its own, a user may change the password of another
