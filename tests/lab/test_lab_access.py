@@ -1,5 +1,8 @@
 """The lab's access management (users, groups, roles, ACL, API tokens) against pve-access-control's source."""
 
+import time
+
+import requests
 from labtools import error_of
 
 from ansible_collections.iac.proxmox.plugins.module_utils._client import PveClient
@@ -212,3 +215,31 @@ def test_a_valid_ticket_renews_itself_as_the_password_of_a_login(lab):
     assert error_of(client.login, forged).status == 401
     lab.pve.revoke_tickets()
     assert error_of(client.login, renewed['ticket']).status == 401
+
+
+def test_a_csrf_token_is_bound_to_the_user_not_to_the_ticket(lab):
+    """pve-common src/PVE/Ticket.pm assemble_csrf_prevention_token / verify_csrf_prevention_token, called by
+    pve-access-control AccessControl.pm: the token is `<time>:<HMAC of "<time>:<user>">`, so a write with one
+    ticket passes with the CSRF token of another login of the same user (as after proxmoxer renews its ticket);
+    another user's token, an expired one (older than the 2 h ticket lifetime) or a made-up one is refused with
+    "Permission denied - invalid csrf token"."""
+    conn = lab.connection(auth='password')
+    client = PveClient(conn['api_host'], conn['api_user'], password=conn['api_password'], port=conn['api_port'],
+                       ca_path=conn['ca_path'])
+    first = client.login(conn['api_password'])
+    second = client.login(conn['api_password'])
+    url = '{0}/access/groups'.format(client.base_url)
+
+    def write(groupid, token):
+        return requests.post(url, data={'groupid': groupid}, cookies={'PVEAuthCookie': first['ticket']},
+                             headers={'CSRFPreventionToken': token}, verify=conn['ca_path'], timeout=30)
+
+    assert write('own', first['CSRFPreventionToken']).status_code == 200
+    assert write('other-login', second['CSRFPreventionToken']).status_code == 200
+    for name, token in (('other-user', lab.pve.csrf_token('someone@pve')),
+                        ('expired', lab.pve.csrf_token(conn['api_user'], time.time() - 7300)),
+                        ('made-up', '{0:08X}:bm90LWEtZGlnZXN0'.format(int(time.time())))):
+        answer = write(name, token)
+        assert answer.status_code == 401 and 'invalid csrf token' in answer.reason, name
+    tried = ('own', 'other-login', 'other-user', 'expired', 'made-up')
+    assert sorted(g for g in lab.pve.access_groups if g in tried) == ['other-login', 'own']

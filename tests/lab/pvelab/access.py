@@ -9,7 +9,11 @@ and wording, and what is written through the API takes part in permission checks
 `propagate` reaches sub-paths, a privilege-separated token holds only what both it and its user hold.
 """
 
+import base64
+import hashlib
+import hmac
 import re
+import secrets
 import time
 import uuid
 
@@ -230,6 +234,50 @@ class AccessApi(object):
         for key in [k for k in self.acl_entries if k[1] == 'user' and k[2] == userid]:
             del self.acl_entries[key]
         self.users.pop(userid, None)
+
+    # ------------------------------------------------------------ CSRF tokens
+
+    def issue_ticket(self, user):
+        """fakepve's ticket, with PVE's CSRF token: pve-common src/PVE/Ticket.pm assemble_csrf_prevention_token,
+        `<time as 8 hex digits>:<HMAC-SHA256 (base64) of "<time>:<user>" with the node's secret>`: bound to the
+        user and its age, not to the ticket (fakepve made one per ticket)."""
+        ticket, _csrf = super().issue_ticket(user)
+        csrf = self.csrf_token(user)
+        self.tickets[ticket]['csrf'] = csrf
+        return ticket, csrf
+
+    def csrf_token(self, user, when=None):
+        if '_csrf_secret' not in self.__dict__:
+            self.__dict__['_csrf_secret'] = secrets.token_bytes(32)
+        stamp = '{0:08X}'.format(int(time.time() if when is None else when))
+        digest = hmac.new(self.__dict__['_csrf_secret'], '{0}:{1}'.format(stamp, user).encode(), hashlib.sha256)
+        return '{0}:{1}'.format(stamp, base64.b64encode(digest.digest()).decode().rstrip('='))
+
+    def csrf_valid(self, user, token):
+        """pve-common src/PVE/Ticket.pm verify_csrf_prevention_token (called by pve-access-control
+        AccessControl.pm with -$auth_graceperiod and $ticket_lifetime): the token's HMAC matches the user and
+        its age is between -300 s and the ticket lifetime. The token's time has whole seconds and the lab's
+        tickets expire to the fraction (tests set lifetimes below a second), so a second is added: a token lasts
+        at least as long as a ticket issued with it."""
+        match = re.match(r'^([A-Z0-9]{8}):(\S+)$', token or '')
+        if not match:
+            return False
+        age = time.time() - int(match.group(1), 16)
+        return hmac.compare_digest(self.csrf_token(user, int(match.group(1), 16)), token) and \
+            -300 < age < self.ticket_ttl + 1
+
+    def _authenticate(self, request):
+        """pve-manager PVE/HTTPServer.pm auth_handler: a write with a ticket needs a CSRF token valid for the
+        ticket's user (verify_csrf_prevention_token), whichever login issued it; the rest is fakepve's check."""
+        ticket = request.cookies.get('PVEAuthCookie')
+        session = self.tickets.get(ticket) if ticket else None
+        if session is None or session['expires'] < time.time() or request.method in ('GET', 'HEAD') or \
+                request.path.endswith('/access/ticket') or \
+                request.headers.get('Authorization', '').startswith('PVEAPIToken='):
+            return super()._authenticate(request)
+        if not self.csrf_valid(session['user'], request.headers.get('CSRFPreventionToken')):
+            raise PveError(401, 'Permission denied - invalid csrf token')
+        return session['user']
 
     async def _ticket(self, request):
         """API2/AccessControl.pm create_ticket_do: the password may be a valid ticket (AccessControl.pm
