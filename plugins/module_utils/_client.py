@@ -24,7 +24,10 @@ adaptive polling (`_tasks.py`); `get_all` for parallel reads.
 from __future__ import annotations
 
 import json
+import os
 import re
+import ssl
+import stat
 import threading
 import time
 import traceback
@@ -38,12 +41,15 @@ from ._tasks import is_upid, parse_upid, poll_delays  # noqa: F401 pylint: disab
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from requests.utils import DEFAULT_CA_BUNDLE_PATH
     from urllib3.exceptions import MaxRetryError, NewConnectionError, ReadTimeoutError
     from urllib3.util.retry import Retry
+    from urllib3.util.ssl_ import create_urllib3_context
 except ImportError:
     HAS_REQUESTS = False
     LIBRARY_IMPORT_ERROR = traceback.format_exc()
     HTTPAdapter = Retry = object
+    DEFAULT_CA_BUNDLE_PATH = create_urllib3_context = None
 else:
     HAS_REQUESTS = True
     LIBRARY_IMPORT_ERROR = None
@@ -160,13 +166,82 @@ def retry_policy(client, idempotent):
     return retry
 
 
+class CaContexts:
+    """One TLS context per CA bundle file, its certificates loaded once and shared by all the client's
+    connections.
+
+    Left to itself, requests has urllib3 build a new SSLContext for every new connection and load the CA
+    bundle into it: the bundle it took from `verify` (ca_path, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) or, with
+    verify=True, certifi's (about 230 KB, some 30 ms each time on the benchmark machine). `get_all` opens one
+    connection per path at once, so a module run loaded the same bundle two or more times. The context comes
+    from urllib3's own `create_urllib3_context` (its defaults: TLS 1.2 or newer, CERT_REQUIRED, hostname check),
+    as urllib3 would make it.
+
+    `get(verify)` takes the `verify` requests settled on (True, a path, or False) and returns the shared
+    context, or None where requests' own handling stays: verification off, a directory of CAs, a path that is
+    missing or that does not load (requests then raises its usual error, which the client reports). A bundle
+    changed on disk (modification time or size) is loaded afresh. Thread-safe: parallel connections wait for
+    one load.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._contexts = {}
+
+    def get(self, verify):
+        if verify is False or verify is None:
+            return None
+        path = DEFAULT_CA_BUNDLE_PATH if verify is True else verify
+        try:
+            info = os.stat(path)
+        except (OSError, TypeError, ValueError):
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        key = (path, info.st_mtime_ns, info.st_size)
+        with self._lock:
+            context = self._contexts.get(key)
+            if context is None:
+                try:
+                    context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+                    context.load_verify_locations(cafile=path)
+                except (OSError, ValueError):  # ssl.SSLError is an OSError
+                    return None
+                self._contexts[key] = context
+            return context
+
+
 class PveAdapter(HTTPAdapter):
     """requests' HTTPS adapter, pinning the server certificate's SHA-256 fingerprint when one is given
-    (urllib3's assert_fingerprint, checked right after the TLS handshake, before the request is sent)."""
+    (urllib3's assert_fingerprint, checked right after the TLS handshake, before the request is sent), and
+    verifying with the client's shared TLS contexts (`CaContexts`) instead of loading the CA bundle for each
+    connection.
 
-    def __init__(self, fingerprint=None, **kwargs):
+    The context goes in through the pool key, as requests documents for a custom SSLContext
+    (`build_connection_pool_key_attributes`); `cert_verify` keeps requests' checks and settings and only drops
+    the bundle path from the pool, which would have urllib3 load it into the shared context again.
+    """
+
+    def __init__(self, fingerprint=None, ca_contexts=None, **kwargs):
         self.fingerprint = fingerprint
+        self.ca_contexts = ca_contexts
         super().__init__(**kwargs)
+
+    def _shared_context(self, verify):
+        return self.ca_contexts.get(verify) if self.ca_contexts is not None else None
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        context = self._shared_context(verify)
+        if context is not None:
+            pool_kwargs.pop('ca_certs', None)
+            pool_kwargs['ssl_context'] = context
+        return host_params, pool_kwargs
+
+    def cert_verify(self, conn, url, verify, cert):
+        super().cert_verify(conn, url, verify, cert)
+        if self._shared_context(verify) is not None:
+            conn.ca_certs = None
 
     def init_poolmanager(self, *args, **kwargs):
         if self.fingerprint:
@@ -228,6 +303,7 @@ class PveClient(TaskWaiting):
         self.fingerprint = normalize_fingerprint(tls_fingerprint) if tls_fingerprint else None
         self.verify = tls_verify(validate_certs, ca_path, self.fingerprint)
         self.stats = {'requests': 0, 'logins': 0, 'retries': 0, 'polls': 0}
+        self.ca_contexts = CaContexts()
         if token_id:
             self.auth = ProxmoxHTTPApiTokenAuth(user, token_id, token_secret, verify_ssl=self.verify, timeout=timeout)
         else:
@@ -260,8 +336,8 @@ class PveClient(TaskWaiting):
         session.auth = self.auth
         session.headers['User-Agent'] = USER_AGENT
         session.headers['Accept'] = 'application/json'
-        adapter = PveAdapter(fingerprint=self.fingerprint, pool_connections=1, pool_maxsize=1,
-                             max_retries=retry_policy(self, True))
+        adapter = PveAdapter(fingerprint=self.fingerprint, ca_contexts=self.ca_contexts, pool_connections=1,
+                             pool_maxsize=1, max_retries=retry_policy(self, True))
         session.mount('https://', adapter)
         return session
 

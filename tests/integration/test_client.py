@@ -247,6 +247,36 @@ def test_get_all_answers_in_order_with_each_failure_in_its_place(lab):
     assert client.connections() == [1, 1, 1]
 
 
+def test_connections_share_one_tls_context_loaded_once_from_the_ca_bundle(lab, tmp_path):
+    """With verification from the environment's bundle (no ca_path), every connection of the client (get_all
+    opens three here, at once) verifies with the one context that loaded the bundle, not a context of its own
+    loaded again for each connection."""
+    conn = lab.connection()
+    bundle = tmp_path / 'bundle.pem'
+    with open(certifi.where(), encoding='ascii') as public, open(conn['ca_path'], encoding='ascii') as lab_ca:
+        bundle.write_text(public.read() + lab_ca.read(), encoding='ascii')
+    saved = {k: os.environ.get(k) for k in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')}
+    os.environ['REQUESTS_CA_BUNDLE'] = os.environ['CURL_CA_BUNDLE'] = str(bundle)
+    try:
+        client = PveClient(conn['api_host'], 'root@pam', token_id='lab', token_secret=conn['api_token_secret'],
+                           port=conn['api_port'])
+        assert all(isinstance(answer, dict) for answer in client.get_all(['/version', '/version', '/version']))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    contexts = set()
+    for session in [client.session] + client._spare:  # pylint: disable=protected-access
+        pools = session.get_adapter(client.base_url).poolmanager.pools
+        for key in pools.keys():
+            contexts.update(id(c.sock.context) for c in pools[key].pool.queue if c is not None and c.sock)
+    shared = client.ca_contexts.get(str(bundle))
+    assert contexts == {id(shared)}
+    assert shared.cert_store_stats()['x509_ca'] > 100  # certifi's CAs and the lab's
+
+
 def test_get_all_with_a_password_logs_in_once(lab):
     client = client_for(lab, auth='password')
     assert [bool(r) for r in client.get_all(['/version', '/nodes'])] == [True, True]
