@@ -532,6 +532,12 @@ def connection_error(client, exc, method, path, read_timeout=None):
                 "the certificate of {0} does not have the SHA-256 fingerprint given in tls_fingerprint ({1}); "
                 'check the value `pvenode cert info` shows on the node; nothing was sent'.format(
                     client.base_url, reason), method=method, path=path, sent=False)
+        if any(text in reason for text in ('Hostname mismatch', 'IP address mismatch', "doesn't match")):
+            return PveConnectionError(
+                "the certificate of {0} is not issued for {1!r} ({2}): give api_host a name or address the "
+                'certificate lists (its subject alternative names), as the certificate is verified for the name '
+                'used; nothing was sent'.format(client.base_url, client.host, reason), method=method, path=path,
+                sent=False)
         if client.fingerprint and isinstance(client.verify, str):
             return PveConnectionError(
                 'TLS verification of {0} against ca_path {1} failed ({2}); with tls_fingerprint as well both are '

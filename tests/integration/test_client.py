@@ -277,6 +277,31 @@ def test_connections_share_one_tls_context_loaded_once_from_the_ca_bundle(lab, t
     assert shared.cert_store_stats()['x509_ca'] > 100  # certifi's CAs and the lab's
 
 
+@pytest.mark.parametrize('source', ['ca_path', 'REQUESTS_CA_BUNDLE'])
+def test_the_host_name_is_still_checked_and_a_mismatch_is_explained(lab, source):
+    """127.1 reaches the lab (it is 127.0.0.1), but the lab's certificate lists only localhost and 127.0.0.1:
+    the shared TLS context checks the name as requests' own would, and the message says what to change."""
+    conn = lab.connection()
+    saved = {k: os.environ.get(k) for k in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')}
+    if source == 'REQUESTS_CA_BUNDLE':
+        os.environ['REQUESTS_CA_BUNDLE'] = os.environ['CURL_CA_BUNDLE'] = conn['ca_path']
+    try:
+        client = PveClient('127.1', 'root@pam', token_id='lab', token_secret=conn['api_token_secret'],
+                           port=conn['api_port'], ca_path=conn['ca_path'] if source == 'ca_path' else None,
+                           sleep=lambda s: None)
+        with pytest.raises(PveConnectionError) as err:
+            client.get('/version')
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert err.value.sent is False
+    assert "is not issued for '127.1'" in str(err.value) and 'api_host' in str(err.value)
+    assert lab.pve.api_requests() == []
+
+
 def test_get_all_with_a_password_logs_in_once(lab):
     client = client_for(lab, auth='password')
     assert [bool(r) for r in client.get_all(['/version', '/nodes'])] == [True, True]

@@ -66,6 +66,8 @@ def wrapped(outer, inner):
     (requests.exceptions.ReadTimeout('read timed out'), None, 'no answer from'),
     (requests.exceptions.SSLError('certificate verify failed: self-signed certificate'), False, 'TLS verification'),
     (requests.exceptions.SSLError('Fingerprints did not match. Expected "aa", got "bb".'), False, 'tls_fingerprint'),
+    (requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: IP address mismatch, "
+                                  "certificate is not valid for '192.0.2.10'. (_ssl.c:1006)"), False, 'give api_host a name'),
     (requests.exceptions.ProxyError('Cannot connect to proxy.'), False, 'HTTPS_PROXY'),
     (wrapped(requests.exceptions.ConnectionError,
              NewConnectionError(None, 'Failed to establish a new connection: [Errno 111] Connection refused')), False,
