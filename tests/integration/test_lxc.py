@@ -69,6 +69,30 @@ def test_clone_once(lab, play):
     assert again.changed == 0 and again.writes == [] and len(containers(lab, 'clone-ct')) == 1
 
 
+def test_clone_to_another_node_from_local_storage_is_refused_before_any_write(lab, play):
+    """pve-container API2/LXC.pm clone_vm refuses a target node unless every volume ends up on shared storage (a
+    target storage must be shared; without one, the source's volumes must be); the module says so first, naming
+    the volumes and the way out, in check mode too, instead of sending the clone."""
+    add_ct(lab, 500, 'base-ct', mp0='local-lvm:vm-500-disk-1,mp=/srv,size=2G')
+    for check in (True, False):
+        run = play([ct_task(name='far-ct', clone='base-ct', node='pve2')], check=check)
+        msg = run.task('ct')['msg']
+        assert run.writes == [] and containers(lab, 'far-ct') == [], run.write_calls
+        assert msg.startswith("node: 'pve2' is invalid: PVE clones a container to another node only from or onto "
+                              'shared storage, and CT 500 (base-ct) on pve1 has volumes on local storage: mp0 '
+                              '(local-lvm:vm-500-disk-1), rootfs (local-lvm:vm-500-disk-0). Nothing was cloned.'), msg
+        assert 'storage: <a shared storage> (shared storages for container volumes: nfs.01)' in msg
+    run = play([ct_task(name='far-ct', clone='base-ct', node='pve2', storage='local-lvm')])
+    assert run.writes == [] and "can't clone to non-shared storage 'local-lvm'" in run.task('ct')['msg']
+    # Onto shared storage PVE clones across nodes, and the rerun writes nothing.
+    task = ct_task(name='far-ct', clone='base-ct', node='pve2', storage='nfs.01')
+    play([task]).assert_ok()
+    [ct] = containers(lab, 'far-ct')
+    assert ct.node == 'pve2' and ct.config['rootfs'].startswith('nfs.01:')
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+
 def test_bind_and_volume_mount_points(lab, play):
     ct = add_ct(lab, 510, 'mounts', mp5='local-lvm:vm-510-disk-9,mp=/keep,size=1G')
     mounts = [{'slot': 'mp0', 'host_path': '/srv/shared-data', 'path': '/mnt/shared', 'ro': True},
