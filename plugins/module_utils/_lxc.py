@@ -16,6 +16,7 @@ from ._errors import PveTaskError, ValidationError
 from ._guest import LXC, read_config
 from ._guest_config import clean
 from ._guestrun import GuestRun
+from ._dev_mount import MOUNT_SLOT, mount_source
 from ._lxcspec import CtSpec, clone_preview, volume_slots
 from ._propstring import LXC_FEATURES, LXC_MOUNT, parse_size, split_volume_id
 
@@ -67,6 +68,27 @@ class CtRun(GuestRun):
 
     def clone_slots(self, source_config):
         return volume_slots(source_config)
+
+    def check_clone_source(self, source, source_config):
+        """What pve-container API2/LXC.pm clone_vm refuses whatever the node, checked before any write: a mount
+        point that is not a storage volume (`unable to clone mountpoint 'mp0' (type bind)`), and a full clone of
+        a running container from its current state (`Full clone of a running container is only possible from a
+        snapshot`). With snapname PVE reads the snapshot's config instead, which the module does not check."""
+        if self.params['snapname']:
+            return
+        unclonable = sorted(slot for slot, value in source_config.items()
+                            if MOUNT_SLOT.match(slot) and mount_source(value)[0] != 'volume')
+        if unclonable:
+            raise ValidationError('clone', self.params['clone'], '{0} has mount points PVE cannot clone (bind or device '
+                                                                 'mounts: {1}); nothing was cloned. Clone a source '
+                                                                 'without them and add them to the clone with '
+                                                                 'mounts (PVE: unable to clone mountpoint)'.format(
+                                                                     source.label, ', '.join(unclonable)))
+        if self.params['full'] and source.status == 'running':
+            raise ValidationError('snapname', None, 'a full clone of a running container ({0}) is made from a snapshot '
+                                                    'only; give snapname, or stop {0} first. Nothing was cloned (PVE: '
+                                                    'Full clone of a running container is only possible from a '
+                                                    'snapshot)'.format(source.label))
 
     def check_clone_node(self, source, source_config, node):
         """PVE clones a container to another node (`target`) only onto shared storage: a target `storage` must be

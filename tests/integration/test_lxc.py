@@ -93,6 +93,29 @@ def test_clone_to_another_node_from_local_storage_is_refused_before_any_write(la
     assert again.changed == 0 and again.writes == []
 
 
+def test_clone_that_pve_refuses_on_any_node_is_refused_before_any_write(lab, play):
+    """pve-container API2/LXC.pm clone_vm refuses a bind or device mount point (`unable to clone mountpoint`) and
+    a full clone of a running container without a snapshot; the module says so first, naming the option."""
+    add_ct(lab, 520, 'bind-ct', mp0='/srv/shared-data,mp=/mnt/shared')
+    add_ct(lab, 521, 'busy-ct', status='running')
+    for check in (True, False):
+        run = play([ct_task(name='copy-1', clone='bind-ct')], check=check)
+        assert run.writes == [] and containers(lab, 'copy-1') == [], run.write_calls
+        assert run.task('ct')['msg'] == (
+            "clone: 'bind-ct' is invalid: CT 520 (bind-ct) has mount points PVE cannot clone (bind or device mounts: "
+            'mp0); nothing was cloned. Clone a source without them and add them to the clone with mounts (PVE: unable '
+            'to clone mountpoint)')
+        run = play([ct_task(name='copy-2', clone='busy-ct')], check=check)
+        assert run.writes == [] and containers(lab, 'copy-2') == [], run.write_calls
+        assert run.task('ct')['msg'].startswith(
+            'snapname: a full clone of a running container (CT 521 (busy-ct)) is made from a '
+            'snapshot only; give snapname, or stop CT 521 (busy-ct) first.')
+    # Stopped, the same container clones.
+    lab.pve.ct(521).status = 'stopped'
+    play([ct_task(name='copy-2', clone='busy-ct')]).assert_ok()
+    assert len(containers(lab, 'copy-2')) == 1
+
+
 def test_bind_and_volume_mount_points(lab, play):
     ct = add_ct(lab, 510, 'mounts', mp5='local-lvm:vm-510-disk-9,mp=/keep,size=1G')
     mounts = [{'slot': 'mp0', 'host_path': '/srv/shared-data', 'path': '/mnt/shared', 'ro': True},
