@@ -299,6 +299,19 @@ def test_lock_held_past_lock_timeout_fails_naming_the_lock(lab, play):
     assert lab.pve.vm(211).config['cores'] == 2
 
 
+@pytest.mark.lab(time_scale=0.01)
+def test_clone_of_a_locked_source_names_its_lock_timeout(lab, play):
+    """PVE refuses to clone a source whose config is locked (`VM is locked (backup)`, qemu-server check_lock); the
+    module waits it out up to lock_timeout and then names that option's value, not what was left of it."""
+    add_vm(lab, 212, 'busy-src')
+    lab.call(lab.pve.backup(212, secs=3000))
+    run = play([vm_task(name='copy-of-busy', clone=212, lock_timeout=1)])
+    assert run.task('vm')['msg'] == ('VM 212 (busy-src) is locked (backup) and was still locked after 1s '
+                                     '(lock_timeout); nothing was changed. Wait for the backup to finish, or raise '
+                                     'lock_timeout.')
+    assert guests_named(lab, 'copy-of-busy') == []
+
+
 def test_started_on_a_template_is_refused_before_any_write(lab, play):
     run = play([vm_task(name=GOLDEN, state='started', cores=3)])  # the config change is not made either
     assert 'is a template; templates cannot run' in run.task('vm')['msg']
