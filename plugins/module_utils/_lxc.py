@@ -79,9 +79,9 @@ class CtRun(GuestRun):
         unclonable = sorted(slot for slot, value in source_config.items()
                             if MOUNT_SLOT.match(slot) and mount_source(value)[0] != 'volume')
         if unclonable:
-            raise ValidationError('clone', self.params['clone'], '{0} has mount points PVE cannot clone (bind or device '
-                                                                 'mounts: {1}); nothing was cloned. Clone a source '
-                                                                 'without them and add them to the clone with '
+            raise ValidationError('clone', self.params['clone'], '{0} has mount points PVE cannot clone (bind or '
+                                                                 'device mounts: {1}); nothing was cloned. Clone a '
+                                                                 'source without them and add them to the clone with '
                                                                  'mounts (PVE: unable to clone mountpoint)'.format(
                                                                      source.label, ', '.join(unclonable)))
         if self.params['full'] and source.status == 'running':
@@ -98,9 +98,10 @@ class CtRun(GuestRun):
         target_storage = self.params['storage']
         if target_storage:
             if not int(self.node_storages(node).get(target_storage, {}).get('shared') or 0):
-                raise ValidationError('storage', target_storage, "is local to a node; a clone to another node ({0}) "
-                                                                 "goes to shared storage only (PVE: can't clone to "
-                                                                 "non-shared storage '{1}')".format(node, target_storage))
+                raise ValidationError('storage', target_storage, "is local to a node; a clone to another node "
+                                                                 "({0}) goes to shared storage only (PVE: can't clone "
+                                                                 "to non-shared storage '{1}')".format(
+                                                                     node, target_storage))
             return  # PVE counts the target storage, not the source's, for every volume
         storages = self.node_storages(source.node)
         local = []
