@@ -101,6 +101,30 @@ def report_guests(module):
     module.exit(changed=False, guests=guests)
 
 
+def inventory_host_names(guests, by_name=True):
+    """The inventory host name of each guest ({vmid as str: host name}) and a warning per name that would have
+    stood for several guests. PVE lets guests share a name (and a name may be another guest's VMID); one
+    inventory host for two guests would carry one guest's variables in the other's groups. So each guest whose
+    host name would be shared is named by its VMID instead (unique in the cluster), and a warning says so."""
+    hosts = dict((str(g['vmid']), str(g['name']) if by_name and g.get('name') else str(g['vmid'])) for g in guests)
+    warnings = []
+    while True:
+        claims = {}
+        for vmid, host in hosts.items():
+            claims.setdefault(host, []).append(vmid)
+        shared = dict((host, sorted(vmids, key=int)) for host, vmids in claims.items()
+                      if len(vmids) > 1 and any(hosts[v] != v for v in vmids))
+        if not shared:
+            return hosts, warnings
+        for host, vmids in sorted(shared.items()):
+            renamed = [v for v in vmids if hosts[v] != v]
+            who = 'they are named by their' if len(renamed) > 1 else 'guest {0} is named by its'.format(renamed[0])
+            warnings.append('the name {0} stands for several guests (VMIDs {1}); {2} VMID instead. Give each guest '
+                            'a name of its own, or set hostname: vmid'.format(host, ', '.join(vmids), who))
+            for vmid in renamed:
+                hosts[vmid] = vmid
+
+
 def inventory_config(kind, config):
     """A guest's config as the inventory's `pve_config` gives it: NICs, `ipconfigN` and `agent` as dicts (the
     collection's property-string codec), `tags` a sorted list, sizes and counts as integers (memory in MiB),

@@ -56,6 +56,24 @@ def test_guests_grouped_from_one_request(lab, tmp_path):
     assert [(m, p) for m, p, b in requests] == [('GET', '/cluster/resources')]
 
 
+def test_guests_sharing_a_name_stay_apart(lab, tmp_path):
+    """PVE lets guests share a name (qemu-server API2/Qemu.pm create_vm/update_vm check only its format). One
+    inventory host for both would carry one guest's variables in the other's groups (the running VM 820 seen as
+    the stopped 821 on pve2, in pve_status_running): each gets a host named by its VMID, and a warning."""
+    add_vm(lab, 820, 'web', tags='a', status='running')
+    add_vm(lab, 821, 'web', tags='b', node='pve2')
+    add_vm(lab, 822, 'db')
+    data, _requests, err = inventory(lab, tmp_path, **lab.connection())
+    hostvars = data['_meta']['hostvars']
+    assert sorted(hostvars) == ['820', '821', 'db']
+    assert hostvars['820']['pve_vmid'] == 820 and hostvars['820']['pve_node'] == 'pve1'
+    assert hostvars['820']['pve_name'] == 'web' and hostvars['821']['pve_node'] == 'pve2'
+    assert hosts_of(data, 'pve_status_running') == ['820'] and hosts_of(data, 'pve_tag_b') == ['821']
+    assert hosts_of(data, 'pve_node_pve2') == ['821']
+    assert 'the name web stands for several guests (VMIDs 820, 821); they are named by their VMID instead' in \
+        ' '.join(err.split()), err
+
+
 def test_a_thousand_guests_cost_one_request(lab, tmp_path):
     for n in range(1000):
         lab.pve.add_vm(1000 + n, 'fleet-{0:04d}'.format(n), node='pve1' if n % 2 else 'pve2',
