@@ -119,9 +119,9 @@ options:
   hostname:
     description:
       - What names a host - the guest's V(name), or V(vmid).
-      - PVE lets guests share a name. With V(name), each guest whose name another guest carries too (or is
-        another guest's VMID) is named by its VMID instead, with a warning, so that one host never stands for
-        two guests.
+      - PVE lets guests share a name. With V(name), guests whose name another guest carries too (or is the
+        VMID of a guest without a name) are left out, with a warning naming their VMIDs, so that one host never
+        stands for two guests (a play against it would act on either). V(vmid) lists every guest.
     type: str
     choices: [name, vmid]
     default: name
@@ -301,6 +301,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.display.warning('iac.proxmox.pve inventory: ' + warning)
         for item in data['guests']:
             vmid = str(item['vmid'])
+            if vmid not in names:  # its name stands for several guests (see inventory_host_names)
+                continue
             host = self.inventory.add_host(names[vmid])
             tags = sorted(as_tags(item.get('tags') or ''))
             facts = {'pve_vmid': int(vmid), 'pve_name': item.get('name'), 'pve_node': item.get('node'),

@@ -102,27 +102,24 @@ def report_guests(module):
 
 
 def inventory_host_names(guests, by_name=True):
-    """The inventory host name of each guest ({vmid as str: host name}) and a warning per name that would have
-    stood for several guests. PVE lets guests share a name (and a name may be another guest's VMID); one
-    inventory host for two guests would carry one guest's variables in the other's groups. So each guest whose
-    host name would be shared is named by its VMID instead (unique in the cluster), and a warning says so."""
+    """The inventory host name of each guest ({vmid as str: host name}), and a warning per host name that would
+    stand for several guests. PVE lets guests share a name (and a name may be another guest's VMID, which names
+    a guest without a name); one inventory host for two guests would carry one guest's variables in the other's
+    groups, and a play or role run against it (safe_destroy, golden_image find their guest by the host's name)
+    would act on either. Those guests are left out, with the warning; hostname: vmid lists every guest."""
     hosts = dict((str(g['vmid']), str(g['name']) if by_name and g.get('name') else str(g['vmid'])) for g in guests)
+    claims = {}
+    for vmid, host in hosts.items():
+        claims.setdefault(host, []).append(vmid)
     warnings = []
-    while True:
-        claims = {}
-        for vmid, host in hosts.items():
-            claims.setdefault(host, []).append(vmid)
-        shared = dict((host, sorted(vmids, key=int)) for host, vmids in claims.items()
-                      if len(vmids) > 1 and any(hosts[v] != v for v in vmids))
-        if not shared:
-            return hosts, warnings
-        for host, vmids in sorted(shared.items()):
-            renamed = [v for v in vmids if hosts[v] != v]
-            who = 'they are named by their' if len(renamed) > 1 else 'guest {0} is named by its'.format(renamed[0])
-            warnings.append('the name {0} stands for several guests (VMIDs {1}); {2} VMID instead. Give each guest '
-                            'a name of its own, or set hostname: vmid'.format(host, ', '.join(vmids), who))
-            for vmid in renamed:
-                hosts[vmid] = vmid
+    for host, vmids in sorted(claims.items()):
+        if len(vmids) > 1:
+            warnings.append('{0} stands for several guests (VMIDs {1}), so none of them is an inventory host. Give '
+                            'each guest a name of its own, or set hostname: vmid'.format(
+                                host, ', '.join(sorted(vmids, key=int))))
+            for vmid in vmids:
+                del hosts[vmid]
+    return hosts, warnings
 
 
 def inventory_config(kind, config):

@@ -56,22 +56,23 @@ def test_guests_grouped_from_one_request(lab, tmp_path):
     assert [(m, p) for m, p, b in requests] == [('GET', '/cluster/resources')]
 
 
-def test_guests_sharing_a_name_stay_apart(lab, tmp_path):
+def test_guests_sharing_a_name_are_left_out_with_a_warning(lab, tmp_path):
     """PVE lets guests share a name (qemu-server API2/Qemu.pm create_vm/update_vm check only its format). One
-    inventory host for both would carry one guest's variables in the other's groups (the running VM 820 seen as
-    the stopped 821 on pve2, in pve_status_running): each gets a host named by its VMID, and a warning."""
+    inventory host for both carried one guest's variables in the other's groups (the stopped VM 821 on pve2 in
+    pve_status_running and pve_node_pve1), and a play against `web` acted on either: both are left out, with a
+    warning; hostname: vmid lists them."""
     add_vm(lab, 820, 'web', tags='a', status='running')
     add_vm(lab, 821, 'web', tags='b', node='pve2')
     add_vm(lab, 822, 'db')
     data, _requests, err = inventory(lab, tmp_path, **lab.connection())
-    hostvars = data['_meta']['hostvars']
-    assert sorted(hostvars) == ['820', '821', 'db']
-    assert hostvars['820']['pve_vmid'] == 820 and hostvars['820']['pve_node'] == 'pve1'
-    assert hostvars['820']['pve_name'] == 'web' and hostvars['821']['pve_node'] == 'pve2'
-    assert hosts_of(data, 'pve_status_running') == ['820'] and hosts_of(data, 'pve_tag_b') == ['821']
-    assert hosts_of(data, 'pve_node_pve2') == ['821']
-    assert 'the name web stands for several guests (VMIDs 820, 821); they are named by their VMID instead' in \
+    assert sorted(data['_meta']['hostvars']) == ['db']
+    assert hosts_of(data, 'pve_status_running') == [] and hosts_of(data, 'pve_node_pve1') == ['db']
+    assert 'web stands for several guests (VMIDs 820, 821), so none of them is an inventory host' in \
         ' '.join(err.split()), err
+    data, _requests, err = inventory(lab, tmp_path, hostname='vmid', **lab.connection())
+    hostvars = data['_meta']['hostvars']
+    assert sorted(hostvars) == ['820', '821', '822'] and 'several guests' not in err
+    assert hostvars['821']['pve_node'] == 'pve2' and hosts_of(data, 'pve_status_running') == ['820']
 
 
 def test_a_thousand_guests_cost_one_request(lab, tmp_path):
