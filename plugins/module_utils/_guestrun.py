@@ -152,6 +152,7 @@ class GuestRun(GuestLocate, GuestCreate, GuestConfig, GuestVolumes, GuestPower):
         self.locate()
         if p['state'] == 'absent':
             return self.absent()
+        self.check_no_snapshots()
         self.warn_rounded_sizes()
         if p.get('tags') is not None:
             # How PVE stores these tags may depend on the datacenter's tag-style: then one read, else none.

@@ -116,6 +116,16 @@ def test_clone_that_pve_refuses_on_any_node_is_refused_before_any_write(lab, pla
     assert len(containers(lab, 'copy-2')) == 1
 
 
+def test_template_of_a_container_with_snapshots_is_refused_before_any_write(lab, play):
+    """pve-container API2/LXC.pm template: `unable to create template, because CT contains snapshots`; refused
+    before the running container is shut down."""
+    ct = add_ct(lab, 530, 'snapped-ct', status='running')
+    play([{'name': 'snap', 'iac.proxmox.pve_snapshot': {'vmid': 530, 'snapname': 'keep'}}]).assert_ok()
+    run = play([ct_task(vmid=530, state='template')])
+    assert 'CT 530 (snapped-ct) has snapshots (keep)' in run.task('ct')['msg'] and run.writes == []
+    assert ct.status == 'running' and not ct.template
+
+
 def test_bind_and_volume_mount_points(lab, play):
     ct = add_ct(lab, 510, 'mounts', mp5='local-lvm:vm-510-disk-9,mp=/keep,size=1G')
     mounts = [{'slot': 'mp0', 'host_path': '/srv/shared-data', 'path': '/mnt/shared', 'ro': True},

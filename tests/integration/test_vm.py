@@ -312,6 +312,28 @@ def test_clone_of_a_locked_source_names_its_lock_timeout(lab, play):
     assert guests_named(lab, 'copy-of-busy') == []
 
 
+def test_template_of_a_vm_with_snapshots_is_refused_before_any_write(lab, play):
+    """PVE refuses to make a template of a guest with snapshots (qemu-server API2/Qemu.pm template: `unable to
+    create template, because VM contains snapshots`). The module used to write the config and shut the running
+    VM down first, then fail, leaving it stopped and no template; now it refuses before any write."""
+    vm = add_vm(lab, 230, 'snapped', status='running')
+    snap = {'name': 'snap', 'iac.proxmox.pve_snapshot': {'vmid': 230, 'snapname': 'pre-template'}}
+    play([snap]).assert_ok()
+    for check in (True, False):
+        run = play([vm_task(vmid=230, cores=4, state='template')], check=check)
+        assert run.task('vm')['msg'] == (
+            "state: 'template' is invalid: VM 230 (snapped) has snapshots (pre-template), and PVE makes a template "
+            'only of a guest without any (unable to create template, because VM contains snapshots). Nothing was '
+            'changed; delete the snapshots first (iac.proxmox.pve_snapshot with state: absent)')
+        assert run.writes == []
+    assert vm.status == 'running' and vm.config['cores'] == 2 and not vm.template
+    play([dict(snap, **{'iac.proxmox.pve_snapshot': {'vmid': 230, 'snapname': 'pre-template', 'state': 'absent'}})])
+    play([vm_task(vmid=230, state='template')]).assert_ok()
+    assert vm.template and vm.status == 'stopped'
+    again = play([vm_task(vmid=230, state='template')]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+
 def test_started_on_a_template_is_refused_before_any_write(lab, play):
     run = play([vm_task(name=GOLDEN, state='started', cores=3)])  # the config change is not made either
     assert 'is a template; templates cannot run' in run.task('vm')['msg']
