@@ -195,7 +195,7 @@ from ansible_collections.iac.proxmox.plugins.module_utils._diff import as_tags
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError, PveError
 from ansible_collections.iac.proxmox.plugins.module_utils._guest import Guest, guest_addresses, list_guests, read_config
 from ansible_collections.iac.proxmox.plugins.module_utils._info import (inventory_config, inventory_host_names,
-                                                                       select_guests)
+                                                                        select_guests)
 from ansible_collections.iac.proxmox.plugins.module_utils._module import (connection_settings, token_refused,
                                                                           unverified_warning)
 
