@@ -156,6 +156,20 @@ def test_vmid_of_the_clone_source_is_not_renamed(lab, play):
     assert run.writes == [] and lab.pve.vm(9000).name == GOLDEN
 
 
+def test_a_clone_named_like_its_source_does_not_change_the_source(lab, play):
+    """`name` is how a rerun finds the clone, so a play cloning X into a guest named X found X itself and converged
+    the template with the play's settings (cores, disks, cloud-init). Refused, naming the source."""
+    before = dict(lab.pve.vm(9000).config)
+    for task in (vm_task(name=GOLDEN, clone=GOLDEN, cores=4, memory='8G'),
+                 vm_task(name=GOLDEN, vmid=9000, clone=9000, cores=4)):
+        for check in (True, False):
+            run = play([task], check=check)
+            msg = run.task('vm')['msg']
+            assert 'is the clone source VM 9000 (debian-12-golden) itself' in msg, msg
+            assert run.writes == []
+    assert lab.pve.vm(9000).config == before
+
+
 def test_ambiguous_name_lists_the_vmids(lab, play):
     add_vm(lab, 130, 'twin')
     add_vm(lab, 131, 'twin', node='pve2')
