@@ -117,7 +117,11 @@ options:
     type: bool
     default: false
   hostname:
-    description: What names a host - the guest's V(name), or V(vmid).
+    description:
+      - What names a host - the guest's V(name), or V(vmid).
+      - PVE lets guests share a name. With V(name), guests whose name another guest carries too (or is the
+        VMID of a guest without a name) are left out, with a warning naming their VMIDs, so that one host never
+        stands for two guests (a play against it would act on either). V(vmid) lists every guest.
     type: str
     choices: [name, vmid]
     default: name
@@ -190,7 +194,8 @@ from ansible_collections.iac.proxmox.plugins.module_utils._client import (HAS_PR
 from ansible_collections.iac.proxmox.plugins.module_utils._diff import as_tags
 from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError, PveError
 from ansible_collections.iac.proxmox.plugins.module_utils._guest import Guest, guest_addresses, list_guests, read_config
-from ansible_collections.iac.proxmox.plugins.module_utils._info import inventory_config, select_guests
+from ansible_collections.iac.proxmox.plugins.module_utils._info import (inventory_config, inventory_host_names,
+                                                                        select_guests)
 from ansible_collections.iac.proxmox.plugins.module_utils._module import (connection_settings, token_refused,
                                                                           unverified_warning)
 
@@ -291,10 +296,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _populate(self, data):
         strict = self.get_option('strict')
+        names, warnings = inventory_host_names(data['guests'], by_name=self.get_option('hostname') == 'name')
+        for warning in warnings:
+            self.display.warning('iac.proxmox.pve inventory: ' + warning)
         for item in data['guests']:
             vmid = str(item['vmid'])
-            host = item.get('name') if self.get_option('hostname') == 'name' and item.get('name') else vmid
-            host = self.inventory.add_host(host)
+            if vmid not in names:  # its name stands for several guests (see inventory_host_names)
+                continue
+            host = self.inventory.add_host(names[vmid])
             tags = sorted(as_tags(item.get('tags') or ''))
             facts = {'pve_vmid': int(vmid), 'pve_name': item.get('name'), 'pve_node': item.get('node'),
                      'pve_type': item['type'], 'pve_status': item.get('status'), 'pve_tags': tags,

@@ -285,8 +285,9 @@ def guest_addresses(client, guest):
 
 # ---------------------------------------------------------------------- locks
 
-def wait_unlocked(module, guest, lock, timeout):
-    """Wait while the guest carries a config lock (backup, clone, migrate, ...), up to timeout seconds."""
+def wait_unlocked(module, guest, lock, timeout, lock_timeout=None):
+    """Wait while the guest carries a config lock (backup, clone, migrate, ...), up to timeout seconds (what is
+    left of lock_timeout, the option the message names, when a write already waited for part of it)."""
     if not lock:
         return
     guest.lock = lock
@@ -301,7 +302,7 @@ def wait_unlocked(module, guest, lock, timeout):
     except PveTimeoutError:
         raise PveError('{0} is locked ({1}) and was still locked after {2}s (lock_timeout); nothing was changed. '
                        'Wait for the {1} to finish, or raise lock_timeout.'.format(
-                           guest.label, guest.lock or lock, timeout))
+                           guest.label, guest.lock or lock, timeout if lock_timeout is None else lock_timeout))
 
 
 def write_guest(module, guest, method, path, data=None, action=None, lock_timeout=60, task_timeout=None,
@@ -326,7 +327,7 @@ def write_guest(module, guest, method, path, data=None, action=None, lock_timeou
                     guest.label, what, lock_timeout, text))
             module.plan.pop()  # the retried step is planned once
             if held:
-                wait_unlocked(module, guest, held.group(1), remaining)
+                wait_unlocked(module, guest, held.group(1), remaining, lock_timeout=lock_timeout)
             else:
                 time.sleep(min(next(delays), remaining))
 

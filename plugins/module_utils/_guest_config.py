@@ -45,6 +45,13 @@ class GuestConfig(object):
                                                          '{1} {2}, so nothing was renamed or cloned'.format(
                                                              guest.label, self.noun, p['name']))
             self.check_name_free(p['name'], vmid=guest.vmid)
+        ref = None if p.get('clone') is None else str(p['clone'])
+        if ref is not None and (ref == guest.name or (ref.isdigit() and int(ref) == guest.vmid)):
+            # The play names the clone source itself as the guest: converging it would change the source.
+            option = 'name' if p['vmid'] is None else 'vmid'
+            raise ValidationError(option, p[option], 'is the clone source {0} itself; give the new {1} a name (and '
+                                                     'vmid) of its own. Nothing was cloned or changed'.format(
+                                                         guest.label, self.noun))
         state = self.state or read_state(self.client, guest)
         lock = state.lock or guest.lock
         if lock == HIBERNATED and self.kind is QEMU:

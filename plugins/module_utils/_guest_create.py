@@ -53,6 +53,7 @@ class GuestCreate(object):
                                                                'full: true to clone onto another storage')
         if p['snapname'] and p['snapname'] not in self._snapshots(source):
             raise ValidationError('snapname', p['snapname'], 'is not a snapshot of {0}'.format(source.label))
+        self.check_clone_source(source, source_config)
         preview = self.clone_preview(source_config)
         plan = self.spec.plan(preview, creating=True, clone_slots=self.clone_slots(source_config))
         self.check_clone_keeps(source, preview, plan)

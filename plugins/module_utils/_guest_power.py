@@ -32,6 +32,22 @@ class GuestPower(object):
         self.module.exit(changed=True, vmid=guest.vmid, node=guest.node, name=guest.name, status='absent', stopped=how,
                          diff={'before': before, 'after': {}})
 
+    def check_no_snapshots(self):
+        """state: template of a guest with snapshots: PVE refuses the conversion (`unable to create template, because
+        VM contains snapshots`, qemu-server API2/Qemu.pm template, pve-container API2/LXC.pm template), and only
+        after this run would have written the config and shut a running guest down. Refused before any write."""
+        guest = self.guest
+        if self.params['state'] != 'template' or guest is None or guest.template:
+            return
+        names = sorted(s.get('name') for s in self.client.get(guest.path + '/snapshot') or []
+                       if s.get('name') and s.get('name') != 'current')
+        if names:
+            raise ValidationError('state', 'template', '{0} has snapshots ({1}), and PVE makes a template only of a '
+                                                       'guest without any (unable to create template, because {2} '
+                                                       'contains snapshots). Nothing was changed; delete the snapshots '
+                                                       'first (iac.proxmox.pve_snapshot with state: absent)'.format(
+                                                           guest.label, ', '.join(names), self.kind.label))
+
     def power(self):
         """The power change the play's state asks for, if the guest is not in that state yet."""
         p = self.params

@@ -86,6 +86,9 @@ class GuestRun(GuestLocate, GuestCreate, GuestConfig, GuestVolumes, GuestPower):
     def check_clone_node(self, source, source_config, node):
         """Refuse, before any write, a clone to another node that PVE would refuse (see _vm.VmRun)."""
 
+    def check_clone_source(self, source, source_config):
+        """Refuse, before any write, a clone of this source that PVE would refuse on any node (see _lxc.CtRun)."""
+
     def vcpus(self, desired, current):
         return int(desired.get('cores', current.get('cores', 1)))
 
@@ -149,6 +152,7 @@ class GuestRun(GuestLocate, GuestCreate, GuestConfig, GuestVolumes, GuestPower):
         self.locate()
         if p['state'] == 'absent':
             return self.absent()
+        self.check_no_snapshots()
         self.warn_rounded_sizes()
         if p.get('tags') is not None:
             # How PVE stores these tags may depend on the datacenter's tag-style: then one read, else none.

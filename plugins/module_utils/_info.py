@@ -101,6 +101,27 @@ def report_guests(module):
     module.exit(changed=False, guests=guests)
 
 
+def inventory_host_names(guests, by_name=True):
+    """The inventory host name of each guest ({vmid as str: host name}), and a warning per host name that would
+    stand for several guests. PVE lets guests share a name (and a name may be another guest's VMID, which names
+    a guest without a name); one inventory host for two guests would carry one guest's variables in the other's
+    groups, and a play or role run against it (safe_destroy, golden_image find their guest by the host's name)
+    would act on either. Those guests are left out, with the warning; hostname: vmid lists every guest."""
+    hosts = dict((str(g['vmid']), str(g['name']) if by_name and g.get('name') else str(g['vmid'])) for g in guests)
+    claims = {}
+    for vmid, host in hosts.items():
+        claims.setdefault(host, []).append(vmid)
+    warnings = []
+    for host, vmids in sorted(claims.items()):
+        if len(vmids) > 1:
+            warnings.append('{0} stands for several guests (VMIDs {1}), so none of them is an inventory host. Give '
+                            'each guest a name of its own, or set hostname: vmid'.format(
+                                host, ', '.join(sorted(vmids, key=int))))
+            for vmid in vmids:
+                del hosts[vmid]
+    return hosts, warnings
+
+
 def inventory_config(kind, config):
     """A guest's config as the inventory's `pve_config` gives it: NICs, `ipconfigN` and `agent` as dicts (the
     collection's property-string codec), `tags` a sorted list, sizes and counts as integers (memory in MiB),

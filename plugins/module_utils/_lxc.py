@@ -16,6 +16,7 @@ from ._errors import PveTaskError, ValidationError
 from ._guest import LXC, read_config
 from ._guest_config import clean
 from ._guestrun import GuestRun
+from ._dev_mount import MOUNT_SLOT, mount_source
 from ._lxcspec import CtSpec, clone_preview, volume_slots
 from ._propstring import LXC_FEATURES, LXC_MOUNT, parse_size, split_volume_id
 
@@ -67,6 +68,58 @@ class CtRun(GuestRun):
 
     def clone_slots(self, source_config):
         return volume_slots(source_config)
+
+    def check_clone_source(self, source, source_config):
+        """What pve-container API2/LXC.pm clone_vm refuses whatever the node, checked before any write: a mount
+        point that is not a storage volume (`unable to clone mountpoint 'mp0' (type bind)`), and a full clone of
+        a running container from its current state (`Full clone of a running container is only possible from a
+        snapshot`). With snapname PVE reads the snapshot's config instead, which the module does not check."""
+        if self.params['snapname']:
+            return
+        unclonable = sorted(slot for slot, value in source_config.items()
+                            if MOUNT_SLOT.match(slot) and mount_source(value)[0] != 'volume')
+        if unclonable:
+            raise ValidationError('clone', self.params['clone'], '{0} has mount points PVE cannot clone (bind or '
+                                                                 'device mounts: {1}); nothing was cloned. Clone a '
+                                                                 'source without them and add them to the clone with '
+                                                                 'mounts (PVE: unable to clone mountpoint)'.format(
+                                                                     source.label, ', '.join(unclonable)))
+        if self.params['full'] and source.status == 'running':
+            raise ValidationError('snapname', None, 'a full clone of a running container ({0}) is made from a snapshot '
+                                                    'only; give snapname, or stop {0} first. Nothing was cloned (PVE: '
+                                                    'Full clone of a running container is only possible from a '
+                                                    'snapshot)'.format(source.label))
+
+    def check_clone_node(self, source, source_config, node):
+        """PVE clones a container to another node (`target`) only onto shared storage: a target `storage` must be
+        shared (`can't clone to non-shared storage '<storage>'`), and without one every rootfs/mpN volume of the
+        source must be on shared storage, else `can't clone CT to node '<node>' (CT uses local storage)`
+        (pve-container API2/LXC.pm clone_vm). Refused here first, naming the volumes and the ways out."""
+        target_storage = self.params['storage']
+        if target_storage:
+            if not int(self.node_storages(node).get(target_storage, {}).get('shared') or 0):
+                raise ValidationError('storage', target_storage, "is local to a node; a clone to another node "
+                                                                 "({0}) goes to shared storage only (PVE: can't clone "
+                                                                 "to non-shared storage '{1}')".format(
+                                                                     node, target_storage))
+            return  # PVE counts the target storage, not the source's, for every volume
+        storages = self.node_storages(source.node)
+        local = []
+        for slot in sorted(volume_slots(source_config)):
+            volume = LXC_MOUNT.parse(source_config[slot]).get('volume', '')
+            if not int((storages.get(split_volume_id(volume)[0]) or {}).get('shared') or 0):
+                local.append('{0} ({1})'.format(slot, volume))
+        if not local:
+            return
+        shared = sorted(s for s, info in storages.items() if int(info.get('shared') or 0)
+                        and 'rootdir' in str(info.get('content', '')).split(','))
+        raise ValidationError('node', node, "PVE clones a container to another node only from or onto shared storage, "
+                                            "and {0} on {1} has volumes on local storage: {2}. Nothing was cloned. "
+                                            "Give storage: <a shared storage> ({3}), or clone on {1} and migrate "
+                                            "(PVE: can't clone CT to node '{4}' (CT uses local storage))".format(
+                                                source.label, source.node, ', '.join(local),
+                                                'shared storages for container volumes: {0}'.format(', '.join(shared))
+                                                if shared else 'the cluster has none for container volumes', node))
 
     def validate_cluster(self, node, current, plan, storages, check_node=False):
         if not self.client.root_login:

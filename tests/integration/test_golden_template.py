@@ -111,6 +111,42 @@ def test_a_new_image_builds_a_new_version_and_the_name_points_at_it(lab, play, i
     assert first not in [vm.vmid for vm in lab.pve.vms]
 
 
+def test_a_first_build_stopped_before_its_conversion_is_finished_by_the_rerun(lab, play, images):
+    """The first version is built under the stable name; if the run stops after the create (here PVE refuses the
+    conversion once), the VM left there is the role's own (this image's tag): the rerun converts it, creating
+    nothing new, instead of refusing it as a guest the role did not build."""
+    lab.pve.fail('POST', '/nodes/pve1/qemu/300/template', 500, 'got timeout', times=1)
+    failed = build(play, images, golden_template_vmid=300)
+    assert failed.rc != 0 and failed.failed[0]['task'] == 'Convert the new version to a template of ' + NAME
+    assert not guests(lab)[NAME].template
+    run = build(play, images, golden_template_vmid=300).assert_ok()
+    [vm] = guests(lab).values()
+    assert vm.vmid == 300 and vm.name == NAME and vm.template
+    assert ('POST', '/nodes/pve1/qemu') not in run.write_calls
+    assert ('POST', '/nodes/pve1/qemu/300/template') in run.write_calls
+    assert facts(run)['vmid'] == 300 and images.requests == ['/debian/a.qcow2']
+    again = build(play, images, golden_template_vmid=300).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+
+def test_a_new_version_stopped_before_taking_the_stable_name_is_finished_by_the_rerun(lab, play, images):
+    """A new image: the previous version was renamed <name>-v1, then the run stopped before the new one (still
+    <name>-next) took the stable name. The rerun renames that one; it does not build the image a second time."""
+    build(play, images, 'a').assert_ok()
+    first = guests(lab)[NAME].vmid
+    lab.pve.fail('PUT', '/nodes/pve1/qemu/301/config', 500, 'got timeout', times=1)
+    failed = build(play, images, 'b', golden_template_vmid=301)
+    assert failed.rc != 0 and sorted(guests(lab)) == [NAME + '-next', NAME + '-v1']
+    run = build(play, images, 'b', golden_template_vmid=301).assert_ok()
+    now = guests(lab)
+    assert sorted(now) == [NAME, NAME + '-v1'] and now[NAME].vmid == 301 and now[NAME].template
+    assert now[NAME + '-v1'].vmid == first
+    assert ('POST', '/nodes/pve1/qemu') not in run.write_calls
+    assert images.requests == ['/debian/a.qcow2', '/debian/b.qcow2']
+    again = build(play, images, 'b', golden_template_vmid=301).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+
 def test_a_version_a_linked_clone_uses_stays_until_the_clone_is_gone(lab, play, images):
     build(play, images, 'a').assert_ok()
     first = guests(lab)[NAME].vmid

@@ -69,6 +69,63 @@ def test_clone_once(lab, play):
     assert again.changed == 0 and again.writes == [] and len(containers(lab, 'clone-ct')) == 1
 
 
+def test_clone_to_another_node_from_local_storage_is_refused_before_any_write(lab, play):
+    """pve-container API2/LXC.pm clone_vm refuses a target node unless every volume ends up on shared storage (a
+    target storage must be shared; without one, the source's volumes must be); the module says so first, naming
+    the volumes and the way out, in check mode too, instead of sending the clone."""
+    add_ct(lab, 500, 'base-ct', mp0='local-lvm:vm-500-disk-1,mp=/srv,size=2G')
+    for check in (True, False):
+        run = play([ct_task(name='far-ct', clone='base-ct', node='pve2')], check=check)
+        msg = run.task('ct')['msg']
+        assert run.writes == [] and containers(lab, 'far-ct') == [], run.write_calls
+        assert msg.startswith("node: 'pve2' is invalid: PVE clones a container to another node only from or onto "
+                              'shared storage, and CT 500 (base-ct) on pve1 has volumes on local storage: mp0 '
+                              '(local-lvm:vm-500-disk-1), rootfs (local-lvm:vm-500-disk-0). Nothing was cloned.'), msg
+        assert 'storage: <a shared storage> (shared storages for container volumes: nfs.01)' in msg
+    run = play([ct_task(name='far-ct', clone='base-ct', node='pve2', storage='local-lvm')])
+    assert run.writes == [] and "can't clone to non-shared storage 'local-lvm'" in run.task('ct')['msg']
+    # Onto shared storage PVE clones across nodes, and the rerun writes nothing.
+    task = ct_task(name='far-ct', clone='base-ct', node='pve2', storage='nfs.01')
+    play([task]).assert_ok()
+    [ct] = containers(lab, 'far-ct')
+    assert ct.node == 'pve2' and ct.config['rootfs'].startswith('nfs.01:')
+    again = play([task]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+
+def test_clone_that_pve_refuses_on_any_node_is_refused_before_any_write(lab, play):
+    """pve-container API2/LXC.pm clone_vm refuses a bind or device mount point (`unable to clone mountpoint`) and
+    a full clone of a running container without a snapshot; the module says so first, naming the option."""
+    add_ct(lab, 520, 'bind-ct', mp0='/srv/shared-data,mp=/mnt/shared')
+    add_ct(lab, 521, 'busy-ct', status='running')
+    for check in (True, False):
+        run = play([ct_task(name='copy-1', clone='bind-ct')], check=check)
+        assert run.writes == [] and containers(lab, 'copy-1') == [], run.write_calls
+        assert run.task('ct')['msg'] == (
+            "clone: 'bind-ct' is invalid: CT 520 (bind-ct) has mount points PVE cannot clone (bind or device mounts: "
+            'mp0); nothing was cloned. Clone a source without them and add them to the clone with mounts (PVE: unable '
+            'to clone mountpoint)')
+        run = play([ct_task(name='copy-2', clone='busy-ct')], check=check)
+        assert run.writes == [] and containers(lab, 'copy-2') == [], run.write_calls
+        assert run.task('ct')['msg'].startswith(
+            'snapname: a full clone of a running container (CT 521 (busy-ct)) is made from a '
+            'snapshot only; give snapname, or stop CT 521 (busy-ct) first.')
+    # Stopped, the same container clones.
+    lab.pve.ct(521).status = 'stopped'
+    play([ct_task(name='copy-2', clone='busy-ct')]).assert_ok()
+    assert len(containers(lab, 'copy-2')) == 1
+
+
+def test_template_of_a_container_with_snapshots_is_refused_before_any_write(lab, play):
+    """pve-container API2/LXC.pm template: `unable to create template, because CT contains snapshots`; refused
+    before the running container is shut down."""
+    ct = add_ct(lab, 530, 'snapped-ct', status='running')
+    play([{'name': 'snap', 'iac.proxmox.pve_snapshot': {'vmid': 530, 'snapname': 'keep'}}]).assert_ok()
+    run = play([ct_task(vmid=530, state='template')])
+    assert 'CT 530 (snapped-ct) has snapshots (keep)' in run.task('ct')['msg'] and run.writes == []
+    assert ct.status == 'running' and not ct.template
+
+
 def test_bind_and_volume_mount_points(lab, play):
     ct = add_ct(lab, 510, 'mounts', mp5='local-lvm:vm-510-disk-9,mp=/keep,size=1G')
     mounts = [{'slot': 'mp0', 'host_path': '/srv/shared-data', 'path': '/mnt/shared', 'ro': True},

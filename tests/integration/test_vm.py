@@ -156,6 +156,20 @@ def test_vmid_of_the_clone_source_is_not_renamed(lab, play):
     assert run.writes == [] and lab.pve.vm(9000).name == GOLDEN
 
 
+def test_a_clone_named_like_its_source_does_not_change_the_source(lab, play):
+    """`name` is how a rerun finds the clone, so a play cloning X into a guest named X found X itself and converged
+    the template with the play's settings (cores, disks, cloud-init). Refused, naming the source."""
+    before = dict(lab.pve.vm(9000).config)
+    for task in (vm_task(name=GOLDEN, clone=GOLDEN, cores=4, memory='8G'),
+                 vm_task(name=GOLDEN, vmid=9000, clone=9000, cores=4)):
+        for check in (True, False):
+            run = play([task], check=check)
+            msg = run.task('vm')['msg']
+            assert 'is the clone source VM 9000 (debian-12-golden) itself' in msg, msg
+            assert run.writes == []
+    assert lab.pve.vm(9000).config == before
+
+
 def test_ambiguous_name_lists_the_vmids(lab, play):
     add_vm(lab, 130, 'twin')
     add_vm(lab, 131, 'twin', node='pve2')
@@ -297,6 +311,41 @@ def test_lock_held_past_lock_timeout_fails_naming_the_lock(lab, play):
     assert 'VM 211 (stuck) is locked (backup)' in msg and 'lock_timeout' in msg
     assert run.writes == []
     assert lab.pve.vm(211).config['cores'] == 2
+
+
+@pytest.mark.lab(time_scale=0.01)
+def test_clone_of_a_locked_source_names_its_lock_timeout(lab, play):
+    """PVE refuses to clone a source whose config is locked (`VM is locked (backup)`, qemu-server check_lock); the
+    module waits it out up to lock_timeout and then names that option's value, not what was left of it."""
+    add_vm(lab, 212, 'busy-src')
+    lab.call(lab.pve.backup(212, secs=3000))
+    run = play([vm_task(name='copy-of-busy', clone=212, lock_timeout=1)])
+    assert run.task('vm')['msg'] == ('VM 212 (busy-src) is locked (backup) and was still locked after 1s '
+                                     '(lock_timeout); nothing was changed. Wait for the backup to finish, or raise '
+                                     'lock_timeout.')
+    assert guests_named(lab, 'copy-of-busy') == []
+
+
+def test_template_of_a_vm_with_snapshots_is_refused_before_any_write(lab, play):
+    """PVE refuses to make a template of a guest with snapshots (qemu-server API2/Qemu.pm template: `unable to
+    create template, because VM contains snapshots`). The module used to write the config and shut the running
+    VM down first, then fail, leaving it stopped and no template; now it refuses before any write."""
+    vm = add_vm(lab, 230, 'snapped', status='running')
+    snap = {'name': 'snap', 'iac.proxmox.pve_snapshot': {'vmid': 230, 'snapname': 'pre-template'}}
+    play([snap]).assert_ok()
+    for check in (True, False):
+        run = play([vm_task(vmid=230, cores=4, state='template')], check=check)
+        assert run.task('vm')['msg'] == (
+            "state: 'template' is invalid: VM 230 (snapped) has snapshots (pre-template), and PVE makes a template "
+            'only of a guest without any (unable to create template, because VM contains snapshots). Nothing was '
+            'changed; delete the snapshots first (iac.proxmox.pve_snapshot with state: absent)')
+        assert run.writes == []
+    assert vm.status == 'running' and vm.config['cores'] == 2 and not vm.template
+    play([dict(snap, **{'iac.proxmox.pve_snapshot': {'vmid': 230, 'snapname': 'pre-template', 'state': 'absent'}})])
+    play([vm_task(vmid=230, state='template')]).assert_ok()
+    assert vm.template and vm.status == 'stopped'
+    again = play([vm_task(vmid=230, state='template')]).assert_ok()
+    assert again.changed == 0 and again.writes == []
 
 
 def test_started_on_a_template_is_refused_before_any_write(lab, play):
