@@ -1,0 +1,54 @@
+"""Break-it pass on PCI mappings, passthrough, virtiofs and storage content: what PVE would refuse only when a
+VM starts is refused before the write."""
+
+from test_vm import add_vm
+
+
+def task(module, label='t', **args):
+    return {'name': label, 'iac.proxmox.' + module: args}
+
+
+def test_pci_mapping_checks_every_address_of_a_multi_device_path(lab, play):
+    """PVE::Mapping::PCI::assert_valid checks id and subsystem-id on every address of `a;b` (iommugroup only on
+    the first): an entry whose second address is missing, or another device, would map but never start."""
+    lab.pve.add_pci_device('pve1', '0000:08:00.0', '0x030000', '0x10de', '0x2204', 40,
+                           subsystem_vendor='0x1043', subsystem_device='0x87b3')
+    missing = play([task('pve_pci_mapping', 'm', id='pair', map=[{'node': 'pve1', 'path': '0000:01:00;0000:09:00'}])])
+    assert missing.task('m')['msg'].startswith("map[0].path: '0000:09:00.0' is invalid: no such PCI device on node "
+                                               'pve1'), missing.task('m')['msg']
+    other = play([task('pve_pci_mapping', 'm', id='pair', map=[{'node': 'pve1', 'path': '0000:01:00;0000:03:00.0'}])])
+    assert other.task('m')['msg'] == ("map[0].id: '10de:2204' is invalid: the device at 0000:03:00.0 on node pve1 "
+                                      'is 8086:1533'), other.task('m')['msg']
+    assert missing.writes == [] and other.writes == [] and 'pair' not in lab.pve.mappings['pci']
+    same = task('pve_pci_mapping', 'm', id='pair', map=[{'node': 'pve1', 'path': '0000:01:00;0000:08:00.0'}])
+    play([same]).assert_ok()
+    assert lab.pve.mappings['pci']['pair']['map'] == [
+        'id=10de:2204,node=pve1,path=0000:01:00;0000:08:00.0,iommugroup=14,subsystem-id=1043:87b3']
+    again = play([same]).assert_ok()
+    assert again.changed == 0 and again.writes == []
+
+
+def test_pci_mapping_mdev_flag_must_match_the_device(lab, play):
+    """PVE::Mapping::PCI::assert_valid (called with the mapping's config by qemu-server PCI.pm parse_hostpci)
+    compares the mapping's mdev flag with whether the device can provide mediated devices: a mismatch makes
+    every VM start on the mapping fail, so it is refused before the write."""
+    igpu = [{'node': 'pve1', 'path': '0000:00:02.0'}]
+    bad = play([task('pve_pci_mapping', 'm', id='igpu', map=igpu)])
+    assert bad.task('m')['msg'] == ("mdev: False is invalid: the device at 0000:00:02.0 on node pve1 can provide "
+                                    'mediated devices, and PVE refuses to start a VM on a mapping whose mdev flag '
+                                    'differs (set mdev: true)'), bad.task('m')['msg']
+    nic = play([task('pve_pci_mapping', 'm', id='nic', mdev=True, map=[{'node': 'pve1', 'path': '0000:03:00.0'}])])
+    assert 'cannot provide mediated devices' in nic.task('m')['msg'] and 'set mdev: false' in nic.task('m')['msg']
+    assert bad.writes == [] and nic.writes == []
+    good = task('pve_pci_mapping', 'm', id='igpu', mdev=True, map=igpu)
+    play([good]).assert_ok()
+    assert play([good]).writes == []
+    # Turning the flag off alone (map left out) is checked against the stored entries too.
+    off = play([task('pve_pci_mapping', 'm', id='igpu', mdev=False)])
+    assert off.task('m')['msg'].startswith('mdev: False is invalid: the device at 0000:00:02.0 on node pve1 can '
+                                           'provide'), off.task('m')['msg']
+    assert off.writes == [] and lab.pve.mappings['pci']['igpu'].get('mdev') in (1, '1', True)
+    add_vm(lab, 330, 'vgpu', machine='q35')
+    run = play([task('pve_hostpci', 'vgpu', name='vgpu', mapping='igpu', mdev='i915-GVTg_V5_4'),
+                task('pve_vm', 'start', name='vgpu', state='started')]).assert_ok()
+    assert lab.pve.vm(330).config['hostpci0'] == 'mapping=igpu,mdev=i915-GVTg_V5_4' and run.changed == 2
