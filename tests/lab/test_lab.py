@@ -262,3 +262,25 @@ def test_before_next_runs_between_a_read_and_a_write(lab, api):
     err = error_of(api.put, '/nodes/pve1/qemu/9000/config', memory='4096', digest=digest)
     assert err.message == 'checksum mismatch (file change by other user?)'
     assert lab.pve.vm(9000).config['cores'] == '3' and lab.pve.vm(9000).config['memory'] != '4096'
+
+
+def test_pci_mapping_mdev_flag_checked_against_the_device(lab, api):
+    """pve-guest-common src/PVE/Mapping/PCI.pm assert_valid, given the mapping's config (as qemu-server
+    src/PVE/QemuServer/PCI.pm parse_hostpci and pve-manager PVE/API2/Cluster/Mapping/PCI.pm index with
+    check-node pass it), compares the mapping's mdev flag with the device's mdev capability."""
+    igpu = 'id=8086:3e92,node=pve1,path=0000:00:02.0,iommugroup=1'
+    lab.pve.add_mapping('pci', 'igpu', [igpu])
+    lab.pve.add_mapping('pci', 'vgpu', [igpu], mdev=1)
+    lab.pve.add_mapping('pci', 'nic', ['id=8086:1533,node=pve1,path=0000:03:00.0,iommugroup=16,'
+                                       'subsystem-id=8086:0001'], mdev=1)
+    checks = dict((e['id'], e['checks']) for e in api.get('/cluster/mapping/pci', **{'check-node': 'pve1'}))
+    assert checks == {
+        'igpu': [{'severity': 'error', 'message': "Invalid configuration: 'mdev' does not match for 'igpu' (1 != 0)"}],
+        'nic': [{'severity': 'error', 'message': "Invalid configuration: 'mdev' does not match for 'nic' (0 != 1)"}],
+        'vgpu': []}
+    lab.pve.add_vm(403, 'igpu', node='pve1', config={'machine': 'q35', 'hostpci0': 'mapping=igpu'})
+    assert start_error(api, lab, 403) == ("PCI device mapping invalid (hardware probably changed): 'mdev' does not "
+                                          "match for 'igpu' (1 != 0)")
+    lab.pve.add_vm(404, 'vgpu', node='pve1', config={'machine': 'q35', 'hostpci0': 'mapping=vgpu,mdev=i915-GVTg_V5_4'})
+    api.wait_task(api.post('/nodes/pve1/qemu/404/status/start'))
+    assert lab.pve.vm(404).status == 'running'
