@@ -13,7 +13,7 @@ import re
 from ._device import DeviceKind, DeviceRun
 from ._diff import Field, as_bool, props_normalizer
 from ._errors import PveApiError, PveError, ValidationError
-from ._mapping import MappingKind, check_config_id, read_mapping
+from ._mapping import MappingKind, check_config_id, check_on_node, read_mapping
 from ._pci import check_address, device_names, node_devices, normalize_address, select
 from ._propstring import HOSTPCI, PCI_MAP
 
@@ -74,7 +74,7 @@ def validate(job, merged):
     mdev_target = None
     if merged.get('mapping'):
         mapping = merged['mapping']
-        entry, _digest = read_mapping(job.client, PCI_MAPPINGS, mapping)
+        entry, _digest = read_mapping(job.client, PCI_MAPPINGS, mapping, check_node=node)
         if entry is None:
             raise ValidationError('mapping', mapping, 'no PCI mapping with this ID exists; create it with '
                                                       'iac.proxmox.pve_pci_mapping first')
@@ -83,6 +83,7 @@ def validate(job, merged):
         if node not in nodes:
             raise ValidationError('mapping', mapping, 'the PCI mapping has no entry for node {0}, where {1} runs (it '
                                                       'maps: {2})'.format(node, label, ', '.join(nodes) or 'no node'))
+        check_on_node('mapping', mapping, entry, node, label, 'PCI mapping')
         check_enough_devices(job, mapping, merged, sum(1 for e in entries if e.get('node') == node))
         mdev_target = mapping
     else:

@@ -52,3 +52,32 @@ def test_pci_mapping_mdev_flag_must_match_the_device(lab, play):
     run = play([task('pve_hostpci', 'vgpu', name='vgpu', mapping='igpu', mdev='i915-GVTg_V5_4'),
                 task('pve_vm', 'start', name='vgpu', state='started')]).assert_ok()
     assert lab.pve.vm(330).config['hostpci0'] == 'mapping=igpu,mdev=i915-GVTg_V5_4' and run.changed == 2
+
+
+def test_a_mapping_pve_finds_invalid_on_the_vms_node_is_refused(lab, play):
+    """A mapping can name a path or device that is not (or no longer) on a node: PVE checks a node's entries
+    only when a VM starts there (qemu-server Virtiofs.pm assert_virtiofs_config, PCI.pm parse_hostpci), and
+    reports the same checks through GET /cluster/mapping/<kind>?check-node (pve-manager
+    PVE/API2/Cluster/Mapping/Dir.pm and PCI.pm index). The share or device is refused before the write."""
+    lab.pve.add_mapping('dir', 'typo', ['node=pve1,path=/srv/shared-data', 'node=pve2,path=/srv/sahred-data'])
+    lab.pve.add_mapping('pci', 'stale', ['id=10de:9999,node=pve1,path=0000:01:00,iommugroup=14,'
+                                         'subsystem-id=1043:87b3'])
+    vm = add_vm(lab, 340, 'on-pve2', node='pve2')
+    add_vm(lab, 341, 'gpu', machine='q35')
+    share = task('pve_virtiofs', 'share', name='on-pve2', mapping='typo')
+    gpu = task('pve_hostpci', 'gpu', name='gpu', mapping='stale')
+    for item in (share, gpu):
+        item['ignore_errors'] = True
+    run = play([share, gpu])
+    assert run.task('share')['msg'] == (
+        "mapping: 'typo' is invalid: PVE finds the directory mapping invalid on node pve2, where VM 340 (on-pve2) "
+        'runs, so the VM could not start: Invalid configuration: Path /srv/sahred-data does not exist')
+    assert run.task('gpu')['msg'] == (
+        "mapping: 'stale' is invalid: PVE finds the PCI mapping invalid on node pve1, where VM 341 (gpu) runs, so "
+        "the VM could not start: Invalid configuration: 'id' does not match for 'stale' (10de:2204 != 10de:9999)")
+    assert run.writes == [] and 'virtiofs0' not in vm.config
+    # The same share on a node where the path exists is fine (one listing, checked on the VM's node).
+    add_vm(lab, 342, 'on-pve1', node='pve1')
+    ok = play([task('pve_virtiofs', 'share', name='on-pve1', mapping='typo')]).assert_ok()
+    assert lab.pve.vm(342).config['virtiofs0'] == 'typo' and ok.changed == 1
+    assert ('GET', '/cluster/mapping/dir') in ok.calls
