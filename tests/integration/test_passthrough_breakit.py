@@ -1,6 +1,8 @@
 """Break-it pass on PCI mappings, passthrough, virtiofs and storage content: what PVE would refuse only when a
 VM starts is refused before the write."""
 
+import json
+
 from test_vm import add_vm
 
 
@@ -81,3 +83,19 @@ def test_a_mapping_pve_finds_invalid_on_the_vms_node_is_refused(lab, play):
     ok = play([task('pve_virtiofs', 'share', name='on-pve1', mapping='typo')]).assert_ok()
     assert lab.pve.vm(342).config['virtiofs0'] == 'typo' and ok.changed == 1
     assert ('GET', '/cluster/mapping/dir') in ok.calls
+
+
+def test_a_password_in_a_download_url_is_masked_everywhere(lab, play):
+    """PVE's download task logs the URL as given (pve-storage src/PVE/API2/Storage/Status.pm download_url, through
+    pve-common Tools.pm download_file_from_url: "downloading <url> to <dest>"); a failed download showed that
+    log, and the module's arguments, with the URL's password in clear."""
+    secret = 'Wh4tEver-pw'
+    url = 'http://bob:{0}@127.0.0.1:9/img/debian.qcow2'.format(secret)
+    item = {'name': 'content', 'iac.proxmox.pve_storage_content': {
+        'node': 'pve1', 'storage': 'local', 'content': 'import', 'filename': 'debian.qcow2', 'url': url}}
+    run = play([item], diff=True)
+    result = run.task('content')
+    assert run.rc != 0 and 'downloading http://bob:********@127.0.0.1:9/img/debian.qcow2' in result['msg']
+    assert secret not in run.stdout + run.stderr and secret not in json.dumps(run.results)
+    check = play([item], diff=True, check=True).assert_ok()
+    assert secret not in check.stdout + check.stderr and secret not in json.dumps(check.results)
