@@ -103,6 +103,8 @@ def validate(job, merged):
                                                           '{1}'.format(';'.join(addresses), len(functions)))
         if functions:
             mdev_target = functions[0]['id']
+        if not merged.get('mdev'):
+            check_not_assigned_twice(job, devices, addresses, functions)
     if merged.get('mdev'):
         types = [t.get('type') for t in job.client.get('/nodes/{0}/hardware/pci/{1}/mdev'.format(node, mdev_target))
                  or []]
@@ -110,6 +112,30 @@ def validate(job, merged):
             why = 'is not a mediated device type {0} offers on node {1} (types: {2})'.format(
                 mdev_target, node, ', '.join(types) or 'none')
             raise ValidationError('mdev', merged['mdev'], why)
+
+
+def check_not_assigned_twice(job, devices, addresses, functions):
+    """A host function passed through in another slot too: PVE refuses the VM's start with `device '<id>' assigned
+    more than once` (qemu-server PCI.pm choose_hostpci_devices), whether the addresses are spelled alike or not
+    (0000:01:00 is every function of 0000:01:00.0). Other slots' host addresses are expanded on the node's
+    devices; mediated devices are shared and not counted."""
+    mine = dict((normalize_address(d['id']), d) for d in functions)
+    for slot in KIND.slots():
+        if slot == job.slot or job.effective.get(slot) is None:
+            continue
+        other = KIND.fmt.parse(job.effective[slot])
+        if other.get('mdev') or not other.get('host'):
+            continue
+        host = other['host']
+        for address in host if isinstance(host, (list, tuple)) else str(host).split(';'):
+            for device in select(devices, address) if address else []:
+                taken = normalize_address(device['id'])
+                if taken in mine:
+                    index = next(i for i, a in enumerate(addresses) if mine[taken] in select(devices, a))
+                    raise ValidationError('host[{0}]'.format(index), addresses[index], 'function {0} is already '
+                                          'passed through in {1} of {2} ({3}); PVE refuses to start a VM with a '
+                                          "device assigned more than once".format(taken, slot, job.guest.label,
+                                                                                  job.effective[slot]))
 
 
 def check_enough_devices(job, mapping, merged, devices):

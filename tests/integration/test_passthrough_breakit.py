@@ -99,3 +99,26 @@ def test_a_password_in_a_download_url_is_masked_everywhere(lab, play):
     assert secret not in run.stdout + run.stderr and secret not in json.dumps(run.results)
     check = play([item], diff=True, check=True).assert_ok()
     assert secret not in check.stdout + check.stderr and secret not in json.dumps(check.results)
+
+
+def test_a_host_function_already_in_another_slot_is_refused(lab, play):
+    """qemu-server src/PVE/QemuServer/PCI.pm choose_hostpci_devices: a host function in two slots makes the VM's
+    start fail with `device '<id>' assigned more than once`. `0000:01:00` (every function) and `0000:01:00.1`
+    are different identities to the module, so the second went into a new slot."""
+    vm = add_vm(lab, 350, 'twice', machine='q35', hostpci0='0000:01:00.0;0000:01:00.1,pcie=1',
+                hostpci1='0000:00:02.0,mdev=i915-GVTg_V5_4')
+    again = task('pve_hostpci', 'all', name='twice', host=['0000:01:00'])
+    audio = task('pve_hostpci', 'audio', name='twice', host=['0000:03:00.0', '01:00.1'])
+    for item in (again, audio):
+        item['ignore_errors'] = True
+    run = play([again, audio], auth='password')
+    assert run.task('all')['msg'] == (
+        "host[0]: '0000:01:00' is invalid: function 0000:01:00.0 is already passed through in hostpci0 of VM 350 "
+        "(twice) (0000:01:00.0;0000:01:00.1,pcie=1); PVE refuses to start a VM with a device assigned more than once")
+    assert run.task('audio')['msg'].startswith("host[1]: '0000:01:00.1' is invalid: function 0000:01:00.1 is "
+                                               'already passed through in hostpci0'), run.task('audio')['msg']
+    assert run.writes == [] and sorted(k for k in vm.config if k.startswith('hostpci')) == ['hostpci0', 'hostpci1']
+    # A function no other slot has is fine, and the VM starts.
+    ok = play([task('pve_hostpci', 'nic', name='twice', host=['0000:03:00.0']),
+               task('pve_vm', 'start', name='twice', state='started')], auth='password').assert_ok()
+    assert vm.config['hostpci2'] == '0000:03:00.0' and vm.status == 'running' and ok.changed == 2
