@@ -49,4 +49,10 @@ def converge_virtiofs(module):
                                                      'out or set it to true')
     options = {'dirid': mapping, 'cache': p['cache'], 'direct-io': flag(p['direct_io']),
                'expose-acl': flag(p['expose_acl']), 'expose-xattr': flag(p['expose_xattr'])}
-    DeviceRun(module, KIND).converge(mapping, options, p['state'], slot=p['slot'], validate=check_mapping)
+
+    def check(merged):
+        if p['expose_xattr'] is False and as_bool(merged.get('expose-acl', 0)):
+            raise ValidationError('expose_xattr', False, 'the share keeps expose-acl=1, and ACLs imply extended '
+                                                         'attributes (virtiofsd --posix-acl); set expose_acl: false '
+                                                         'too')
+    DeviceRun(module, KIND).converge(mapping, options, p['state'], slot=p['slot'], validate=check_mapping, check=check)

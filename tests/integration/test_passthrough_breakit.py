@@ -136,3 +136,19 @@ def test_backup_to_a_storage_the_node_lacks_names_the_option(lab, play):
         msg = run.task('backup')['msg']
         assert msg.startswith("storage: 'nope' is invalid: is not a storage of node pve1 (backup storages: "), msg
         assert run.writes == []
+
+
+def test_virtiofs_xattr_off_on_a_share_that_keeps_acls_is_refused(lab, play):
+    """qemu-server src/PVE/QemuServer/Virtiofs.pm: expose-acl passes --posix-acl to virtiofsd, and "enabled ACL
+    implies xattr". expose_xattr: false on a share that keeps expose-acl=1 reported ok while the guest still saw
+    extended attributes; the module already refused both in one play."""
+    lab.pve.add_mapping('dir', 'shared-data', ['node=pve1,path=/srv/shared-data'])
+    vm = add_vm(lab, 360, 'acl', virtiofs0='shared-data,expose-acl=1')
+    run = play([task('pve_virtiofs', 's', name='acl', mapping='shared-data', expose_xattr=False)])
+    assert run.task('s')['msg'] == ("expose_xattr: False is invalid: the share keeps expose-acl=1, and ACLs imply "
+                                    'extended attributes (virtiofsd --posix-acl); set expose_acl: false too')
+    assert run.writes == [] and vm.config['virtiofs0'] == 'shared-data,expose-acl=1'
+    both = task('pve_virtiofs', 's', name='acl', mapping='shared-data', expose_xattr=False, expose_acl=False)
+    play([both]).assert_ok()
+    assert vm.config['virtiofs0'] == 'shared-data'
+    assert play([both]).writes == []
