@@ -127,12 +127,12 @@ def test_a_host_function_already_in_another_slot_is_refused(lab, play):
 def test_backup_to_a_storage_the_node_lacks_names_the_option(lab, play):
     """With max_age (default one day) the module first lists the storage's backups, and PVE's answer for a
     storage the node does not have (pve-storage src/PVE/Storage.pm storage_config, through
-    src/PVE/API2/Storage/Content.pm index: `storage 'nope' does not exist`) came back as a bare API error instead of the option, the value and the node's backup storages that
-    max_age=0 gives."""
+    src/PVE/API2/Storage/Content.pm index: `storage 'nope' does not exist`) came back as a bare API error
+    instead of the option, the value and the node's backup storages that max_age=0 gives."""
     add_vm(lab, 720, 'backed')
     for max_age in (0, 86400):
-        run = play([{'name': 'backup', 'iac.proxmox.pve_backup': {'vmid': 720, 'storage': 'nope',
-                                                                   'max_age': max_age}}])
+        args = {'vmid': 720, 'storage': 'nope', 'max_age': max_age}
+        run = play([{'name': 'backup', 'iac.proxmox.pve_backup': args}])
         msg = run.task('backup')['msg']
         assert msg.startswith("storage: 'nope' is invalid: is not a storage of node pve1 (backup storages: "), msg
         assert run.writes == []
