@@ -284,3 +284,21 @@ def test_pci_mapping_mdev_flag_checked_against_the_device(lab, api):
     lab.pve.add_vm(404, 'vgpu', node='pve1', config={'machine': 'q35', 'hostpci0': 'mapping=vgpu,mdev=i915-GVTg_V5_4'})
     api.wait_task(api.post('/nodes/pve1/qemu/404/status/start'))
     assert lab.pve.vm(404).status == 'running'
+
+
+@pytest.mark.parametrize('kind, mapping', [
+    ('dir', 'node=pve1,path=/srv/datasets'),
+    ('pci', 'id=8086:1533,node=pve1,path=0000:03:00.0,iommugroup=16,subsystem-id=8086:0001'),
+    ('usb', 'id=1050:0407,node=pve1'),
+])
+def test_mapping_description_with_a_line_feed_is_refused(lab, api, kind, mapping):
+    """pve-common src/PVE/SectionConfig.pm check_value (`property contains a line feed`), run by check_config in
+    pve-manager PVE/API2/Cluster/Mapping/{Dir,PCI,USB}.pm create (before the lock: the bare message) and update
+    (inside lock_*_config: prefixed with the handler's words)."""
+    err = error_of(api.post, '/cluster/mapping/' + kind, id='lf', map=[mapping], description='one\ntwo')
+    assert err.message == 'property contains a line feed' and 'lf' not in lab.pve.mappings[kind]
+    api.post('/cluster/mapping/' + kind, id='lf', map=[mapping], description='one')
+    err = error_of(api.put, '/cluster/mapping/{0}/lf'.format(kind), description='one\rtwo', map=[mapping])
+    words = 'update directory mapping failed' if kind == 'dir' else 'update hardware mapping failed'
+    assert err.message == words + ': property contains a line feed'
+    assert lab.pve.mappings[kind]['lf']['description'] == 'one'

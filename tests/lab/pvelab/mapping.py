@@ -112,6 +112,14 @@ class MappingApi(object):
             if kind == 'dir' and not DIR_PATH.match(entry.get('path', '')):
                 raise param_error(**{'map[{0}]'.format(index): 'invalid format - format error\npath: ' + DIR_PATH_ERROR})
 
+    @staticmethod
+    def _check_line_feed(opts):
+        """pve-common src/PVE/SectionConfig.pm check_value, which check_config runs on every option the handler
+        gets: a config file line cannot hold a line feed."""
+        for value in opts.values():
+            if isinstance(value, str) and re.search(r'[\n\r]', value):
+                raise die('property contains a line feed')
+
     def _check_dir_map(self, entries):
         """PVE::Mapping::Dir::assert_valid_map_list: the local node's path exists and is a directory, and no
         node is listed twice."""
@@ -178,6 +186,7 @@ class MappingApi(object):
         mapping_id = values['id']
         opts = self._options(kind, values)
         self._check_map_format(kind, opts.get('map', []))
+        self._check_line_feed(opts)
         if kind == 'dir':
             self._check_dir_map(opts.get('map', []))
         if mapping_id in self.mappings[kind]:
@@ -194,6 +203,7 @@ class MappingApi(object):
             check_digest(self.mapping_digest(kind), values.get('digest'))
             if mapping_id not in self.mappings[kind]:
                 raise die("{0} ID '{1}' does not exist".format(kind, mapping_id))
+            self._check_line_feed(opts)
             if kind == 'dir' and 'map' in opts:
                 self._check_dir_map(opts['map'])
         except PveError as exc:  # PVE's lock_*_config wraps any error with its prefix
