@@ -152,3 +152,27 @@ def test_virtiofs_xattr_off_on_a_share_that_keeps_acls_is_refused(lab, play):
     play([both]).assert_ok()
     assert vm.config['virtiofs0'] == 'shared-data'
     assert play([both]).writes == []
+
+
+def test_a_mapping_description_with_a_line_break_is_refused_before_any_write(lab, play):
+    """pve-common src/PVE/SectionConfig.pm check_value refuses a line feed in any mapping option (`property contains
+    a line feed`), and the schema 4096 characters: the modules sent them and showed PVE's refusal (the pci kind
+    also for the length), now they refuse before any request that writes."""
+    tasks = [
+        ('pve_dir_mapping', {'map': [{'node': 'pve1', 'path': '/srv/datasets'}], 'description': 'one\ntwo'}),
+        ('pve_pci_mapping', {'map': [{'node': 'pve1', 'path': '0000:03:00.0'}], 'description': 'one\r\ntwo'}),
+        ('pve_usb_mapping', {'map': [{'node': 'pve1', 'id': '1050:0407'}], 'description': 'one\ntwo'}),
+        ('pve_pci_mapping', {'map': [{'node': 'pve1', 'path': '0000:03:00.0'}], 'description': 'x' * 4097}),
+    ]
+    items = []
+    for index, (module, args) in enumerate(tasks):
+        item = task(module, 'm{0}'.format(index), id='m{0}'.format(index), **args)
+        item['ignore_errors'] = True
+        items.append(item)
+    run = play(items)
+    for index in range(len(tasks)):
+        msg = run.task('m{0}'.format(index))['msg']
+        assert msg.startswith('description: ') and msg.endswith('is invalid: must be one line of at most 4096 '
+                                                                'characters (PVE keeps it on one line of the '
+                                                                'mapping config file)'), msg
+    assert run.writes == []
