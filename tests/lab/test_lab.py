@@ -302,3 +302,18 @@ def test_mapping_description_with_a_line_feed_is_refused(lab, api, kind, mapping
     words = 'update directory mapping failed' if kind == 'dir' else 'update hardware mapping failed'
     assert err.message == words + ': property contains a line feed'
     assert lab.pve.mappings[kind]['lf']['description'] == 'one'
+
+
+def test_dir_mapping_path_with_a_trailing_slash_is_the_directory(lab, api):
+    """pve-guest-common src/PVE/Mapping/Dir.pm assert_valid tests the path with Perl's -e and -d, which the file
+    system resolves: /srv/datasets/ and /srv//datasets are the directory /srv/datasets (create, check-node and a
+    VM's start); a missing directory is still refused."""
+    api.post('/cluster/mapping/dir', id='slash', map=['node=pve1,path=/srv/datasets/', 'node=pve2,path=/srv//datasets'])
+    for node in ('pve1', 'pve2'):
+        [entry] = api.get('/cluster/mapping/dir', **{'check-node': node})
+        assert entry['checks'] == []
+    lab.pve.add_vm(405, 'slash', node='pve2', config={'virtiofs0': 'slash'})
+    api.wait_task(api.post('/nodes/pve2/qemu/405/status/start'))
+    assert lab.pve.vm(405).status == 'running'
+    err = error_of(api.post, '/cluster/mapping/dir', id='nope', map=['node=pve1,path=/srv/nope/'])
+    assert err.message == 'Path /srv/nope/ does not exist'

@@ -8,6 +8,7 @@ pve-guest-common's PVE/Mapping/*.pm for behaviour and wording.
 
 import copy
 import json
+import posixpath
 import re
 
 from fakepve import schema as pve_schema
@@ -60,6 +61,11 @@ class MappingApi(object):
         # The node whose pveproxy answers (PVE checks directory paths on it), and each node's directories.
         self.local_node = 'pve1'
         self.node_dirs = {}
+
+    def node_has_dir(self, node, path):
+        """Perl's -e/-d on the node, as PVE::Mapping::Dir::assert_valid tests a path: the file system resolves
+        repeated and trailing slashes, so /srv/data/ is the directory /srv/data."""
+        return posixpath.normpath('/' + (path or '').lstrip('/')) in self.node_dirs.get(node, set())
 
     def _routes_mapping(self):
         routes = []
@@ -129,7 +135,7 @@ class MappingApi(object):
             node = entry.get('node')
             if node == self.local_node:
                 path = entry.get('path', '')
-                if path not in self.node_dirs.get(node, set()):
+                if not self.node_has_dir(node, path):
                     raise die('Path {0} does not exist'.format(path))
             counts[node] = counts.get(node, 0) + 1
         for node, count in sorted(counts.items()):
@@ -170,7 +176,7 @@ class MappingApi(object):
         if found is not None and not found:
             checks.append({'severity': 'warning', 'message': 'No mapping for node {0}.'.format(node)})
         for entry in found or []:
-            if kind == 'dir' and entry.get('path') not in self.node_dirs.get(node, set()):
+            if kind == 'dir' and not self.node_has_dir(node, entry.get('path')):
                 checks.append({'severity': 'error',
                                'message': 'Invalid configuration: Path {0} does not exist'.format(entry.get('path'))})
         return checks

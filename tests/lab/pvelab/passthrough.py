@@ -153,7 +153,7 @@ class PassthroughChecks(object):
         if not entries:
             return 'No directory mapping for node {0}.'.format(node)
         path = entries[0].get('path')
-        if path not in self.node_dirs.get(node, set()):
+        if not self.node_has_dir(node, path):
             return 'directory mapping invalid: Path {0} does not exist'.format(path)
         return None
 
