@@ -152,8 +152,8 @@ def converge(module, kind, mapping_id, state, desired, current=None, validate=No
     if isinstance(description, str) and state == 'present':
         # pve-common SectionConfig.pm check_value refuses a line feed; the schema allows 4096 characters.
         if re.search(r'[\n\r]', description) or len(description) > 4096:
-            raise ValidationError('description', description, 'must be one line of at most 4096 characters (PVE '
-                                                               'keeps it on one line of the mapping config file)')
+            why = 'must be one line of at most 4096 characters (PVE keeps it on one line of the mapping config file)'
+            raise ValidationError('description', description, why)
     current, digest = current if current is not None else read_mapping(client, kind, mapping_id)
     before = kind.view(mapping_id, current)
     if state == 'absent':
