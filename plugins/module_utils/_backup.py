@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from ._checks import check_storage
-from ._errors import ValidationError
+from ._errors import PveApiError, ValidationError
 from ._guest import check_guest_name, find_guest
 
 
@@ -37,7 +37,11 @@ def ensure_backup(module, guest, storage, mode='snapshot', compress='zstd', max_
     """
     client = module.client
     if max_age:
-        found = backups(client, guest.node, storage, guest.vmid)
+        try:
+            found = backups(client, guest.node, storage, guest.vmid)
+        except PveApiError:
+            check_backup_storage(client, guest.node, storage)  # names the option and the node's backup storages
+            raise
         if found and clock() - int(found[0].get('ctime') or 0) < max_age:
             return False, found[0]
     check_backup_storage(client, guest.node, storage)

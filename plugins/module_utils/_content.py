@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ._checks import check_node_name, check_storage
 from ._errors import PveApiError, ValidationError
@@ -156,6 +156,14 @@ def shown_url(url):
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def hide_url_password(module, url):
+    """A password in the URL is a secret: PVE's download task logs the URL as given ("downloading <url> to ..."),
+    and the module shows that log and its own arguments when it fails, so Ansible masks it everywhere."""
+    password = urlsplit(url).password
+    if password:
+        module.ansible.no_log_values.update(set([password, unquote(password)]))
+
+
 def view(item, content):
     if not item:
         return {}
@@ -229,6 +237,8 @@ def upload(module, path, fields, filename, src, action, timeout):
 
 def converge(module):
     params = module.params
+    if params.get('url'):
+        hide_url_password(module, params['url'])
     node, storage, content, filename, volid = desired_from(params)
     state = params['state']
     url, src = params.get('url'), params.get('src')

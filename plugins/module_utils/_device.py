@@ -131,11 +131,12 @@ class DeviceRun(object):
                 return slot
         raise ValidationError('slot', None, 'all {0} slots of {1} are taken'.format(self.kind.label, self.guest.label))
 
-    def converge(self, identity, options, state, slot=None, validate=None, explain=None):
+    def converge(self, identity, options, state, slot=None, validate=None, explain=None, check=None):
         """Bring the device to state. options: PVE keys -> value (None: leave as is; False removes a flag).
 
-        validate(run, merged) runs before a write; explain(exc) may turn a PVE error into a clearer one.
-        Exits the module.
+        validate(run, merged) runs before a write; check(merged) runs on every present run, changed or not (a
+        combination of the play's options and the slot's kept ones the play cannot get); explain(exc) may turn a
+        PVE error into a clearer one. Exits the module.
         """
         guest = self.read()
         if state == 'absent':
@@ -159,6 +160,8 @@ class DeviceRun(object):
                 merged.pop(key, None)
             else:
                 merged[key] = value
+        if check:
+            check(merged)
         try:
             value = self.kind.fmt.format(merged)
         except ValueError as exc:

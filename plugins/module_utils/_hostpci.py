@@ -13,7 +13,7 @@ import re
 from ._device import DeviceKind, DeviceRun
 from ._diff import Field, as_bool, props_normalizer
 from ._errors import PveApiError, PveError, ValidationError
-from ._mapping import MappingKind, check_config_id, read_mapping
+from ._mapping import MappingKind, check_config_id, check_on_node, read_mapping
 from ._pci import check_address, device_names, node_devices, normalize_address, select
 from ._propstring import HOSTPCI, PCI_MAP
 
@@ -74,7 +74,7 @@ def validate(job, merged):
     mdev_target = None
     if merged.get('mapping'):
         mapping = merged['mapping']
-        entry, _digest = read_mapping(job.client, PCI_MAPPINGS, mapping)
+        entry, _digest = read_mapping(job.client, PCI_MAPPINGS, mapping, check_node=node)
         if entry is None:
             raise ValidationError('mapping', mapping, 'no PCI mapping with this ID exists; create it with '
                                                       'iac.proxmox.pve_pci_mapping first')
@@ -83,6 +83,7 @@ def validate(job, merged):
         if node not in nodes:
             raise ValidationError('mapping', mapping, 'the PCI mapping has no entry for node {0}, where {1} runs (it '
                                                       'maps: {2})'.format(node, label, ', '.join(nodes) or 'no node'))
+        check_on_node('mapping', mapping, entry, node, label, 'PCI mapping')
         check_enough_devices(job, mapping, merged, sum(1 for e in entries if e.get('node') == node))
         mdev_target = mapping
     else:
@@ -102,6 +103,8 @@ def validate(job, merged):
                                                           '{1}'.format(';'.join(addresses), len(functions)))
         if functions:
             mdev_target = functions[0]['id']
+        if not merged.get('mdev'):
+            check_not_assigned_twice(job, devices, addresses, functions)
     if merged.get('mdev'):
         types = [t.get('type') for t in job.client.get('/nodes/{0}/hardware/pci/{1}/mdev'.format(node, mdev_target))
                  or []]
@@ -109,6 +112,30 @@ def validate(job, merged):
             why = 'is not a mediated device type {0} offers on node {1} (types: {2})'.format(
                 mdev_target, node, ', '.join(types) or 'none')
             raise ValidationError('mdev', merged['mdev'], why)
+
+
+def check_not_assigned_twice(job, devices, addresses, functions):
+    """A host function passed through in another slot too: PVE refuses the VM's start with `device '<id>' assigned
+    more than once` (qemu-server PCI.pm choose_hostpci_devices), whether the addresses are spelled alike or not
+    (0000:01:00 is every function of 0000:01:00.0). Other slots' host addresses are expanded on the node's
+    devices; mediated devices are shared and not counted."""
+    mine = dict((normalize_address(d['id']), d) for d in functions)
+    for slot in KIND.slots():
+        if slot == job.slot or job.effective.get(slot) is None:
+            continue
+        other = KIND.fmt.parse(job.effective[slot])
+        if other.get('mdev') or not other.get('host'):
+            continue
+        host = other['host']
+        for address in host if isinstance(host, (list, tuple)) else str(host).split(';'):
+            for device in select(devices, address) if address else []:
+                taken = normalize_address(device['id'])
+                if taken in mine:
+                    index = next(i for i, a in enumerate(addresses) if mine[taken] in select(devices, a))
+                    raise ValidationError('host[{0}]'.format(index), addresses[index], 'function {0} is already '
+                                          'passed through in {1} of {2} ({3}); PVE refuses to start a VM with a '
+                                          "device assigned more than once".format(taken, slot, job.guest.label,
+                                                                                  job.effective[slot]))
 
 
 def check_enough_devices(job, mapping, merged, devices):

@@ -117,14 +117,26 @@ class MappingKind(object):
         return out
 
 
-def read_mapping(client, kind, mapping_id):
-    """(entry or None, config digest) with one request: the kind's list."""
+def read_mapping(client, kind, mapping_id, check_node=None):
+    """(entry or None, config digest) with one request: the kind's list. With check_node, PVE checks the entries
+    on that node as a VM start there would (pve-manager PVE/API2/Cluster/Mapping/*.pm index) and each item
+    carries them as `checks`."""
     digest = None
-    for item in client.get(kind.path) or []:
+    query = {'check-node': check_node} if check_node else {}
+    for item in client.get(kind.path, **query) or []:
         digest = item.get('digest', digest)
         if item.get('id') == mapping_id:
             return item, digest
     return None, digest
+
+
+def check_on_node(option, mapping_id, entry, node, label, what):
+    """The errors PVE's check-node found in a mapping's entries for node (read_mapping with check_node) as a
+    ValidationError: a VM on that node would not start with the mapping."""
+    errors = [c.get('message', '') for c in (entry or {}).get('checks') or [] if c.get('severity') == 'error']
+    if errors:
+        raise ValidationError(option, mapping_id, 'PVE finds the {0} invalid on node {1}, where {2} runs, so the VM '
+                                                  'could not start: {3}'.format(what, node, label, '; '.join(errors)))
 
 
 def converge(module, kind, mapping_id, state, desired, current=None, validate=None, nodes=None):
@@ -136,6 +148,12 @@ def converge(module, kind, mapping_id, state, desired, current=None, validate=No
     """
     client = module.client
     path = '{0}/{1}'.format(kind.path, mapping_id)
+    description = desired.get('description')
+    if isinstance(description, str) and state == 'present':
+        # pve-common SectionConfig.pm check_value refuses a line feed; the schema allows 4096 characters.
+        if re.search(r'[\n\r]', description) or len(description) > 4096:
+            why = 'must be one line of at most 4096 characters (PVE keeps it on one line of the mapping config file)'
+            raise ValidationError('description', description, why)
     current, digest = current if current is not None else read_mapping(client, kind, mapping_id)
     before = kind.view(mapping_id, current)
     if state == 'absent':

@@ -36,13 +36,16 @@ class Hardware(NodeHardware):
         super(Hardware, self).__init__(client, entries, nodes, node_devices)
 
     def device(self, option, node, path):
+        """The device PVE checks for one address of an entry's path (PVE::Mapping::PCI::assert_valid): the
+        function itself, or function 0 of a whole (multi-function) device."""
         devices = self.devices(node)
-        first = path.split(';')[0]
-        found = select(devices, first)
+        if '.' not in path:
+            path += '.0'
+        found = select(devices, path)
         if not found:
-            raise ValidationError(option, first, 'no such PCI device on node {0} (devices: {1})'.format(
+            raise ValidationError(option, path, 'no such PCI device on node {0} (devices: {1})'.format(
                 node, device_names(devices)))
-        return sorted(found, key=lambda d: d['id'])[0]
+        return found[0]
 
 
 def desired_entries(params, current, hardware):
@@ -82,7 +85,7 @@ def desired_entries(params, current, hardware):
         if any(k not in entry for k in FILLED):
             source = existing.get(key)
             if source is None:
-                source = hardware_ids(hardware.device(option + '.path', node, path))
+                source = hardware_ids(hardware.device(option + '.path', node, parts[0]))
             for name in FILLED:
                 if name not in entry and source.get(name) is not None:
                     entry[name] = source[name]
@@ -93,20 +96,44 @@ def desired_entries(params, current, hardware):
     return out
 
 
-def check_against_hardware(entries, current, hardware):
-    """Entries that will be written: the device exists on the node and is the one the entry names."""
+def check_against_hardware(entries, current, hardware, mdev, every=False):
+    """Entries that will be written (every=True: all of them), as PVE::Mapping::PCI::assert_valid checks them
+    when a VM starts: each address of the path is a device of the node with the entry's id and subsystem-id,
+    the first one in the entry's IOMMU group, and the mapping's mdev flag matches whether the device can
+    provide mediated devices."""
     unchanged = set()
-    for text in (current or {}).get('map') or []:
-        unchanged.add(KIND.fields()['map'].normalize([text]))
+    if not every:
+        for text in (current or {}).get('map') or []:
+            unchanged.add(KIND.fields()['map'].normalize([text]))
     for entry in entries:
         clean = dict((k, v) for k, v in entry.items() if k != 'option')
         if KIND.fields()['map'].normalize([clean]) in unchanged:
             continue
-        device = hardware.device(entry['option'] + '.path', entry['node'], entry['path'])
-        actual = hardware_ids(device)
-        if entry.get('id') and entry['id'] != actual['id']:
-            raise ValidationError(entry['option'] + '.id', entry['id'], 'the device at {0} on node {1} is {2}'.format(
-                device['id'], entry['node'], actual['id']))
+        option = entry['option']
+        for index, address in enumerate(entry['path'].split(';')):
+            device = hardware.device(option + '.path', entry['node'], address)
+            actual = hardware_ids(device)
+            where = 'the device at {0} on node {1}'.format(device['id'], entry['node'])
+            for key in ('id', 'subsystem-id', 'iommugroup'):
+                if key == 'iommugroup' and index > 0:
+                    continue
+                name = '{0}.{1}'.format(option, key.replace('-', '_'))
+                want, have = entry.get(key), actual.get(key)
+                if want is None and have is not None:
+                    raise ValidationError(name, None, '{0} has {1} {2}, and PVE refuses to start a VM on an entry '
+                                                      'without it'.format(where, key, have))
+                if want is not None and have is None:
+                    raise ValidationError(name, want, '{0} has no {1}, and PVE refuses to start a VM on an entry '
+                                                      'with one'.format(where, key))
+                if want is not None and str(want).lower() != str(have).lower():
+                    raise ValidationError(name, want, '{0} is {1}'.format(where, have) if key == 'id' else
+                                          '{0} has {1} {2}'.format(where, key, have))
+            capable = bool(device.get('mdev'))
+            if capable != bool(mdev):
+                raise ValidationError('mdev', bool(mdev), '{0} {1} mediated devices, and PVE refuses to start a '
+                                                          'VM on a mapping whose mdev flag differs (set mdev: {2})'
+                                      .format(where, 'can provide' if capable else 'cannot provide',
+                                              'true' if capable else 'false'))
 
 
 def converge_pci_mapping(module):
@@ -127,6 +154,11 @@ def converge_pci_mapping(module):
     }
 
     def validate(delta):
-        if entries and 'map' in delta.set:
-            check_against_hardware(entries, current[0], hardware)
+        mdev_changed = 'mdev' in delta.set or 'mdev' in delta.delete
+        mdev = params['mdev'] if params['mdev'] is not None else as_bool((current[0] or {}).get('mdev', 0))
+        if entries and ('map' in delta.set or mdev_changed):
+            check_against_hardware(entries, current[0], hardware, mdev, every=mdev_changed)
+        elif mdev_changed:
+            stored = [dict(PCI_MAP.parse(text), option='map') for text in (current[0] or {}).get('map') or []]
+            check_against_hardware(stored, None, Hardware(module.client, stored, nodes), mdev, every=True)
     converge(module, KIND, mapping_id, params['state'], desired, current=current, validate=validate, nodes=nodes)

@@ -11,7 +11,7 @@ from ._dev_virtiofs import KIND
 from ._device import DeviceRun
 from ._diff import as_bool
 from ._errors import ValidationError
-from ._mapping import check_config_id, read_mapping, MappingKind
+from ._mapping import check_config_id, check_on_node, read_mapping, MappingKind
 from ._propstring import DIR_MAP
 
 DIR_MAPPINGS = MappingKind('dir', DIR_MAP)
@@ -26,7 +26,7 @@ def check_mapping(job, merged):
     """The mapping exists and maps a directory on the VM's node; ACLs are not for Windows guests."""
     node = job.guest.node
     mapping = merged['dirid']
-    entry, _digest = read_mapping(job.client, DIR_MAPPINGS, mapping)
+    entry, _digest = read_mapping(job.client, DIR_MAPPINGS, mapping, check_node=node)
     if entry is None:
         raise ValidationError('mapping', mapping, 'no directory mapping with this ID exists; create it with '
                                                   'iac.proxmox.pve_dir_mapping first')
@@ -35,6 +35,7 @@ def check_mapping(job, merged):
         why = 'the directory mapping has no entry for node {0}, where {1} runs (it maps: {2})'.format(
             node, job.guest.label, ', '.join(nodes) or 'no node')
         raise ValidationError('mapping', mapping, why)
+    check_on_node('mapping', mapping, entry, node, job.guest.label, 'directory mapping')
     if as_bool(merged.get('expose-acl', 0)) and str(job.effective.get('ostype', '')).startswith('w'):
         raise ValidationError('expose_acl', True, 'PVE refuses ACLs for virtiofs on Windows VMs (the share could not '
                                                   'be mounted)')
@@ -48,4 +49,10 @@ def converge_virtiofs(module):
                                                      'out or set it to true')
     options = {'dirid': mapping, 'cache': p['cache'], 'direct-io': flag(p['direct_io']),
                'expose-acl': flag(p['expose_acl']), 'expose-xattr': flag(p['expose_xattr'])}
-    DeviceRun(module, KIND).converge(mapping, options, p['state'], slot=p['slot'], validate=check_mapping)
+
+    def check(merged):
+        if p['expose_xattr'] is False and as_bool(merged.get('expose-acl', 0)):
+            raise ValidationError('expose_xattr', False, 'the share keeps expose-acl=1, and ACLs imply extended '
+                                                         'attributes (virtiofsd --posix-acl); set expose_acl: false '
+                                                         'too')
+    DeviceRun(module, KIND).converge(mapping, options, p['state'], slot=p['slot'], validate=check_mapping, check=check)

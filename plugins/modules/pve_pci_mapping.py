@@ -42,7 +42,10 @@ options:
     description: Description; an empty string removes it. Left alone when not given.
     type: str
   mdev:
-    description: The device(s) can provide mediated devices.
+    description:
+      - The device(s) can provide mediated devices.
+      - PVE checks at every VM start that this matches what the devices can do, so a value that does not is
+        refused before any write (an mdev-capable device, such as an Intel iGPU with GVT-g, needs V(true)).
     type: bool
   live_migration_capable:
     description: The device(s) support live migration.
@@ -62,6 +65,8 @@ options:
         description:
           - PCI address(es) on that node; without a function all functions of the device are mapped; several
             joined by C(;).
+          - Every address must be a device of the node with the entry's O(map[].id) and O(map[].subsystem_id), as
+            PVE checks at every VM start.
         type: str
         required: true
       id:

@@ -262,3 +262,58 @@ def test_before_next_runs_between_a_read_and_a_write(lab, api):
     err = error_of(api.put, '/nodes/pve1/qemu/9000/config', memory='4096', digest=digest)
     assert err.message == 'checksum mismatch (file change by other user?)'
     assert lab.pve.vm(9000).config['cores'] == '3' and lab.pve.vm(9000).config['memory'] != '4096'
+
+
+def test_pci_mapping_mdev_flag_checked_against_the_device(lab, api):
+    """pve-guest-common src/PVE/Mapping/PCI.pm assert_valid, given the mapping's config (as qemu-server
+    src/PVE/QemuServer/PCI.pm parse_hostpci and pve-manager PVE/API2/Cluster/Mapping/PCI.pm index with
+    check-node pass it), compares the mapping's mdev flag with the device's mdev capability."""
+    igpu = 'id=8086:3e92,node=pve1,path=0000:00:02.0,iommugroup=1'
+    lab.pve.add_mapping('pci', 'igpu', [igpu])
+    lab.pve.add_mapping('pci', 'vgpu', [igpu], mdev=1)
+    lab.pve.add_mapping('pci', 'nic', ['id=8086:1533,node=pve1,path=0000:03:00.0,iommugroup=16,'
+                                       'subsystem-id=8086:0001'], mdev=1)
+    checks = dict((e['id'], e['checks']) for e in api.get('/cluster/mapping/pci', **{'check-node': 'pve1'}))
+    assert checks == {
+        'igpu': [{'severity': 'error', 'message': "Invalid configuration: 'mdev' does not match for 'igpu' (1 != 0)"}],
+        'nic': [{'severity': 'error', 'message': "Invalid configuration: 'mdev' does not match for 'nic' (0 != 1)"}],
+        'vgpu': []}
+    lab.pve.add_vm(403, 'igpu', node='pve1', config={'machine': 'q35', 'hostpci0': 'mapping=igpu'})
+    assert start_error(api, lab, 403) == ("PCI device mapping invalid (hardware probably changed): 'mdev' does not "
+                                          "match for 'igpu' (1 != 0)")
+    lab.pve.add_vm(404, 'vgpu', node='pve1', config={'machine': 'q35', 'hostpci0': 'mapping=vgpu,mdev=i915-GVTg_V5_4'})
+    api.wait_task(api.post('/nodes/pve1/qemu/404/status/start'))
+    assert lab.pve.vm(404).status == 'running'
+
+
+@pytest.mark.parametrize('kind, mapping', [
+    ('dir', 'node=pve1,path=/srv/datasets'),
+    ('pci', 'id=8086:1533,node=pve1,path=0000:03:00.0,iommugroup=16,subsystem-id=8086:0001'),
+    ('usb', 'id=1050:0407,node=pve1'),
+])
+def test_mapping_description_with_a_line_feed_is_refused(lab, api, kind, mapping):
+    """pve-common src/PVE/SectionConfig.pm check_value (`property contains a line feed`), run by check_config in
+    pve-manager PVE/API2/Cluster/Mapping/{Dir,PCI,USB}.pm create (before the lock: the bare message) and update
+    (inside lock_*_config: prefixed with the handler's words)."""
+    err = error_of(api.post, '/cluster/mapping/' + kind, id='lf', map=[mapping], description='one\ntwo')
+    assert err.message == 'property contains a line feed' and 'lf' not in lab.pve.mappings[kind]
+    api.post('/cluster/mapping/' + kind, id='lf', map=[mapping], description='one')
+    err = error_of(api.put, '/cluster/mapping/{0}/lf'.format(kind), description='one\rtwo', map=[mapping])
+    words = 'update directory mapping failed' if kind == 'dir' else 'update hardware mapping failed'
+    assert err.message == words + ': property contains a line feed'
+    assert lab.pve.mappings[kind]['lf']['description'] == 'one'
+
+
+def test_dir_mapping_path_with_a_trailing_slash_is_the_directory(lab, api):
+    """pve-guest-common src/PVE/Mapping/Dir.pm assert_valid tests the path with Perl's -e and -d, which the file
+    system resolves: /srv/datasets/ and /srv//datasets are the directory /srv/datasets (create, check-node and a
+    VM's start); a missing directory is still refused."""
+    api.post('/cluster/mapping/dir', id='slash', map=['node=pve1,path=/srv/datasets/', 'node=pve2,path=/srv//datasets'])
+    for node in ('pve1', 'pve2'):
+        [entry] = api.get('/cluster/mapping/dir', **{'check-node': node})
+        assert entry['checks'] == []
+    lab.pve.add_vm(405, 'slash', node='pve2', config={'virtiofs0': 'slash'})
+    api.wait_task(api.post('/nodes/pve2/qemu/405/status/start'))
+    assert lab.pve.vm(405).status == 'running'
+    err = error_of(api.post, '/cluster/mapping/dir', id='nope', map=['node=pve1,path=/srv/nope/'])
+    assert err.message == 'Path /srv/nope/ does not exist'

@@ -8,6 +8,7 @@ pve-guest-common's PVE/Mapping/*.pm for behaviour and wording.
 
 import copy
 import json
+import posixpath
 import re
 
 from fakepve import schema as pve_schema
@@ -61,6 +62,11 @@ class MappingApi(object):
         self.local_node = 'pve1'
         self.node_dirs = {}
 
+    def node_has_dir(self, node, path):
+        """Perl's -e/-d on the node, as PVE::Mapping::Dir::assert_valid tests a path: the file system resolves
+        repeated and trailing slashes, so /srv/data/ is the directory /srv/data."""
+        return posixpath.normpath('/' + (path or '').lstrip('/')) in self.node_dirs.get(node, set())
+
     def _routes_mapping(self):
         routes = []
         for kind in KINDS:
@@ -112,6 +118,14 @@ class MappingApi(object):
             if kind == 'dir' and not DIR_PATH.match(entry.get('path', '')):
                 raise param_error(**{'map[{0}]'.format(index): 'invalid format - format error\npath: ' + DIR_PATH_ERROR})
 
+    @staticmethod
+    def _check_line_feed(opts):
+        """pve-common src/PVE/SectionConfig.pm check_value, which check_config runs on every option the handler
+        gets: a config file line cannot hold a line feed."""
+        for value in opts.values():
+            if isinstance(value, str) and re.search(r'[\n\r]', value):
+                raise die('property contains a line feed')
+
     def _check_dir_map(self, entries):
         """PVE::Mapping::Dir::assert_valid_map_list: the local node's path exists and is a directory, and no
         node is listed twice."""
@@ -121,7 +135,7 @@ class MappingApi(object):
             node = entry.get('node')
             if node == self.local_node:
                 path = entry.get('path', '')
-                if path not in self.node_dirs.get(node, set()):
+                if not self.node_has_dir(node, path):
                     raise die('Path {0} does not exist'.format(path))
             counts[node] = counts.get(node, 0) + 1
         for node, count in sorted(counts.items()):
@@ -162,7 +176,7 @@ class MappingApi(object):
         if found is not None and not found:
             checks.append({'severity': 'warning', 'message': 'No mapping for node {0}.'.format(node)})
         for entry in found or []:
-            if kind == 'dir' and entry.get('path') not in self.node_dirs.get(node, set()):
+            if kind == 'dir' and not self.node_has_dir(node, entry.get('path')):
                 checks.append({'severity': 'error',
                                'message': 'Invalid configuration: Path {0} does not exist'.format(entry.get('path'))})
         return checks
@@ -178,6 +192,7 @@ class MappingApi(object):
         mapping_id = values['id']
         opts = self._options(kind, values)
         self._check_map_format(kind, opts.get('map', []))
+        self._check_line_feed(opts)
         if kind == 'dir':
             self._check_dir_map(opts.get('map', []))
         if mapping_id in self.mappings[kind]:
@@ -194,6 +209,7 @@ class MappingApi(object):
             check_digest(self.mapping_digest(kind), values.get('digest'))
             if mapping_id not in self.mappings[kind]:
                 raise die("{0} ID '{1}' does not exist".format(kind, mapping_id))
+            self._check_line_feed(opts)
             if kind == 'dir' and 'map' in opts:
                 self._check_dir_map(opts['map'])
         except PveError as exc:  # PVE's lock_*_config wraps any error with its prefix

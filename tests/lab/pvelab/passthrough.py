@@ -153,7 +153,7 @@ class PassthroughChecks(object):
         if not entries:
             return 'No directory mapping for node {0}.'.format(node)
         path = entries[0].get('path')
-        if path not in self.node_dirs.get(node, set()):
+        if not self.node_has_dir(node, path):
             return 'directory mapping invalid: Path {0} does not exist'.format(path)
         return None
 
@@ -166,7 +166,7 @@ class PassthroughChecks(object):
             if not entries:
                 return "PCI device mapping not found for '{0}'".format(mapping)
             for entry in entries:
-                problem = self._pci_mapping_entry_problem(node, mapping, entry)
+                problem = self._pci_mapping_entry_problem(node, mapping, entry, self.mappings['pci'][mapping])
                 if problem:
                     return 'PCI device mapping invalid (hardware probably changed): {0}'.format(problem)
             alternatives = [entry['path'].split(';') for entry in entries]
@@ -195,8 +195,10 @@ class PassthroughChecks(object):
                 out.append(entry)
         return out
 
-    def _pci_mapping_entry_problem(self, node, name, entry):
-        """PVE::Mapping::PCI::assert_valid for one entry."""
+    def _pci_mapping_entry_problem(self, node, name, entry, cluster_cfg=None):
+        """PVE::Mapping::PCI::assert_valid for one entry; with the mapping's config (cluster_cfg, as both
+        qemu-server PCI.pm parse_hostpci and the check-node listing pass it) its mdev flag must also match
+        whether the device can provide mediated devices."""
         for index, path in enumerate(entry.get('path', '').split(';')):
             if '.' not in path:
                 path = path + '.0'
@@ -208,10 +210,14 @@ class PassthroughChecks(object):
             if info.get('subsystem_vendor') and info.get('subsystem_device'):
                 expected['subsystem-id'] = '{0}:{1}'.format(info['subsystem_vendor'], info['subsystem_device']) \
                     .replace('0x', '')
+            configured = dict((prop, entry.get(prop)) for prop in expected)
+            if cluster_cfg is not None:
+                expected['mdev'] = '1' if info.get('mdev') else '0'
+                configured['mdev'] = '1' if str(cluster_cfg.get('mdev', 0)).lower() in ('1', 'true') else '0'
             for prop in sorted(expected):
                 if prop == 'iommugroup' and index > 0:
                     continue
-                want, have = expected[prop], entry.get(prop)
+                want, have = expected[prop], configured[prop]
                 if want is None and have is None:
                     continue
                 if want is not None and have is None:
@@ -229,7 +235,7 @@ class PassthroughChecks(object):
         if entries is not None and not entries:
             checks.append({'severity': 'warning', 'message': 'No mapping for node {0}.'.format(node)})
         for entry in entries or []:
-            problem = self._pci_mapping_entry_problem(node, mapping_id, entry)
+            problem = self._pci_mapping_entry_problem(node, mapping_id, entry, self.mappings['pci'][mapping_id])
             if problem:
                 checks.append({'severity': 'error', 'message': 'Invalid configuration: ' + problem})
         return checks
