@@ -26,6 +26,7 @@ class GuestPower(object):
         config = read_config(self.client, guest)
         if config.get('lock'):
             wait_unlocked(self.module, guest, config['lock'], self.lock_timeout)
+        self.check_destroy(config)
         before = {'vmid': guest.vmid, 'name': guest.name, 'node': guest.node, 'status': guest.status}
         how = destroy(self.module, guest, config, self.params['shutdown_timeout'], force_stop=self.params['force_stop'],
                       lock_timeout=self.lock_timeout)

@@ -89,6 +89,9 @@ class GuestRun(GuestLocate, GuestCreate, GuestConfig, GuestVolumes, GuestPower):
     def check_clone_source(self, source, source_config):
         """Refuse, before any write, a clone of this source that PVE would refuse on any node (see _lxc.CtRun)."""
 
+    def check_destroy(self, config):
+        """Refuse, before any write, a destroy PVE would refuse in its task (see _vm.VmRun)."""
+
     def vcpus(self, desired, current):
         return int(desired.get('cores', current.get('cores', 1)))
 

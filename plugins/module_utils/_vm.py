@@ -12,7 +12,7 @@ from ._diff import compare
 from ._errors import PveApiError, ValidationError
 from ._dev_cloudinit import mask_secrets
 from ._dev_disk import clone_volumes, drive_slots, is_drive_key, plan_import_size
-from ._guest import QEMU, guest_addresses, wait_for_agent, write_guest
+from ._guest import QEMU, guest_addresses, is_denied, wait_for_agent, write_guest
 from ._guest_config import clean
 from ._guestrun import GuestRun
 from ._vm_cpu import ROOT_ONLY_KEYS
@@ -50,6 +50,45 @@ class VmRun(GuestRun):
 
     def clone_slots(self, source_config):
         return drive_slots(source_config)
+
+    def check_destroy(self, config):
+        """A template whose base volume a linked clone still uses is not destroyed by PVE: its `qmdestroy` task
+        fails with `base volume '<volid>' is still in use by linked cloned` before removing anything (qemu-server
+        QemuServer.pm destroy_vm, pve-storage Storage.pm volume_is_base_and_used). Refused here first, naming the
+        clones, so that check mode tells too. A linked clone's volume names its base
+        (`<base volume name>/...`, pve-storage Plugin.pm, RBDPlugin.pm, ZFSPoolPlugin.pm clone_image); on
+        LVM-thin it does not, and PVE lets the template go. One read of the image list per storage of the
+        template's base volumes, for templates only; a storage the user may not list is left to PVE's check."""
+        if not self.guest.template:
+            return
+        bases = {}
+        for _slot, volume in clone_volumes(config):
+            storage, name = volume.split(':', 1)
+            if name.rsplit('/', 1)[-1].startswith('base-'):
+                bases.setdefault(storage, []).append(name)
+        users = {}
+        for storage, names in sorted(bases.items()):
+            try:
+                items = self.client.get('/nodes/{0}/storage/{1}/content'.format(self.guest.node, storage),
+                                        content='images') or []
+            except PveApiError as exc:
+                if is_denied(exc):
+                    continue
+                raise
+            for item in items:
+                name = str(item.get('volid', '')).split(':', 1)[-1]
+                base = next((b for b in names if name.startswith(b + '/')), None)
+                if base is not None:
+                    users.setdefault(int(item.get('vmid') or 0), set()).add('{0}:{1}'.format(storage, base))
+        if users:
+            raise ValidationError('state', 'absent', '{0} is a template that linked clones still use (VMIDs {1}: '
+                                                     'their disks are built on its {2}), and PVE destroys no such '
+                                                     'template (base volume ... is still in use by linked cloned). '
+                                                     'Nothing was destroyed; destroy those clones first, or give '
+                                                     'them disks of their own (a full clone, or moving their disks '
+                                                     'to another storage)'.format(
+                                                         self.guest.label, ', '.join(str(v) for v in sorted(users)),
+                                                         ', '.join(sorted(set().union(*users.values())))))
 
     def check_clone_node(self, source, source_config, node):
         """PVE clones to another node (`target`) only when every volume of the source - disks, the cloud-init

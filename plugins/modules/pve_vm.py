@@ -73,7 +73,9 @@ options:
         nothing of a hibernated VM until it is resumed) instead of waiting O(lock_timeout).
       - V(absent) destroys the VM safely - a protected VM fails and nothing is written; a running VM is shut
         down gracefully up to O(shutdown_timeout), then stopped; then the VM is deleted with its disks and its
-        job and HA entries, and the task waits until it is gone.
+        job and HA entries, and the task waits until it is gone. A template that linked clones still use
+        fails before anything is written, naming their VMIDs, as PVE destroys no such template (on LVM-thin,
+        where PVE lets it go, it is destroyed).
     type: str
     choices: [present, started, stopped, restarted, absent, template]
     default: present

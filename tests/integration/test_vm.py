@@ -405,6 +405,31 @@ def test_destroy_protected_vm_fails_and_keeps_it(lab, play):
     assert lab.pve.vm(230).status == 'running'
 
 
+def test_destroying_a_template_a_linked_clone_uses_is_refused_before_any_write(lab, play):
+    """PVE does not destroy a template whose base volume a linked clone still uses (qemu-server destroy_vm; the
+    lab follows it on file-based storage such as nfs.01). The module refuses it first, naming the clone, in
+    check mode too; once the clone is gone the template is destroyed. A template on LVM-thin, whose clones
+    keep no base in their volume names, is destroyed as PVE does."""
+    play([vm_task(name='linked-from-shared', clone=GOLDEN_SHARED, full=False)]).assert_ok()
+    clone = guests_named(lab, 'linked-from-shared')[0].vmid
+    for check in (True, False):
+        run = play([vm_task(name=GOLDEN_SHARED, state='absent')], check=check)
+        msg = run.task('vm')['msg']
+        assert run.task('vm').get('failed') and 'is a template that linked clones still use (VMIDs {0}'.format(
+            clone) in msg and 'nfs.01:9001/base-9001-disk-2.qcow2' in msg and 'Nothing was destroyed' in msg, msg
+        assert run.writes == []
+        assert [r[1] for r in run.requests if '/storage/' in r[1]] == ['/nodes/pve1/storage/nfs.01/content']
+    assert lab.pve.vm(9001) is not None and lab.pve.vm(9001).config['template'] in (1, '1')
+
+    play([vm_task(name='linked-from-shared', state='absent')]).assert_ok()
+    play([vm_task(name=GOLDEN_SHARED, state='absent')]).assert_ok()
+    assert lab.pve.vm(9001) is None
+
+    play([vm_task(name='linked-from-lvm', clone=GOLDEN, full=False)]).assert_ok()
+    play([vm_task(name=GOLDEN, state='absent')]).assert_ok()
+    assert lab.pve.vm(9000) is None and guests_named(lab, 'linked-from-lvm')
+
+
 # ---------------------------------------------------------------------- validation
 
 BAD = [

@@ -151,6 +151,29 @@ def test_linked_clone_is_the_default_for_a_template(lab, api):
         config['efidisk0'].split(',')[0])
 
 
+def test_a_template_a_linked_clone_uses_is_not_destroyed(lab, api):
+    """qemu-server src/PVE/QemuServer.pm destroy_vm: a template's base volume that a linked clone still uses
+    (pve-storage src/PVE/Storage.pm volume_is_base_and_used: on a file-based storage the clone's volume is named
+    `<base vmid>/<base name>/<vmid>/<name>`, Plugin.pm clone_image) stops the destroy before anything is
+    removed, the first such volume in drive order named: `base volume '<volid>' is still in use by linked
+    cloned`. Once the clone is gone the template is destroyed. On LVM-thin the clone's volume keeps no base
+    (LvmThinPlugin.pm clone_image) and PVE lets the template go."""
+    api.wait_task(api.post('/nodes/pve1/qemu/9001/clone', newid=125, name='linked-nfs'))
+    assert api.get('/nodes/pve1/qemu/125/config')['scsi0'].startswith('nfs.01:9001/base-9001-disk-2.qcow2/125/')
+    upid = api.delete('/nodes/pve1/qemu/9001')
+    assert api.get('/nodes/pve1/tasks/{0}/status'.format(upid))['exitstatus'] == \
+        "base volume 'nfs.01:9001/base-9001-disk-2.qcow2' is still in use by linked cloned"
+    assert lab.pve.vm(9001).config['template'] in (1, '1')
+    assert 'scsi0' in api.get('/nodes/pve1/qemu/9001/config')
+    api.wait_task(api.delete('/nodes/pve1/qemu/125'))
+    api.wait_task(api.delete('/nodes/pve1/qemu/9001'))
+    assert 9001 not in [vm['vmid'] for vm in api.get('/cluster/resources', type='vm')]
+
+    api.wait_task(api.post('/nodes/pve1/qemu/9000/clone', newid=126, name='linked-lvm'))
+    api.wait_task(api.delete('/nodes/pve1/qemu/9000'))
+    assert 9000 not in [vm['vmid'] for vm in api.get('/cluster/resources', type='vm')]
+
+
 # ---------------------------------------------------------------------- create
 
 def test_create_fills_in_identity_boot_order_and_macs(lab, api):

@@ -21,7 +21,7 @@ from aiohttp import web
 from fakepve.model import FakeVm, PveError, TaskError
 from fakepve.qemu import DRIVE_KEY, NEW_DISK, is_cdrom, join_drive, split_drive, volume_ref
 from fakepve.routing import die, param_error
-from fakepve.storage import spec_of
+from fakepve.storage import _is_file, spec_of
 
 from .guestnet import DhcpServer, boot, cloudinit_data, has_cloudinit_drive
 
@@ -177,7 +177,50 @@ class QemuExtras(object):
     async def task(self, node, ttype, tid, user, body, *args, **kwargs):
         if ttype == 'qmrollback':
             body = self._resume_from_ram(node, tid, body)
+        if ttype == 'qmdestroy':
+            body = self._refuse_a_used_base(node, tid, body)
         return await super().task(node, ttype, tid, user, body, *args, **kwargs)
+
+    def _refuse_a_used_base(self, node, vmid, body):
+        """qemu-server src/PVE/QemuServer.pm destroy_vm: a template whose base volume a linked clone still uses is
+        not destroyed, before anything is removed (`base volume '<volid>' is still in use by linked cloned`,
+        through pve-storage src/PVE/Storage.pm volume_is_base_and_used). The volumes are checked in
+        foreach_volume_full's order (Drive.pm valid_drive_names, then unused disks), after the config lock's
+        check. A base counts as used when a volume of its storage names it as its base: PVE's file-based
+        storages name a linked clone `<base vmid>/<base name>/<vmid>/<name>` (Plugin.pm clone_image). On
+        LVM-thin a linked clone's name does not keep its base (LvmThinPlugin.pm clone_image), so PVE lets the
+        template go (Storage.pm vdisk_free: 'LVM-thin allows deletion of still referenced base volumes'), as
+        the lab does."""
+        async def checked():
+            vm = self.find(node, vmid)
+            if vm.config.get('template') in (1, '1', True) and not vm.lock:
+                for volume in self._drive_volumes_in_pve_order(vm.config):
+                    if self._base_is_used(volume):
+                        raise TaskError("base volume '{0}' is still in use by linked cloned".format(volume))
+            return await body()
+        return checked
+
+    @staticmethod
+    def _drive_volumes_in_pve_order(config):
+        order = {'ide': 0, 'scsi': 1, 'virtio': 2, 'sata': 3, 'efidisk': 4, 'tpmstate': 5, 'unused': 6}
+        keyed = []
+        for key, value in config.items():
+            match = re.fullmatch(r'(ide|scsi|virtio|sata|efidisk|tpmstate|unused)(\d+)', key)
+            if not match:
+                continue
+            volume, props = split_drive(value)
+            if match.group(1) != 'unused' and is_cdrom(volume, props):
+                continue
+            if volume and not volume.startswith('/'):
+                keyed.append(((order[match.group(1)], int(match.group(2))), volume))
+        return [volume for _key, volume in sorted(keyed)]
+
+    def _base_is_used(self, volume):
+        sid, name = volume_ref(volume)
+        store = self.storages.get(sid) if sid else None
+        if not store or not _is_file(store) or not name.split('/')[-1].startswith('base-'):
+            return False
+        return any(other.startswith(name + '/') for other in store.get('volumes', {}))
 
     def _resume_from_ram(self, node, vmid, body):
         """pve-guest-common src/PVE/AbstractConfig.pm snapshot_rollback: once the snapshot's config and disks
