@@ -51,6 +51,19 @@ class GuestLocate(object):
                                              self.client.get('/nodes/{0}/storage'.format(node)) or [])
         return self._node_storages[node]
 
+    def is_shared(self, node, storage):
+        """True when `storage` is a shared storage of `node` (a clone to another node needs one)."""
+        return bool(int((self.node_storages(node).get(storage) or {}).get('shared') or 0))
+
+    def local_volumes(self, node, volumes):
+        """Of (slot, volume ID) pairs, those on a storage of `node` that is not shared."""
+        return [(slot, volume) for slot, volume in volumes if not self.is_shared(node, volume.split(':', 1)[0])]
+
+    def shared_storages(self, node, content):
+        """The shared storages of `node` that hold `content` (images, rootdir), sorted."""
+        return sorted(s for s, info in self.node_storages(node).items() if int(info.get('shared') or 0)
+                      and content in str(info.get('content', '')).split(','))
+
     def find(self):
         """self.guest, found by vmid (with node: with its state, in one round trip) or by name."""
         p = self.params

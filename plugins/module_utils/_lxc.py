@@ -97,22 +97,17 @@ class CtRun(GuestRun):
         (pve-container API2/LXC.pm clone_vm). Refused here first, naming the volumes and the ways out."""
         target_storage = self.params['storage']
         if target_storage:
-            if not int(self.node_storages(node).get(target_storage, {}).get('shared') or 0):
+            if not self.is_shared(node, target_storage):
                 raise ValidationError('storage', target_storage, "is local to a node; a clone to another node "
                                                                  "({0}) goes to shared storage only (PVE: can't clone "
                                                                  "to non-shared storage '{1}')".format(
                                                                      node, target_storage))
             return  # PVE counts the target storage, not the source's, for every volume
-        storages = self.node_storages(source.node)
-        local = []
-        for slot in sorted(volume_slots(source_config)):
-            volume = LXC_MOUNT.parse(source_config[slot]).get('volume', '')
-            if not int((storages.get(split_volume_id(volume)[0]) or {}).get('shared') or 0):
-                local.append('{0} ({1})'.format(slot, volume))
+        local = ['{0} ({1})'.format(slot, volume) for slot, volume in self.local_volumes(source.node, [
+            (slot, LXC_MOUNT.parse(source_config[slot]).get('volume', '')) for slot in sorted(volume_slots(source_config))])]
         if not local:
             return
-        shared = sorted(s for s, info in storages.items() if int(info.get('shared') or 0)
-                        and 'rootdir' in str(info.get('content', '')).split(','))
+        shared = self.shared_storages(source.node, 'rootdir')
         raise ValidationError('node', node, "PVE clones a container to another node only from or onto shared storage, "
                                             "and {0} on {1} has volumes on local storage: {2}. Nothing was cloned. "
                                             "Give storage: <a shared storage> ({3}), or clone on {1} and migrate "

@@ -96,17 +96,14 @@ class VmRun(GuestRun):
         local storage)` (qemu-server API2/Qemu.pm clone_vm). Refused here first, naming the volumes and the ways
         out; nothing is cloned and migrated instead."""
         target_storage = self.params['storage']
-        if target_storage and not int(self.node_storages(node).get(target_storage, {}).get('shared') or 0):
+        if target_storage and not self.is_shared(node, target_storage):
             raise ValidationError('storage', target_storage, "is local to a node; a clone to another node ({0}) goes "
                                                              "to shared storage only (PVE: can't clone to non-shared "
                                                              "storage '{1}')".format(node, target_storage))
-        storages = self.node_storages(source.node)
-        local = [(slot, volume) for slot, volume in clone_volumes(source_config)
-                 if not int((storages.get(volume.split(':', 1)[0]) or {}).get('shared') or 0)]
+        local = self.local_volumes(source.node, clone_volumes(source_config))
         if not local:
             return
-        shared = sorted(s for s, info in storages.items() if int(info.get('shared') or 0)
-                        and 'images' in str(info.get('content', '')).split(','))
+        shared = self.shared_storages(source.node, 'images')
         raise ValidationError('node', node, "PVE clones to another node only from shared storage, and {0} on {1} has "
                                             "volumes on local storage: {2}. Nothing was cloned. Clone from a template "
                                             "whose volumes are on shared storage ({3}), or keep one template per node "

@@ -1,7 +1,6 @@
 """The API client against the lab: auth, errors, retries, re-login, TLS, and adaptive task waiting. (Its
 logic that needs no server: tests/unit/test_client_unit.py.)"""
 
-import os
 import time
 
 import certifi
@@ -142,6 +141,12 @@ def test_a_write_without_an_answer_is_not_repeated_and_says_pve_may_have_done_it
         assert 'may have carried it out' not in str(read.value)  # a read changes nothing
 
 
+def ca_bundle_environment(monkeypatch, path):
+    """REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE set to `path` for this test (monkeypatch restores them)."""
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', path)
+    monkeypatch.setenv('CURL_CA_BUNDLE', path)
+
+
 def test_tls_verification_failure_is_explained(lab):
     conn = lab.connection()
     client = PveClient(conn['api_host'], 'root@pam', token_id='lab', token_secret=conn['api_token_secret'],
@@ -153,17 +158,9 @@ def test_tls_verification_failure_is_explained(lab):
     assert lab.pve.api_requests() == []
 
 
-def test_ca_path_wins_over_ca_bundle_environment(lab):
-    saved = {k: os.environ.get(k) for k in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')}
-    os.environ['REQUESTS_CA_BUNDLE'] = os.environ['CURL_CA_BUNDLE'] = certifi.where()
-    try:
-        assert client_for(lab).get('/version')
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def test_ca_path_wins_over_ca_bundle_environment(lab, monkeypatch):
+    ca_bundle_environment(monkeypatch, certifi.where())
+    assert client_for(lab).get('/version')
 
 
 def test_refused_connection_is_not_sent(tmp_path):
@@ -247,7 +244,7 @@ def test_get_all_answers_in_order_with_each_failure_in_its_place(lab):
     assert client.connections() == [1, 1, 1]
 
 
-def test_connections_share_one_tls_context_loaded_once_from_the_ca_bundle(lab, tmp_path):
+def test_connections_share_one_tls_context_loaded_once_from_the_ca_bundle(lab, tmp_path, monkeypatch):
     """With verification from the environment's bundle (no ca_path), every connection of the client (get_all
     opens three here, at once) verifies with the one context that loaded the bundle, not a context of its own
     loaded again for each connection."""
@@ -255,18 +252,10 @@ def test_connections_share_one_tls_context_loaded_once_from_the_ca_bundle(lab, t
     bundle = tmp_path / 'bundle.pem'
     with open(certifi.where(), encoding='ascii') as public, open(conn['ca_path'], encoding='ascii') as lab_ca:
         bundle.write_text(public.read() + lab_ca.read(), encoding='ascii')
-    saved = {k: os.environ.get(k) for k in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')}
-    os.environ['REQUESTS_CA_BUNDLE'] = os.environ['CURL_CA_BUNDLE'] = str(bundle)
-    try:
-        client = PveClient(conn['api_host'], 'root@pam', token_id='lab', token_secret=conn['api_token_secret'],
-                           port=conn['api_port'])
-        assert all(isinstance(answer, dict) for answer in client.get_all(['/version', '/version', '/version']))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    ca_bundle_environment(monkeypatch, str(bundle))
+    client = PveClient(conn['api_host'], 'root@pam', token_id='lab', token_secret=conn['api_token_secret'],
+                       port=conn['api_port'])
+    assert all(isinstance(answer, dict) for answer in client.get_all(['/version', '/version', '/version']))
     contexts = set()
     for session in [client.session] + client._spare:  # pylint: disable=protected-access
         pools = session.get_adapter(client.base_url).poolmanager.pools
@@ -278,25 +267,17 @@ def test_connections_share_one_tls_context_loaded_once_from_the_ca_bundle(lab, t
 
 
 @pytest.mark.parametrize('source', ['ca_path', 'REQUESTS_CA_BUNDLE'])
-def test_the_host_name_is_still_checked_and_a_mismatch_is_explained(lab, source):
+def test_the_host_name_is_still_checked_and_a_mismatch_is_explained(lab, source, monkeypatch):
     """127.1 reaches the lab (it is 127.0.0.1), but the lab's certificate lists only localhost and 127.0.0.1:
     the shared TLS context checks the name as requests' own would, and the message says what to change."""
     conn = lab.connection()
-    saved = {k: os.environ.get(k) for k in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')}
     if source == 'REQUESTS_CA_BUNDLE':
-        os.environ['REQUESTS_CA_BUNDLE'] = os.environ['CURL_CA_BUNDLE'] = conn['ca_path']
-    try:
-        client = PveClient('127.1', 'root@pam', token_id='lab', token_secret=conn['api_token_secret'],
-                           port=conn['api_port'], ca_path=conn['ca_path'] if source == 'ca_path' else None,
-                           sleep=lambda s: None)
-        with pytest.raises(PveConnectionError) as err:
-            client.get('/version')
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        ca_bundle_environment(monkeypatch, conn['ca_path'])
+    client = PveClient('127.1', 'root@pam', token_id='lab', token_secret=conn['api_token_secret'],
+                       port=conn['api_port'], ca_path=conn['ca_path'] if source == 'ca_path' else None,
+                       sleep=lambda s: None)
+    with pytest.raises(PveConnectionError) as err:
+        client.get('/version')
     assert err.value.sent is False
     assert "is not issued for '127.1'" in str(err.value) and 'api_host' in str(err.value)
     assert lab.pve.api_requests() == []
