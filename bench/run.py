@@ -9,12 +9,14 @@ request log), items reported changed, guests present and duplicate names (read f
 how long after a task ended its end was noticed. Results go to bench/results/ as JSON, a markdown table and
 a PNG bar chart.
 
-    python bench/run.py [--sizes 8 32] [--latency-ms 20] [--time-scale 0.01] [--repeat 5] [--real-sizes 8]
+    python bench/run.py [--sizes 8 32] [--latency-ms 20] [--time-scale 0.01] [--repeat 9] [--real-sizes 8]
 
 Converge runs happen once (they need a fresh lab); unchanged reruns run --repeat times and the median wall time
 counts, with the spread shown: a 2-core machine is noisy. The floor runs in iac.proxmox's lab session, each floor
 run right after one of its reruns, and the rerun's ratio to the floor is the median of those pairs' ratios: the
-machine's speed drifts by 10-15 % over the minutes a benchmark takes, and a pair shares the same moment.
+machine's speed drifts by 10-15 % over the minutes a benchmark takes, and a pair shares the same moment. Nine
+pairs by default: one run's pairs have spread from 1.32 to 1.98, and with five the median moved by up to 0.15
+between two runs of the same code.
 
 The fast lab runs PVE's task durations at 1/100 of real time, which flatters a faster poller: community.proxmox
 polls a task once a second. So the fleets of --real-sizes run a second time at time scale 1 (PVE's real task
@@ -279,7 +281,7 @@ def main():
     parser.add_argument('--time-scale', type=float, default=0.01)
     parser.add_argument('--flavours', nargs='+', default=['iac.proxmox', 'community.proxmox'],
                         help='the floor runs with iac.proxmox, paired with its reruns')
-    parser.add_argument('--repeat', type=int, default=5,
+    parser.add_argument('--repeat', type=int, default=9,
                         help='runs of each unchanged rerun and of the floor (the median counts)')
     parser.add_argument('--real-sizes', type=int, nargs='*', default=[8],
                         help='fleet sizes to run again at time scale 1 (PVE\'s real task durations)')

@@ -16,16 +16,17 @@ import re
 
 from ._diff import MASK, MASK_CHANGED, Field, as_bool, as_int, as_set, as_text, compare
 from ._errors import PveApiError, ValidationError
+from ._regex import regex
 
 # AccessControl.pm verify_groupname / verify_rolename, and the token-subid pattern of User.pm.
-GROUP_ID = re.compile(r'^[A-Za-z0-9._-]+$')
-ROLE_ID = re.compile(r'^[A-Za-z0-9._-]+$')
-TOKEN_ID = re.compile(r'^[A-Za-z][A-Za-z0-9._-]+$')
+GROUP_ID = regex(r'^[A-Za-z0-9._-]+$')
+ROLE_ID = regex(r'^[A-Za-z0-9._-]+$')
+TOKEN_ID = regex(r'^[A-Za-z][A-Za-z0-9._-]+$')
 # PVE::Auth::Plugin::verify_username: user@realm, no white space, ':' or '/' in the user part.
-USER_ID = re.compile(r'^[^\s:/]+@[A-Za-z][A-Za-z0-9._-]+$')
+USER_ID = regex(r'^[^\s:/]+@[A-Za-z][A-Za-z0-9._-]+$')
 # Set on an existing token with `rotate` when the cluster's pve-access-control predates `regenerate`
 # (User.pm update_token_info; added in 9.1): its schema has no such property.
-NO_REGENERATE = re.compile(r'property is not defined in schema|not allowed', re.I)
+NO_REGENERATE = regex(r'property is not defined in schema|not allowed', re.I)
 
 TEXT = Field(as_text, default='')
 

@@ -22,18 +22,20 @@ from __future__ import annotations
 
 import re
 
+from ._regex import regex
+
 KEYWORDS = frozenset(('minutely', 'hourly', 'daily', 'weekly', 'monthly', 'yearly', 'annually', 'quarterly',
                       'semiannually', 'semi-annually'))
 WEEKDAY_WORDS = frozenset(('mon', 'monday', 'tue', 'tuesday', 'wed', 'wednesday', 'thu', 'thursday', 'fri',
                            'friday', 'sat', 'saturday', 'sun', 'sunday'))
 U32_MAX = 2 ** 32 - 1
 
-WORD = re.compile(r'[A-Za-z]+')
+WORD = regex(r'[A-Za-z]+')
 # One list item: N, N..M, with a /R tail looked at separately.
-ITEM = re.compile(r'([0-9]+)(?:\.\.([0-9]+))?')
-DIGITS = re.compile(r'[0-9]+')
-BLANKS = re.compile(r'[ \t]*')
-PERL_SPACE = re.compile(r'^\s+|\s+$', re.ASCII)
+ITEM = regex(r'([0-9]+)(?:\.\.([0-9]+))?')
+DIGITS = regex(r'[0-9]+')
+BLANKS = regex(r'[ \t]*')
+PERL_SPACE = regex(r'^\s+|\s+$', re.ASCII)
 
 HOUR, MINUTE, YEAR, MONTH, DAY = 24, 60, 2200, 13, 32
 

@@ -14,16 +14,17 @@ import re
 
 from ._errors import ValidationError
 from ._propstring import PropFormat, format_size, parse_size
+from ._regex import regex
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
 KIB = 1024
-STORAGE_ID = re.compile(r'^[A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]$')
-BRIDGE = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,14}$')
-MAC = re.compile(r'^[0-9A-Fa-f][02468ACEace](?::[0-9A-Fa-f]{2}){5}$')
-TAG = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_+.-]*$')
-PATH_CHARS = re.compile(r'[,;=\x00-\x1f\x7f]')
-NODE_NAME = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+STORAGE_ID = regex(r'^[A-Za-z][A-Za-z0-9._-]*[A-Za-z0-9]$')
+BRIDGE = regex(r'^[A-Za-z][A-Za-z0-9_.-]{0,14}$')
+MAC = regex(r'^[0-9A-Fa-f][02468ACEace](?::[0-9A-Fa-f]{2}){5}$')
+TAG = regex(r'^[A-Za-z0-9_][A-Za-z0-9_+.-]*$')
+PATH_CHARS = regex(r'[,;=\x00-\x1f\x7f]')
+NODE_NAME = regex(r'^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
 
 
 def check_node_name(option, value):

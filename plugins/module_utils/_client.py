@@ -34,6 +34,7 @@ import traceback
 from urllib.parse import quote
 
 from ._errors import PveApiError, PveConnectionError
+from ._regex import regex
 from ._tasks import TaskWaiting
 # Imported from here by the module base, the engine and the tests.
 from ._tasks import is_upid, parse_upid, poll_delays  # noqa: F401 pylint: disable=unused-import
@@ -87,7 +88,7 @@ USER_AGENT = 'iac.proxmox'
 # ':', '@' and '!'). Everything else, '%', '?' and '#' included, is percent-encoded.
 PATH_SAFE = "/:@!$&'()*+,;=~"
 # A SHA-256 fingerprint as `pvenode cert info` shows it (AB:CD:...), or the same 64 hex digits without colons.
-FINGERPRINT = re.compile(r'^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$')
+FINGERPRINT = regex(r'^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$')
 
 
 def normalize_fingerprint(value):

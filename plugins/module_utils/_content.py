@@ -24,20 +24,21 @@ from ._checks import check_node_name, check_storage
 from ._errors import PveApiError, ValidationError
 from ._guest import list_guests
 from ._mapping import cluster_nodes
+from ._regex import regex
 
 CONTENTS = ('iso', 'vztmpl', 'import')
 ALGORITHMS = {'md5': 32, 'sha1': 40, 'sha224': 56, 'sha256': 64, 'sha384': 96, 'sha512': 128}
 # pve-storage src/PVE/Storage.pm: ISO_EXT_RE_0, VZTMPL_EXT_RE_1, SAFE_CHAR_CLASS_RE + UPLOAD_IMPORT_EXT_RE_1, as
 # Status.pm download_url and upload apply them to the normalized file name (with PVE's message for each).
 EXTENSIONS = {
-    'iso': (re.compile(r'[^/]+\.(?:iso|img)$', re.I), 'wrong file extension', '.iso or .img'),
-    'vztmpl': (re.compile(r'[^/]+\.(?:tar(?!\.)|tar\.(?:gz|xz|zst|bz2))$', re.I), 'wrong file extension',
+    'iso': (regex(r'[^/]+\.(?:iso|img)$', re.I), 'wrong file extension', '.iso or .img'),
+    'vztmpl': (regex(r'[^/]+\.(?:tar(?!\.)|tar\.(?:gz|xz|zst|bz2))$', re.I), 'wrong file extension',
                '.tar, .tar.gz, .tar.xz, .tar.zst or .tar.bz2'),
-    'import': (re.compile(r'[a-zA-Z0-9\-.+=_]+\.(?:ova|qcow2|raw|vmdk)$'), 'invalid filename or wrong extension',
+    'import': (regex(r'[a-zA-Z0-9\-.+=_]+\.(?:ova|qcow2|raw|vmdk)$'), 'invalid filename or wrong extension',
                '.ova, .qcow2, .raw or .vmdk'),
 }
-URL = re.compile(r'^https?://.*$')  # the `url` pattern of download_url (JSONSchema patterns are anchored)
-HEX = re.compile(r'^[0-9A-Fa-f]+$')
+URL = regex(r'^https?://.*$')  # the `url` pattern of download_url (JSONSchema patterns are anchored)
+HEX = regex(r'^[0-9A-Fa-f]+$')
 # Guest configs are read this many at a time when a file is to be deleted (one connection each).
 CONFIG_READS_AT_ONCE = 8
 # Config keys whose text is free-form: a volume ID in them is no reference.

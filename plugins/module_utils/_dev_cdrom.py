@@ -16,10 +16,11 @@ import re
 from ._dev_disk import DRIVE_FIELD, detach_drive, is_cdrom
 from ._errors import ValidationError
 from ._propstring import DRIVE
+from ._regex import regex
 from ._specbase import DeviceSpec
 
-CDROM_SLOT = re.compile(r'^(?:scsi(?:[0-9]|[12][0-9]|30)|sata[0-5]|ide[0-3])$')
-ISO_VOLUME = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]*:iso/[^/\s,]+\.(?:iso|img)$', re.IGNORECASE)
+CDROM_SLOT = regex(r'^(?:scsi(?:[0-9]|[12][0-9]|30)|sata[0-5]|ide[0-3])$')
+ISO_VOLUME = regex(r'^[A-Za-z][A-Za-z0-9_.-]*:iso/[^/\s,]+\.(?:iso|img)$', re.IGNORECASE)
 # The options of a disk entry that a CD/DVD drive entry does not take.
 DISK_ONLY = ('storage', 'size', 'import_from', 'format', 'backup', 'discard', 'ssd', 'iothread', 'cache', 'aio',
              'iops_rd', 'iops_wr', 'iops_rd_max', 'iops_wr_max', 'mbps_rd', 'mbps_wr', 'mbps_rd_max', 'mbps_wr_max',

@@ -22,18 +22,19 @@ from ._diff import ABSENT, MASK, Field, as_bool, as_str, props_normalizer
 from ._errors import ValidationError
 from ._propstring import DRIVE, IPCONFIG, PropFormat
 from ._dev_disk import DISK_SLOT, is_cdrom
+from ._regex import regex
 from ._specbase import DNS_FIELDS, DeviceSpec, check_addresses, check_searchdomain
 
-IPCONFIG_SLOT = re.compile(r'^(?:ipconfig)?([0-9]|[12][0-9]|3[01])$')
-IPCONFIG_KEY = re.compile(r'^ipconfig(?:[0-9]|[12][0-9]|3[01])$')
+IPCONFIG_SLOT = regex(r'^(?:ipconfig)?([0-9]|[12][0-9]|3[01])$')
+IPCONFIG_KEY = regex(r'^ipconfig(?:[0-9]|[12][0-9]|3[01])$')
 # encodeURIComponent's safe set: what PVE's `urlencoded` format (sshkeys) allows unescaped.
 URL_SAFE = "-_.!~*'()"
-SSH_KEY = re.compile(r'^(?:ssh-|ecdsa-|sk-)\S+\s+\S+')
-USER = re.compile(r'^[a-z_][a-z0-9_-]*$')
+SSH_KEY = regex(r'^(?:ssh-|ecdsa-|sk-)\S+\s+\S+')
+USER = regex(r'^[a-z_][a-z0-9_-]*$')
 # qemu-server QemuServer.pm $cicustom_fmt: each a pve-volume-id, read from the storage's snippets directory.
 CICUSTOM = PropFormat('cicustom')
 CICUSTOM_KEYS = ('user', 'network', 'meta', 'vendor')
-SNIPPET = re.compile(r'^([A-Za-z][A-Za-z0-9._-]*):(snippets/[^,=]+)$')
+SNIPPET = regex(r'^([A-Za-z][A-Za-z0-9._-]*):(snippets/[^,=]+)$')
 CITYPES = ('nocloud', 'configdrive2', 'opennebula')
 
 

@@ -17,9 +17,10 @@ from ._checks import KIB, check_size, check_storage, gib_text
 from ._diff import DiffError, Field, as_bool, as_int, as_number, props_normalizer
 from ._errors import ValidationError
 from ._propstring import DRIVE, format_size, split_volume_id
+from ._regex import regex
 from ._specbase import DeviceSpec, flag_value, plan_grow, without_none
 
-DISK_SLOT = re.compile(r'^(?:scsi(?:[0-9]|[12][0-9]|30)|virtio(?:[0-9]|1[0-5])|sata[0-5]|ide[0-3])$')
+DISK_SLOT = regex(r'^(?:scsi(?:[0-9]|[12][0-9]|30)|virtio(?:[0-9]|1[0-5])|sata[0-5]|ide[0-3])$')
 # Drives outside the disk slots, one each.
 SINGLE_DRIVES = ('efidisk0', 'tpmstate0')
 
@@ -29,13 +30,13 @@ MBPS_KEYS = ('mbps_rd', 'mbps_wr', 'mbps_rd_max', 'mbps_wr_max')
 # Which bus takes which option (qemu-server src/PVE/QemuServer/Drive.pm $scsi_fmt, $virtio_fmt, $sata_fmt,
 # $ide_fmt): `ro` only scsi and virtio (%readonly_fmt), `wwn` scsi, sata and ide (%wwn_fmt).
 BUS_OPTIONS = {'ro': ('scsi', 'virtio'), 'wwn': ('scsi', 'sata', 'ide')}
-WWN = re.compile(r'^0x[0-9a-fA-F]{16}$')
+WWN = regex(r'^0x[0-9a-fA-F]{16}$')
 # pve-common JSONSchema.pm pve_verify_urlencoded: what an url-encoded string may hold.
-URLENCODED = re.compile(r"^[-%a-zA-Z0-9_.!~*'()]*$")
+URLENCODED = regex(r"^[-%a-zA-Z0-9_.!~*'()]*$")
 # import_from: an import image (`<storage>:import/<file>`) or a VM image (`<storage>:<vmid>/<volume>`,
 # `<storage>:vm-<vmid>-disk-N`, `<storage>:base-...`).
-IMPORT_SOURCE = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]*:(?:import/[^/\s]+\.(?:qcow2|raw|vmdk)|\d+/[^/\s]+|'
-                           r'(?:vm|base)-\d+-[^/\s]+)$')
+IMPORT_SOURCE = regex(r'^[A-Za-z][A-Za-z0-9_.-]*:(?:import/[^/\s]+\.(?:qcow2|raw|vmdk)|\d+/[^/\s]+|'
+                      r'(?:vm|base)-\d+-[^/\s]+)$')
 
 DRIVE_FIELD = Field(props_normalizer(DRIVE, dict({'backup': as_bool, 'ssd': as_bool, 'iothread': as_bool,
                                                   'replicate': as_bool, 'ro': as_bool, 'snapshot': as_bool},

@@ -18,14 +18,15 @@ import re
 from ._diff import Field, as_bool, as_int, props_normalizer
 from ._errors import ValidationError
 from ._propstring import PropFormat
+from ._regex import regex
 from ._specbase import DeviceSpec, without_none
 
 LXC_DEV = PropFormat('lxc-dev', default_key='path')
-DEV_SLOT = re.compile(r'^dev(?:[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$')
+DEV_SLOT = regex(r'^dev(?:[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$')
 DEV_FIELD = Field(props_normalizer(LXC_DEV, {'deny-write': as_bool, 'uid': as_int, 'gid': as_int},
                                    defaults={'deny-write': 0}))
-DEV_PATH = re.compile(r'^/dev/[^,=\s]+$')
-MODE = re.compile(r'^0[0-7]{3}$')
+DEV_PATH = regex(r'^/dev/[^,=\s]+$')
+MODE = regex(r'^0[0-7]{3}$')
 
 
 def check_device_path(option, path):

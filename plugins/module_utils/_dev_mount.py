@@ -10,15 +10,14 @@ with the container and can then only grow.
 
 from __future__ import annotations
 
-import re
-
 from ._checks import MIB, check_abs_path, check_size, check_storage, gib_text
 from ._diff import DiffError, Field, as_bool, props_normalizer
 from ._errors import ValidationError
 from ._propstring import LXC_MOUNT, LXC_ROOTFS, split_volume_id
+from ._regex import regex
 from ._specbase import DeviceSpec, plan_grow, set_flags, without_none
 
-MOUNT_SLOT = re.compile(r'^mp(?:[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$')
+MOUNT_SLOT = regex(r'^mp(?:[0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$')
 FIELDS = {
     'rootfs': Field(props_normalizer(LXC_ROOTFS, ignore=('size',))),
 }

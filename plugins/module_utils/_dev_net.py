@@ -10,16 +10,15 @@ NIC is `model[=MAC],bridge=...` (qemu-server), a container's `name=eth0,hwaddr=M
 
 from __future__ import annotations
 
-import re
-
 from ._checks import check_bridge, check_mac
 from ._diff import ABSENT, Field, as_bool, as_int, as_number, props_normalizer
 from ._errors import ValidationError
 from ._propstring import LXC_NET, NET, NET_MODELS
+from ._regex import regex
 from ._specbase import DeviceSpec, check_addresses, set_flags, without_none
 
-NET_SLOT = re.compile(r'^net(?:[0-9]|[12][0-9]|3[01])$')
-IFACE = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,14}$')
+NET_SLOT = regex(r'^net(?:[0-9]|[12][0-9]|3[01])$')
+IFACE = regex(r'^[A-Za-z][A-Za-z0-9_.-]{0,14}$')
 NIC_SUBKEYS = {'firewall': as_bool, 'link_down': as_bool, 'tag': as_int, 'mtu': as_int, 'rate': as_number}
 
 

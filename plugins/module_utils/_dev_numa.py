@@ -17,11 +17,12 @@ import re
 from ._diff import ABSENT, Field, as_number, props_normalizer
 from ._errors import ValidationError
 from ._propstring import PropFormat
+from ._regex import regex
 from ._specbase import DeviceSpec, without_none
 
 NUMA = PropFormat('numa')
-NUMA_SLOT = re.compile(r'^numa[0-7]$')
-ID_LIST = re.compile(r'^\d+(?:-\d+)?(?:;\d+(?:-\d+)?)*$')
+NUMA_SLOT = regex(r'^numa[0-7]$')
+ID_LIST = regex(r'^\d+(?:-\d+)?(?:;\d+(?:-\d+)?)*$')
 POLICIES = ('preferred', 'bind', 'interleave')
 KEYS = ('cpus', 'memory', 'hostnodes', 'policy')
 

@@ -18,11 +18,11 @@ same. The `uuid` is kept unless the play gives one.
 from __future__ import annotations
 
 import base64
-import re
 
 from ._diff import ABSENT, Field, as_bool, as_int, props_normalizer
 from ._errors import ValidationError
 from ._propstring import PropFormat
+from ._regex import regex
 from ._specbase import DeviceSpec
 
 RNG = PropFormat('rng', default_key='source')
@@ -30,7 +30,7 @@ WATCHDOG = PropFormat('watchdog', default_key='model')
 AUDIO = PropFormat('audio', required=('device',))
 SMBIOS = PropFormat('smbios1')
 SMBIOS_TEXT = ('manufacturer', 'product', 'version', 'serial', 'sku', 'family')
-UUID = re.compile(r'^[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}$')
+UUID = regex(r'^[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}$')
 
 
 def decode_smbios(value):

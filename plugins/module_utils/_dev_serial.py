@@ -10,14 +10,13 @@ $check_vm_create_serial_perm and update_vm_api); PVE's refusal is shown as it co
 
 from __future__ import annotations
 
-import re
-
 from ._diff import ABSENT, Field, as_str
 from ._errors import ValidationError
+from ._regex import regex
 from ._specbase import DeviceSpec
 
-SERIAL_SLOT = re.compile(r'^serial[0-3]$')
-SERIAL_TYPE = re.compile(r'^(?:socket|/dev/.+)$')
+SERIAL_SLOT = regex(r'^serial[0-3]$')
+SERIAL_TYPE = regex(r'^(?:socket|/dev/.+)$')
 
 
 class SerialSpec(DeviceSpec):

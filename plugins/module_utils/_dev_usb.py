@@ -11,18 +11,17 @@ here before any write: it must exist and map a device on the VM's node.
 
 from __future__ import annotations
 
-import re
-
 from ._diff import ABSENT, Field, as_bool, props_normalizer
 from ._errors import ValidationError
 from ._propstring import USB_MAP, PropFormat
+from ._regex import regex
 from ._specbase import DeviceSpec
 
 USB = PropFormat('usb', default_key='host')
-USB_SLOT = re.compile(r'^usb(?:[0-9]|1[0-3])$')
-USB_ID = re.compile(r'^(?:0x)?([0-9A-Fa-f]{4}):(?:0x)?([0-9A-Fa-f]{4})$')
-USB_PATH = re.compile(r'^\d+-\d+(?:\.\d+)*$')
-MAPPING_ID = re.compile(r'^[A-Za-z][A-Za-z0-9_-]*$')
+USB_SLOT = regex(r'^usb(?:[0-9]|1[0-3])$')
+USB_ID = regex(r'^(?:0x)?([0-9A-Fa-f]{4}):(?:0x)?([0-9A-Fa-f]{4})$')
+USB_PATH = regex(r'^\d+-\d+(?:\.\d+)*$')
+MAPPING_ID = regex(r'^[A-Za-z][A-Za-z0-9_-]*$')
 
 
 def as_usb_host(value):

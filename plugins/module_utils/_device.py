@@ -13,13 +13,12 @@ something is going to be written, and before that write.
 
 from __future__ import annotations
 
-import re
-
 from ._checks import check_node_name
 from ._diff import compare
 from ._errors import PveApiError, PveError, ValidationError
 from ._guest import (QEMU, check_guest_name, find_guest, find_guest_state, read_config, read_state, wait_unlocked,
                      write_guest)
+from ._regex import regex
 
 VM_IDENTITY_ARGSPEC = dict(
     vmid=dict(type='int'),
@@ -45,7 +44,7 @@ class DeviceKind(object):
         self.identity = identity
         self.label = label
         self.shareable = shareable or (lambda identity: False)
-        self.slot_re = re.compile(r'^{0}(\d+)$'.format(prefix))
+        self.slot_re = regex(r'^{0}(\d+)$'.format(prefix))
 
     def slots(self):
         return ['{0}{1}'.format(self.prefix, n) for n in range(self.count)]

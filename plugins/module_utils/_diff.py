@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from ._regex import regex
 
 STRICT = 'strict'
 CREATE_ONLY = 'create_only'
@@ -106,7 +107,7 @@ def comment_text(kind):
     return normalize
 
 
-TAG_SPLIT = re.compile(r'[;,\s]+')
+TAG_SPLIT = regex(r'[;,\s]+')
 
 
 def as_set(value):

@@ -9,11 +9,11 @@ one `fail_json` with a message that names what failed and why.
 
 from __future__ import annotations
 
-import re
+from ._regex import regex
 
 # The config changed since the digest sent with a write was read: qemu-server's and pve-container's update
 # (`checksum mismatch`, spelt `missmatch` before PVE 8) and PVE::Tools::assert_if_modified (mappings).
-DIGEST_CONFLICT = re.compile(r'checksum mis+match|detected modified configuration')
+DIGEST_CONFLICT = regex(r'checksum mis+match|detected modified configuration')
 
 
 class PveError(Exception):

@@ -12,18 +12,18 @@ reports success while the guest still exists.
 from __future__ import annotations
 
 import random
-import re
 import time
 
 from ._client import poll_delays
 from ._errors import PveApiError, PveError, PveTaskError, PveTimeoutError, ValidationError
+from ._regex import regex
 
-GUEST_NAME = re.compile(r'^(?=.{1,63}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?'
-                        r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$')
-LOCK_FILE_TIMEOUT = re.compile(r"can't lock file '[^']*' - got timeout")
-LOCKED = re.compile(r'(?:VM|CT) is locked \((\w[\w-]*)\)')
-VMID_TAKEN = re.compile(r'already exists|config file already exists|VMID \d+ is already in use')
-MISSING = re.compile(r"Configuration file '[^']*' does not exist|does not exist|no such VM|not found")
+GUEST_NAME = regex(r'^(?=.{1,63}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?'
+                   r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$')
+LOCK_FILE_TIMEOUT = regex(r"can't lock file '[^']*' - got timeout")
+LOCKED = regex(r'(?:VM|CT) is locked \((\w[\w-]*)\)')
+VMID_TAKEN = regex(r'already exists|config file already exists|VMID \d+ is already in use')
+MISSING = regex(r"Configuration file '[^']*' does not exist|does not exist|no such VM|not found")
 MAX_VMID_ATTEMPTS = 20
 
 

@@ -16,9 +16,10 @@ from ._errors import PveApiError, PveError, ValidationError
 from ._mapping import MappingKind, check_config_id, check_on_node, read_mapping
 from ._pci import check_address, device_names, node_devices, normalize_address, select
 from ._propstring import HOSTPCI, PCI_MAP
+from ._regex import regex
 
-HEX_ID = re.compile(r'^0x[0-9a-fA-F]{4}$')
-ROMFILE = re.compile(r'^[^,;/\s]+$')
+HEX_ID = regex(r'^0x[0-9a-fA-F]{4}$')
+ROMFILE = regex(r'^[^,;/\s]+$')
 PCI_MAPPINGS = MappingKind('pci', PCI_MAP)
 
 

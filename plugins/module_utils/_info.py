@@ -9,20 +9,19 @@ a pending read per running guest, an agent or interfaces read per running guest)
 
 from __future__ import annotations
 
-import re
-
 from ._checks import as_memory, check_node_name, check_tags
 from ._dev_cloudinit import mask_secrets
 from ._diff import as_tags
 from ._errors import PveApiError
 from ._guest import Guest, check_guest_name, guest_addresses, list_guests, read_pending
 from ._propstring import AGENT, IPCONFIG, LXC_NET, NET
+from ._regex import regex
 from ._snapshot import snapshot_facts
 
 # Config keys the inventory's pve_config gives in a parsed form: property strings by format, per guest type.
 PARSED_KEYS = {
-    'qemu': ((re.compile(r'^net\d+$'), NET), (re.compile(r'^ipconfig\d+$'), IPCONFIG), (re.compile(r'^agent$'), AGENT)),
-    'lxc': ((re.compile(r'^net\d+$'), LXC_NET),),
+    'qemu': ((regex(r'^net\d+$'), NET), (regex(r'^ipconfig\d+$'), IPCONFIG), (regex(r'^agent$'), AGENT)),
+    'lxc': ((regex(r'^net\d+$'), LXC_NET),),
 }
 INTEGER_KEYS = ('cores', 'sockets', 'vcpus', 'memory', 'balloon', 'swap', 'cpuunits')
 

@@ -12,8 +12,6 @@ the container is created (PVE cannot show them afterwards).
 
 from __future__ import annotations
 
-import re
-
 from ._checks import check_nameservers
 from ._diff import ABSENT, CREATE_ONLY, Field, as_bool, as_int, as_number, as_str, comment_text, props_normalizer
 from ._errors import ValidationError
@@ -21,13 +19,14 @@ from ._propstring import LXC_FEATURES
 from ._dev_lxcdev import DEVICES
 from ._dev_mount import MOUNTS, ROOTFS, retarget_mount, volume_slots
 from ._dev_net import LXC_NETS
+from ._regex import regex
 from ._specbase import DNS_FIELDS, SHARED_FIELDS, GuestSpec, check_searchdomain, clone_config
 
 FEATURES = ('nesting', 'keyctl', 'fuse', 'mknod', 'force_rw_sys')
-FS_TYPE = re.compile(r'^[A-Za-z0-9_]+$')
+FS_TYPE = regex(r'^[A-Za-z0-9_]+$')
 # pve-container LXC/Config.pm verify_ct_timezone, pve-common JSONSchema.pm pve_verify_timezone: `host`, `UTC` or
 # a zone of /usr/share/zoneinfo/zone.tab (Area/Location, some Area/Region/Location).
-TIMEZONE = re.compile(r'^(?:host|UTC|[A-Z][A-Za-z_-]*(?:/[A-Za-z0-9_+-]+){1,2})$')
+TIMEZONE = regex(r'^(?:host|UTC|[A-Z][A-Za-z_-]*(?:/[A-Za-z0-9_+-]+){1,2})$')
 
 
 def as_fs_types(value):

@@ -16,8 +16,9 @@ import re
 
 from ._diff import ABSENT, Field, as_text, compare, list_normalizer, props_normalizer
 from ._errors import ValidationError
+from ._regex import regex
 
-CONFIG_ID = re.compile(r'^[A-Za-z][A-Za-z0-9_-]+$')
+CONFIG_ID = regex(r'^[A-Za-z][A-Za-z0-9_-]+$')
 
 
 def check_config_id(option, value):

@@ -21,19 +21,20 @@ from ._client import (DEFAULT_PORT, DEFAULT_TIMEOUT, HAS_PROXMOXER, HAS_REQUESTS
 from ._diff import DiffError
 from ._errors import (PveApiError, PveConnectionError, PveError, PveTaskError, ValidationError, is_digest_conflict,
                       is_lost_answer)
+from ._regex import regex
 
 # A write whose answer was lost is settled (re-read, then sent again if it did not happen) this many times.
 LOST_ANSWER_RETRIES = 6
 # A digest-guarded write is sent again (after reading the state anew) at most this often in all: see write_fresh.
 WRITE_ATTEMPTS = 8
-NO_QUORUM = re.compile(r'no quorum', re.I)
-NODE_IN_PATH = re.compile(r'^/nodes/([^/]+)')
+NO_QUORUM = regex(r'no quorum', re.I)
+NODE_IN_PATH = regex(r'^/nodes/([^/]+)')
 # A DNS host name (RFC 1123 labels); addresses are checked with the ipaddress module.
-HOST_NAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
-                       r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
+HOST_NAME = regex(r'^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+                  r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
 PEM_CERTIFICATE = b'-----BEGIN CERTIFICATE-----'
 # What cannot be in the API token's header value: blanks, control and non-ASCII characters.
-HEADER_UNSAFE = re.compile(r'[^\x21-\x7e]')
+HEADER_UNSAFE = regex(r'[^\x21-\x7e]')
 
 # The `state` option of a resource (and of a device in a list) that is either there or not.
 PRESENT_ABSENT = dict(type='str', choices=['present', 'absent'], default='present')

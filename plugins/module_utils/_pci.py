@@ -9,11 +9,10 @@ multi-function device. They are normalized to the long lower-case form (`0000:01
 
 from __future__ import annotations
 
-import re
-
 from ._errors import ValidationError
+from ._regex import regex
 
-ADDRESS = re.compile(r'^(?:([0-9a-fA-F]{4,}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})(?:\.([0-7]))?$')
+ADDRESS = regex(r'^(?:([0-9a-fA-F]{4,}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})(?:\.([0-7]))?$')
 
 
 def normalize_address(text):

@@ -15,8 +15,9 @@ from ._errors import ValidationError
 from ._mapping import ClusterNodes, MappingKind, NodeHardware, check_config_id, converge, read_mapping
 from ._pci import check_address, device_names, hardware_ids, node_devices, normalize_address, select
 from ._propstring import PCI_MAP
+from ._regex import regex
 
-DEVICE_ID = re.compile(r'^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$')
+DEVICE_ID = regex(r'^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$')
 
 
 def paths(value):

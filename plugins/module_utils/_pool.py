@@ -12,12 +12,11 @@ the collection does, before any write.
 
 from __future__ import annotations
 
-import re
-
 from ._errors import PveApiError, ValidationError
+from ._regex import regex
 
-POOL_SEGMENT = re.compile(r'^[A-Za-z][A-Za-z0-9_-]*$')
-POOL_MISSING = re.compile(r"pool '[^']*' does not exist")
+POOL_SEGMENT = regex(r'^[A-Za-z][A-Za-z0-9_-]*$')
+POOL_MISSING = regex(r"pool '[^']*' does not exist")
 
 
 def check_poolid(option, poolid):

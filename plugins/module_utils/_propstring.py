@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import re
 
+from ._regex import regex
+
 SIZE_UNITS = {'': 1, 'B': 1, 'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3, 'T': 1024 ** 4}
-SIZE_RE = re.compile(r'^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$', re.IGNORECASE)
-FORBIDDEN = re.compile(r'[,\n\r\x00]')
+SIZE_RE = regex(r'^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$', re.IGNORECASE)
+FORBIDDEN = regex(r'[,\n\r\x00]')
 
 
 class PropFormat(object):

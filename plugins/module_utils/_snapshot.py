@@ -12,13 +12,12 @@ waited for.
 
 from __future__ import annotations
 
-import re
-
 from ._errors import ValidationError
 from ._guest import check_guest_name, find_guest
+from ._regex import regex
 
 # pve-snapshot-name (pve-common PVE/JSONSchema.pm): a pve-configid of at most 40 characters.
-SNAPNAME = re.compile(r'^[A-Za-z][A-Za-z0-9_-]+$')
+SNAPNAME = regex(r'^[A-Za-z][A-Za-z0-9_-]+$')
 SNAPNAME_MAX = 40
 NOT_AVAILABLE = 'snapshot feature is not available'
 

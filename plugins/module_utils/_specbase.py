@@ -19,10 +19,11 @@ from ._diff import ABSENT, DiffError, Field, as_bool, as_int, as_str, props_norm
 from ._errors import ValidationError
 from ._plan import ConfigPlan
 from ._propstring import STARTUP, format_size, parse_size
+from ._regex import regex
 
 # Keys of a source config a clone does not carry over (check mode previews the clone without them).
 CLONE_SKIP = ('template', 'digest', 'lock', 'parent', 'snaptime', 'vmstate', 'snapstate')
-DNS_DOMAINS = re.compile(r'^[A-Za-z0-9.-]+(?: [A-Za-z0-9.-]+)*$')
+DNS_DOMAINS = regex(r'^[A-Za-z0-9.-]+(?: [A-Za-z0-9.-]+)*$')
 
 # Keys VMs and containers share, with the same format and PVE default.
 SHARED_FIELDS = {
@@ -55,10 +56,10 @@ NIC_OPTIONS = dict(
 )
 # `startup` as PVE's pve-startup-order format takes it (pve-guest-common / pve-common JSONSchema
 # pve_verify_startup_order): order, up, down, each a non-negative integer; a bare number is the order.
-STARTUP_TEXT = re.compile(r'^(?:(?:order=)?\d+)?(?:,?(?:up|down)=\d+)*$')
+STARTUP_TEXT = regex(r'^(?:(?:order=)?\d+)?(?:,?(?:up|down)=\d+)*$')
 STARTUP_KEYS = ('order', 'up', 'down')
 # A hookscript: a volume in a storage's snippets directory (pve-guest-common GuestHelpers.pm check_hookscript).
-HOOKSCRIPT = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]*:snippets/[^/\s,]+$')
+HOOKSCRIPT = regex(r'^[A-Za-z][A-Za-z0-9_.-]*:snippets/[^/\s,]+$')
 # The DNS keys: a container's own, a VM's through cloud-init.
 DNS_FIELDS = {
     'nameserver': Field(as_words, render=words_text),

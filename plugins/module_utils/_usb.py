@@ -13,18 +13,17 @@ the write and the diff are the shared mapping engine's (_mapping.converge).
 
 from __future__ import annotations
 
-import re
-
 from ._checks import check_node_name
 from ._diff import ABSENT
 from ._errors import ValidationError
 from ._mapping import ClusterNodes, MappingKind, NodeHardware, check_config_id, converge, read_mapping
 from ._propstring import USB_MAP
+from ._regex import regex
 
 # PVE::Mapping::USB $map_fmt: id vendor:device in hex, path bus-port[.port...].
-DEVICE_ID = re.compile(r'^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$')
-USB_PATH = re.compile(r'^(\d+)-(\d+(?:\.\d+)*)$')
-BAD_DESCRIPTION = re.compile(r'[,;=\n\r]')
+DEVICE_ID = regex(r'^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$')
+USB_PATH = regex(r'^(\d+)-(\d+(?:\.\d+)*)$')
+BAD_DESCRIPTION = regex(r'[,;=\n\r]')
 # PVE's USB kind has `map` required on update as well, so every PUT carries the whole list.
 KIND = MappingKind('usb', USB_MAP, entry_keys={'id': lambda value: str(value).lower()}, map_always=True)
 

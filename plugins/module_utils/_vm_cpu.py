@@ -18,14 +18,15 @@ import re
 from ._diff import ABSENT, Field, as_bool, as_int, as_number, as_str, props_normalizer
 from ._errors import ValidationError
 from ._propstring import PropFormat
+from ._regex import regex
 
 CPU = PropFormat('cpu', default_key='cputype')
-CPU_TYPE = re.compile(r'^[A-Za-z0-9_.+-]+$')
+CPU_TYPE = regex(r'^[A-Za-z0-9_.+-]+$')
 # qemu-server src/PVE/QemuServer/CPUFlags.pm $supported_vm_specific_cpu_flags_by_arch (x86_64): the only flags a
 # VM's own `cpu` may set (CPUConfig.pm validate_vm_cpu_conf); custom CPU models may set others.
 CPU_FLAGS = ('aes', 'amd-no-ssb', 'amd-ssbd', 'hv-evmcs', 'hv-tlbflush', 'ibpb', 'md-clear', 'nested-virt', 'pcid',
              'pdpe1gb', 'spec-ctrl', 'ssbd', 'virt-ssbd')
-CPU_FLAG = re.compile(r'^([+-])([A-Za-z0-9_.-]+)$')
+CPU_FLAG = regex(r'^([+-])([A-Za-z0-9_.-]+)$')
 CPU_OPTIONS = ('type', 'flags', 'hidden', 'phys_bits')
 HOTPLUG = ('network', 'disk', 'usb', 'memory', 'cpu', 'cloudinit')
 HOTPLUG_DEFAULT = ('network', 'disk', 'usb')
@@ -33,7 +34,7 @@ HOTPLUG_DEFAULT = ('network', 'disk', 'usb')
 KEYBOARDS = ('de', 'de-ch', 'da', 'en-gb', 'en-us', 'es', 'fi', 'fr', 'fr-be', 'fr-ca', 'fr-ch', 'hu', 'is', 'it',
              'ja', 'lt', 'mk', 'nl', 'no', 'pl', 'pt', 'pt-br', 'sv', 'sl', 'tr')
 HUGEPAGES = ('any', '2', '1024')
-CPUSET = re.compile(r'^\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*$')
+CPUSET = regex(r'^\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*$')
 # Keys in none of the option lists of qemu-server API2/Qemu.pm $check_vm_modify_config_perm: root@pam's only.
 ROOT_ONLY_KEYS = ('args', 'affinity', 'hugepages', 'hookscript')
 

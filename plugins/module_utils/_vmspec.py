@@ -31,24 +31,25 @@ from ._dev_serial import SERIALS
 from ._dev_usb import USB_DEVICES
 from ._dev_tpm import TPM
 from . import _vm_cpu
+from ._regex import regex
 from ._specbase import SHARED_FIELDS, GuestSpec, clone_config
 
 MAX_VCPUS = 512
 # The agent property as written, aliases not folded (AGENT folds them for comparison).
 AGENT_AS_WRITTEN = PropFormat('agent', default_key='enabled')
 FREEZE_FS_KEYS = ('freeze-fs', 'freeze-fs-on-backup', 'guest-fsfreeze')
-PROP_VALUE = re.compile(r'^[A-Za-z0-9_.+-]+(?:,[A-Za-z0-9_-]+=[A-Za-z0-9_.:+;-]+)*$')
-BOOTABLE_PASSTHROUGH = re.compile(r'^(?:hostpci|usb)\d+$')
+PROP_VALUE = regex(r'^[A-Za-z0-9_.+-]+(?:,[A-Za-z0-9_-]+=[A-Za-z0-9_.:+;-]+)*$')
+BOOTABLE_PASSTHROUGH = regex(r'^(?:hostpci|usb)\d+$')
 
 MACHINE = PropFormat('machine', default_key='type')
 # qemu-server QemuServer/Machine.pm $machine_fmt: the type pattern and the other keys (viommu, aw-bits; enable-s3
 # and enable-s4 from PVE 9).
-MACHINE_TYPE = re.compile(r'^(?:pc|pc(?:-i440fx)?-\d+(?:\.\d+)+(?:\+pve\d+)?(?:\.pxe)?|q35|'
-                          r'pc-q35-\d+(?:\.\d+)+(?:\+pve\d+)?(?:\.pxe)?|virt(?:-\d+(?:\.\d+)+)?(?:\+pve\d+)?)$')
+MACHINE_TYPE = regex(r'^(?:pc|pc(?:-i440fx)?-\d+(?:\.\d+)+(?:\+pve\d+)?(?:\.pxe)?|q35|'
+                     r'pc-q35-\d+(?:\.\d+)+(?:\+pve\d+)?(?:\.pxe)?|virt(?:-\d+(?:\.\d+)+)?(?:\+pve\d+)?)$')
 MACHINE_KEYS = ('type', 'viommu', 'aw-bits', 'enable-s3', 'enable-s4')
 # An unversioned machine type, and what a version of it PVE pinned looks like (pc-q35-10.0+pve1).
-MACHINE_VERSIONED = {'q35': re.compile(r'^pc-q35-\d'), 'pc': re.compile(r'^pc-(?:i440fx-)?\d'),
-                     'virt': re.compile(r'^virt-\d')}
+MACHINE_VERSIONED = {'q35': regex(r'^pc-q35-\d'), 'pc': regex(r'^pc-(?:i440fx-)?\d'),
+                     'virt': regex(r'^virt-\d')}
 VGA = PropFormat('vga', default_key='type')
 
 
