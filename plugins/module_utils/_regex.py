@@ -4,7 +4,7 @@
 """Regular expressions compiled when first used. Private to the collection: not a public API.
 
 Every module run imports all the module_utils its module needs, and each file's patterns used to be compiled
-at import: pve_vm's 55, about 4 ms of every task, though a run uses only a few of them. A pattern made by
+at import: pve_vm's 54, about 4 ms of every task, though a run uses only a few of them. A pattern made by
 `regex()` is compiled by `re.compile` the first time one of its attributes is used (`match`, `fullmatch`,
 `search`, `sub`, `pattern`, ...), and that compiled pattern is kept. Pass `.compiled` where the `re` module's
 functions expect a pattern object.
