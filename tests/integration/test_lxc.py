@@ -148,7 +148,9 @@ def test_linked_clone_from_storage_without_the_feature_is_refused_before_any_wri
     [linked] = containers(lab, 'linked-ct')
     assert linked.config['rootfs'].startswith('local-lvm:vm-{0}-disk-'.format(linked.vmid))
     assert sum(1 for m, p in run.write_calls if p.endswith('/clone')) == 1
-    play([ct_task(name='full-ct', clone='nfs-tmpl')]).assert_ok()
+    assert sum(1 for m, p in run.calls if p == '/nodes/pve1/storage') == 1, run.calls
+    run = play([ct_task(name='full-ct', clone='nfs-tmpl')]).assert_ok()
+    assert ('GET', '/nodes/pve1/storage') not in run.calls  # read for a linked clone only
     [copy] = containers(lab, 'full-ct')
     assert copy.config['rootfs'].startswith('nfs.01:') and not copy.template
 
