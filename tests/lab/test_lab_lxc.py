@@ -116,3 +116,16 @@ def test_linked_clone_of_a_container_needs_the_storage_feature(lab, api):
     lab.pve.ct(940).config['mp0'] = 'local-lvm:base-940-disk-1,mp=/srv,size=2G'
     api.wait_task(api.post('/nodes/pve1/lxc/940/clone', newid=943, hostname='linked'))
     assert api.get('/nodes/pve1/lxc/943/config')['rootfs'].startswith('local-lvm:vm-943-disk-')
+
+
+def test_linked_clone_of_a_container_snapshot_on_lvm_thin(lab, api):
+    """pve-container src/PVE/API2/LXC.pm clone_vm asks volume_has_feature('clone', $volid, $snapname, ...); with a
+    snapname pve-storage src/PVE/Storage/LvmThinPlugin.pm volume_has_feature looks under `snap` (`clone => { base
+    => 1, snap => 1 }`), so a snapshot of a container that is no template is cloned linked; without snapname its
+    current volume is no base and is refused (`Linked clone feature for '<volid>' is not available`)."""
+    lab.pve.add_ct(944, 'thin-ct', node='pve1', config={'rootfs': 'local-lvm:vm-944-disk-0,size=8G'})
+    api.wait_task(api.post('/nodes/pve1/lxc/944/snapshot', snapname='s1'))
+    err = error_of(api.post, '/nodes/pve1/lxc/944/clone', newid=945, hostname='linked', full=0)
+    assert err.message == "Linked clone feature for 'local-lvm:vm-944-disk-0' is not available"
+    api.wait_task(api.post('/nodes/pve1/lxc/944/clone', newid=945, hostname='linked', full=0, snapname='s1'))
+    assert api.get('/nodes/pve1/lxc/945/config')['rootfs'].startswith('local-lvm:vm-945-disk-')
