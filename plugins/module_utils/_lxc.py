@@ -20,6 +20,11 @@ from ._dev_mount import MOUNT_SLOT, mount_source
 from ._lxcspec import CtSpec, clone_preview, volume_slots
 from ._propstring import LXC_FEATURES, LXC_MOUNT, parse_size, split_volume_id
 
+# Storage types whose pve-storage plugin never clones a container volume linked: the file-based ones (Plugin.pm
+# volume_has_feature refuses a clone whose target formats, raw/subvol for a container, lack qcow2) and LVM thick
+# (no clone feature). LVM-thin, ZFS, Ceph RBD and BTRFS clone a template's base volume.
+NO_LINKED_CLONE = ('dir', 'nfs', 'cifs', 'glusterfs', 'cephfs', 'lvm')
+
 ROOT_ONLY = ('PVE lets only root@pam logged in with a password {0}; API tokens (even root@pam!...) and other users '
              'are refused (pve-container check_ct_modify_config_perm)')
 
@@ -84,11 +89,39 @@ class CtRun(GuestRun):
                                                                  'source without them and add them to the clone with '
                                                                  'mounts (PVE: unable to clone mountpoint)'.format(
                                                                      source.label, ', '.join(unclonable)))
+        if not self.params['full']:
+            self.check_linked_clone(source, source_config)
         if self.params['full'] and source.status == 'running':
             raise ValidationError('snapname', None, 'a full clone of a running container ({0}) is made from a snapshot '
                                                     'only; give snapname, or stop {0} first. Nothing was cloned (PVE: '
                                                     'Full clone of a running container is only possible from a '
                                                     'snapshot)'.format(source.label))
+
+    def check_linked_clone(self, source, source_config):
+        """A linked clone (full: false) is made only of volumes whose storage has the clone feature: for each
+        rootfs/mpN volume pve-container API2/LXC.pm clone_vm asks pve-storage volume_has_feature with the target
+        formats raw/subvol, which dir, NFS, CIFS, GlusterFS and CephFS (Plugin.pm: its clone_image makes qcow2) and
+        LVM thick never grant (`Linked clone feature for '<volid>' is not available`). Judged on the storage
+        types of the source's node (/nodes/<node>/storage, read only for a linked clone and once per run); a
+        storage the login may not list is left to PVE."""
+        storages = self.node_storages(source.node)
+        refused = []
+        for slot in sorted(volume_slots(source_config)):  # PVE's order: sorted keys, mpN before rootfs
+            volume = str(LXC_MOUNT.parse(source_config[slot]).get('volume') or '')
+            storage = volume.split(':', 1)[0]
+            kind = (storages.get(storage) or {}).get('type')
+            if kind in NO_LINKED_CLONE:
+                refused.append((slot, volume, storage, kind))
+        if not refused:
+            return
+        raise ValidationError('full', False, 'PVE makes a linked clone only of volumes on storage that can clone '
+                                             'them, and {0} has {1}; nothing was cloned. Use full: true (a full '
+                                             'clone, which may also go to another storage), or clone a template '
+                                             'whose volumes are on LVM-thin, ZFS or Ceph RBD (PVE: Linked clone '
+                                             "feature for '{2}' is not available)".format(
+                                                 source.label, ', '.join('{0} ({1}) on {2} ({3}, no linked clones '
+                                                                         'of container volumes)'.format(*item)
+                                                                         for item in refused), refused[0][1]))
 
     def check_clone_node(self, source, source_config, node):
         """PVE clones a container to another node (`target`) only onto shared storage: a target `storage` must be

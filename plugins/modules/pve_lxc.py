@@ -51,6 +51,16 @@ options:
   clone:
     description: Name or VMID of the container or template to clone a new container from.
     type: str
+  full:
+    description:
+      - Full clone (independent copies of the source's volumes). V(false) makes a linked clone, which needs a
+        template as the source.
+      - PVE makes a linked clone of a container only of volumes on storage that can clone them (LVM-thin, ZFS,
+        Ceph RBD, BTRFS). From a template with a volume on dir, NFS, CIFS, GlusterFS, CephFS or LVM (thick) storage
+        V(false) is refused before any write, naming the volumes, in check mode too (PVE refuses it too); clone
+        such a template with V(true). The module reads the template node's storage list once for this check.
+    type: bool
+    default: true
   storage:
     description: Target storage of a full clone's volumes, and the default storage of a new container's rootfs.
     type: str

@@ -116,6 +116,45 @@ def test_clone_that_pve_refuses_on_any_node_is_refused_before_any_write(lab, pla
     assert len(containers(lab, 'copy-2')) == 1
 
 
+def add_template(lab, vmid, name, **volumes):
+    ct = add_ct(lab, vmid, name, template=1, **volumes)
+    assert ct.template
+    return ct
+
+
+def test_linked_clone_from_storage_without_the_feature_is_refused_before_any_write(lab, play):
+    """pve-container API2/LXC.pm clone_vm asks pve-storage volume_has_feature('clone', ..., valid_target_formats
+    raw/subvol) for each rootfs/mpN volume of a linked clone; Plugin.pm volume_has_feature refuses it on dir, NFS
+    and CIFS (its clone_image makes qcow2): `Linked clone feature for '<volid>' is not available`. The module
+    refuses full: false first, naming the volumes, their storages and the ways out, in check mode too, from the
+    storage listing of the template's node; a linked clone of an LVM-thin template and a full clone of the NFS
+    template are made."""
+    add_template(lab, 950, 'nfs-tmpl', rootfs='nfs.01:950/base-950-disk-0.raw,size=8G',
+                 mp0='local-lvm:base-950-disk-1,mp=/srv,size=2G', mp1='nfs.01:950/base-950-disk-2.raw,mp=/opt,size=1G')
+    add_template(lab, 951, 'thin-tmpl', rootfs='local-lvm:base-951-disk-0,size=8G')
+    for check in (True, False):
+        run = play([ct_task(name='linked-ct', clone='nfs-tmpl', full=False)], check=check)
+        assert run.writes == [] and containers(lab, 'linked-ct') == [], run.write_calls
+        assert run.task('ct')['msg'] == (
+            'full: False is invalid: PVE makes a linked clone only of volumes on storage that can clone them, and '
+            'CT 950 (nfs-tmpl) has mp1 (nfs.01:950/base-950-disk-2.raw) on nfs.01 (nfs, no linked clones of '
+            'container volumes), rootfs (nfs.01:950/base-950-disk-0.raw) on nfs.01 (nfs, no linked clones of '
+            'container volumes); nothing was cloned. Use full: true (a full clone, which may also go to another '
+            'storage), or clone a template whose volumes are on LVM-thin, ZFS or Ceph RBD (PVE: Linked clone '
+            "feature for 'nfs.01:950/base-950-disk-2.raw' is not available)"), run.task('ct')['msg']
+        assert sum(1 for m, p in run.calls if p == '/nodes/pve1/storage') == 1, run.calls
+    assert lab.pve.ct(950).lock is None
+    run = play([ct_task(name='linked-ct', clone='thin-tmpl', full=False)]).assert_ok()
+    [linked] = containers(lab, 'linked-ct')
+    assert linked.config['rootfs'].startswith('local-lvm:vm-{0}-disk-'.format(linked.vmid))
+    assert sum(1 for m, p in run.write_calls if p.endswith('/clone')) == 1
+    assert sum(1 for m, p in run.calls if p == '/nodes/pve1/storage') == 1, run.calls
+    run = play([ct_task(name='full-ct', clone='nfs-tmpl')]).assert_ok()
+    assert ('GET', '/nodes/pve1/storage') not in run.calls  # read for a linked clone only
+    [copy] = containers(lab, 'full-ct')
+    assert copy.config['rootfs'].startswith('nfs.01:') and not copy.template
+
+
 def test_template_of_a_container_with_snapshots_is_refused_before_any_write(lab, play):
     """pve-container API2/LXC.pm template: `unable to create template, because CT contains snapshots`; refused
     before the running container is shut down."""

@@ -88,3 +88,44 @@ def test_lxc_config_put_allocating_a_mount_point_is_synchronous(lab, api):
     started = time.monotonic()
     api.put('/nodes/pve1/lxc/930/config', memory=1024)  # no new volume: no allocation time
     assert time.monotonic() - started < 40 * 0.05
+
+
+def test_linked_clone_of_a_container_needs_the_storage_feature(lab, api):
+    """pve-container src/PVE/API2/LXC.pm clone_vm: a linked clone (the default for a template) asks pve-storage
+    volume_has_feature('clone', ..., { valid_target_formats => ['raw', 'subvol'] }) for each rootfs/mpN volume in
+    sorted key order, and dies `Linked clone feature for '<volid>' is not available`. pve-storage
+    src/PVE/Storage/Plugin.pm volume_has_feature answers 0 without qcow2 among the target formats (its clone_image
+    makes qcow2), for dir, NFS and CIFS alike (LVMPlugin has no clone at all); LvmThinPlugin clones a base volume.
+    The refusal comes before anything is made: no new container, the source's disk lock released."""
+    config = {'hostname': 'nfs-tmpl', 'memory': 512, 'swap': 512, 'ostype': 'debian', 'arch': 'amd64',
+              'rootfs': 'nfs.01:940/base-940-disk-0.raw,size=8G', 'mp0': 'local-lvm:base-940-disk-1,mp=/srv,size=2G'}
+    lab.pve.add_ct(940, 'nfs-tmpl', node='pve1', config=config, template=True, defaults=False)
+    # mp0 (LVM-thin) sorts before rootfs and passes; rootfs on NFS is refused.
+    err = error_of(api.post, '/nodes/pve1/lxc/940/clone', newid=941, hostname='linked')
+    assert err.status == 500
+    assert err.message == "Linked clone feature for 'nfs.01:940/base-940-disk-0.raw' is not available"
+    assert lab.pve.ct(941) is None and lab.pve.ct(940).lock is None
+    # mp0 on NFS sorts first: it is the volume named.
+    lab.pve.ct(940).config.update(mp0='nfs.01:940/base-940-disk-1.raw,mp=/srv,size=2G',
+                                  rootfs='local-lvm:base-940-disk-0,size=8G')
+    err = error_of(api.post, '/nodes/pve1/lxc/940/clone', newid=941, hostname='linked', full=0)
+    assert err.message == "Linked clone feature for 'nfs.01:940/base-940-disk-1.raw' is not available"
+    # A full clone of the same template is made, and an LVM-thin template still clones linked.
+    api.wait_task(api.post('/nodes/pve1/lxc/940/clone', newid=942, hostname='full-copy', full=1))
+    assert api.get('/nodes/pve1/lxc/942/config')['hostname'] == 'full-copy'
+    lab.pve.ct(940).config['mp0'] = 'local-lvm:base-940-disk-1,mp=/srv,size=2G'
+    api.wait_task(api.post('/nodes/pve1/lxc/940/clone', newid=943, hostname='linked'))
+    assert api.get('/nodes/pve1/lxc/943/config')['rootfs'].startswith('local-lvm:vm-943-disk-')
+
+
+def test_linked_clone_of_a_container_snapshot_on_lvm_thin(lab, api):
+    """pve-container src/PVE/API2/LXC.pm clone_vm asks volume_has_feature('clone', $volid, $snapname, ...); with a
+    snapname pve-storage src/PVE/Storage/LvmThinPlugin.pm volume_has_feature looks under `snap` (`clone => { base
+    => 1, snap => 1 }`), so a snapshot of a container that is no template is cloned linked; without snapname its
+    current volume is no base and is refused (`Linked clone feature for '<volid>' is not available`)."""
+    lab.pve.add_ct(944, 'thin-ct', node='pve1', config={'rootfs': 'local-lvm:vm-944-disk-0,size=8G'})
+    api.wait_task(api.post('/nodes/pve1/lxc/944/snapshot', snapname='s1'))
+    err = error_of(api.post, '/nodes/pve1/lxc/944/clone', newid=945, hostname='linked', full=0)
+    assert err.message == "Linked clone feature for 'local-lvm:vm-944-disk-0' is not available"
+    api.wait_task(api.post('/nodes/pve1/lxc/944/clone', newid=945, hostname='linked', full=0, snapname='s1'))
+    assert api.get('/nodes/pve1/lxc/945/config')['rootfs'].startswith('local-lvm:vm-945-disk-')

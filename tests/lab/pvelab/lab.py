@@ -21,6 +21,7 @@ from .guestfiles import GuestFiles
 from .guests import GuestChecks
 from .hardware import HardwareApi
 from .hotplug import HotplugRules
+from .linkedclone import LinkedCloneFeature
 from .mapping import MappingApi
 from .normalize import ReadBack
 from .passthrough import PassthroughChecks
@@ -47,7 +48,7 @@ NODE_CPUS = 32
 
 class LabPve(GuestChecks, PveRules, ReadBack, GuestFiles, SizeRules, BackupApi, PassthroughChecks, VmRules,
              HotplugRules, QemuExtras, MappingApi, HardwareApi, UsbApi, StorageContent, SnapJobsApi, AccessApi,
-             FakePve):
+             LinkedCloneFeature, FakePve):
     """The lab: a FakePve with mappings, node hardware, QEMU disk handling, a request log file and real
     per-request latency."""
 
