@@ -25,6 +25,13 @@ from ._propstring import LXC_FEATURES, LXC_MOUNT, parse_size, split_volume_id
 # (no clone feature). LVM-thin, ZFS, Ceph RBD and BTRFS clone a template's base volume.
 NO_LINKED_CLONE = ('dir', 'nfs', 'cifs', 'glusterfs', 'cephfs', 'lvm')
 
+
+def source_volumes(config):
+    """(slot, volume ID) of a clone source's rootfs and mpN, in the order pve-container clone_vm visits them
+    (sorted keys: mpN before rootfs)."""
+    return [(slot, str(LXC_MOUNT.parse(config[slot]).get('volume') or '')) for slot in sorted(volume_slots(config))]
+
+
 ROOT_ONLY = ('PVE lets only root@pam logged in with a password {0}; API tokens (even root@pam!...) and other users '
              'are refused (pve-container check_ct_modify_config_perm)')
 
@@ -106,8 +113,7 @@ class CtRun(GuestRun):
         storage the login may not list is left to PVE."""
         storages = self.node_storages(source.node)
         refused = []
-        for slot in sorted(volume_slots(source_config)):  # PVE's order: sorted keys, mpN before rootfs
-            volume = str(LXC_MOUNT.parse(source_config[slot]).get('volume') or '')
+        for slot, volume in source_volumes(source_config):
             storage = volume.split(':', 1)[0]
             kind = (storages.get(storage) or {}).get('type')
             if kind in NO_LINKED_CLONE:
@@ -136,8 +142,8 @@ class CtRun(GuestRun):
                                                                  "to non-shared storage '{1}')".format(
                                                                      node, target_storage))
             return  # PVE counts the target storage, not the source's, for every volume
-        local = ['{0} ({1})'.format(slot, volume) for slot, volume in self.local_volumes(source.node, [
-            (slot, LXC_MOUNT.parse(source_config[slot]).get('volume', '')) for slot in sorted(volume_slots(source_config))])]
+        local = ['{0} ({1})'.format(slot, volume)
+                 for slot, volume in self.local_volumes(source.node, source_volumes(source_config))]
         if not local:
             return
         shared = self.shared_storages(source.node, 'rootdir')
