@@ -18,6 +18,12 @@ machine's speed drifts by 10-15 % over the minutes a benchmark takes, and a pair
 pairs by default: one run's pairs have spread from 1.32 to 1.98, and with five the median moved by up to 0.15
 between two runs of the same code.
 
+The benchmark's host is localhost with the local connection and ansible-playbook's own Python, so iac.proxmox's
+modules run in the task's worker process (plugins/plugin_utils/module_action.py), while ping and the requests
+floor start a module process per guest. Each pair therefore also runs our rerun with
+`iac_proxmox_import_modules: false` ("module rerun"): a module process per guest, as on a remote or `become` host
+or another interpreter, against the same floor.
+
 The fast lab runs PVE's task durations at 1/100 of real time, which flatters a faster poller: community.proxmox
 polls a task once a second. So the fleets of --real-sizes run a second time at time scale 1 (PVE's real task
 durations), and both are reported side by side.
@@ -72,8 +78,11 @@ def fleet(size):
 
 def playbook(flavour, size, conn):
     items = fleet(size)
-    if flavour == 'iac.proxmox':
+    play_vars = {}
+    if flavour in ('iac.proxmox', 'iac.proxmox as modules'):
         defaults = {'group/iac.proxmox.pve': conn}
+        if flavour == 'iac.proxmox as modules':  # a new module process per guest, as without the local shortcut
+            play_vars['iac_proxmox_import_modules'] = False
         tasks = [{'name': 'Fleet VMs', 'iac.proxmox.pve_vm': {
             'vmid': '{{ item.vmid }}', 'name': '{{ item.name }}', 'node': 'pve1', 'clone': GOLDEN,
             'cores': 2, 'memory': 2048, 'tags': ['bench', 'fleet'], 'state': 'started'}, 'loop': items}]
@@ -104,6 +113,8 @@ def playbook(flavour, size, conn):
         defaults = {}
         tasks = [{'name': 'Ping', 'ansible.builtin.ping': None, 'loop': items}]
     play = {'name': flavour, 'hosts': 'localhost', 'gather_facts': False, 'module_defaults': defaults, 'tasks': tasks}
+    if play_vars:
+        play['vars'] = play_vars
     return [play]
 
 
@@ -171,14 +182,15 @@ def bench_flavour(flavour, size, args, base_env, time_scale):
     try:
         paired = flavour == 'iac.proxmox'
         paths = {}
-        for name in (flavour, 'floor', 'requests floor') if paired else (flavour,):
+        for name in (flavour, 'iac.proxmox as modules', 'floor', 'requests floor') if paired else (flavour,):
             paths[name] = os.path.join(WORK, '{0}-{1}.yml'.format(name.replace(' ', '-'), size))
             with open(paths[name], 'w') as fh:
                 yaml.safe_dump(playbook(name, size, conn), fh, sort_keys=False)
         env = dict(base_env, REQUESTS_CA_BUNDLE=conn['ca_path'], CURL_CA_BUNDLE=conn['ca_path'])
         schedule = [('converge', flavour)]
         for _run in range(args.repeat):
-            schedule += [('rerun', flavour)] + ([('floor', 'floor'), ('requests floor', 'requests floor')] if paired else [])
+            schedule += [('rerun', flavour)] + ([('module rerun', 'iac.proxmox as modules'), ('floor', 'floor'),
+                                                 ('requests floor', 'requests floor')] if paired else [])
         samples = {}
         for label, name in schedule:
             requests_before = len(read_jsonl(os.path.join(state, 'requests.jsonl')))
@@ -190,7 +202,7 @@ def bench_flavour(flavour, size, args, base_env, time_scale):
             samples.setdefault(label, []).append({'wall': wall, 'rc': rc, 'changed': changed, 'requests': len(log),
                                                   'writes': len(writes), 'delays': delays})
         present, duplicates = guests(conn)
-        for label in ('converge', 'rerun', 'floor', 'requests floor'):
+        for label in ('converge', 'rerun', 'module rerun', 'floor', 'requests floor'):
             if label not in samples:
                 continue
             runs = samples[label]
@@ -206,7 +218,7 @@ def bench_flavour(flavour, size, args, base_env, time_scale):
                    'guests': 0 if floor else present, 'duplicates': 0 if floor else duplicates,
                    'tasks': len(delays), 'notice_max': round(max(delays), 3) if delays else None,
                    'notice_mean': round(sum(delays) / len(delays), 3) if delays else None}
-            if paired and label in ('rerun', 'requests floor'):
+            if paired and label in ('rerun', 'module rerun', 'requests floor'):
                 row['vs_floor'] = [round(r['wall'] / f['wall'], 3) for r, f in zip(runs, samples['floor'])]
             out.append(row)
             print('  {flavour:<18} N={size:<3} x{time_scale:<5} {run:<9} wall {wall:>7.2f}s ({wall_min:.2f}-{wall_max:.2f}, {repeat}x)  '
@@ -239,10 +251,13 @@ def ratios(rows):
             continue
         ours_c, theirs_c = get[('iac.proxmox', 'converge')], get[('community.proxmox', 'converge')]
         ours_r, requests_floor = get[('iac.proxmox', 'rerun')], get[('requests floor', 'requests floor')]
+        ours_m = get[('iac.proxmox', 'module rerun')]
         out['N={0} x{1}'.format(size, scale)] = {
             'size': size, 'time_scale': scale, 'converge_vs_community': round(ours_c['wall'] / theirs_c['wall'], 3),
             'rerun_vs_floor': round(median(ours_r['vs_floor']), 3),
             'rerun_vs_floor_pairs': ours_r['vs_floor'],
+            'module_rerun_vs_floor': round(median(ours_m['vs_floor']), 3),
+            'module_rerun_vs_floor_pairs': ours_m['vs_floor'],
             'requests_floor_vs_floor': round(median(requests_floor['vs_floor']), 3),
             'rerun_requests_per_guest': round(ours_r['requests'] / size, 2),
             'rerun_writes': ours_r['writes'], 'rerun_changed': ours_r['changed']}
@@ -255,16 +270,17 @@ def chart(rows, path):
     import matplotlib.pyplot as plt
     fleets = sorted(set((r['size'], r['time_scale']) for r in rows), key=lambda f: (-f[1], f[0]))
     series = [('iac.proxmox', 'converge'), ('community.proxmox', 'converge'), ('iac.proxmox', 'rerun'),
-              ('community.proxmox', 'rerun'), ('requests floor', 'requests floor'), ('floor', 'floor')]
+              ('iac.proxmox', 'module rerun'), ('community.proxmox', 'rerun'), ('requests floor', 'requests floor'),
+              ('floor', 'floor')]
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    width = 0.14
+    width = 0.12
     for index, (flavour, run) in enumerate(series):
         values = [next((r['wall'] for r in rows if (r['size'], r['time_scale']) == fleet and r['flavour'] == flavour
                         and r['run'] == run), 0) for fleet in fleets]
         label = {'floor': 'ping floor', 'requests floor': 'requests floor (two GETs)'}.get(
             flavour, '{0} {1}'.format(flavour, run))
         ax.bar([i + index * width for i in range(len(fleets))], values, width, label=label)
-    ax.set_xticks([i + 2.5 * width for i in range(len(fleets))])
+    ax.set_xticks([i + 3 * width for i in range(len(fleets))])
     ax.set_xticklabels(['N = {0}, {1}'.format(size, 'real task durations' if scale == 1 else 'time scale {0}'.format(
         scale)) for size, scale in fleets])
     ax.set_ylabel('wall seconds')
@@ -320,12 +336,14 @@ def main():
     for label, ratio in sorted(result.get('ratios', {}).items(), key=lambda i: (-i[1]['time_scale'], i[1]['size'])):
         summary.append('')
         summary.append('N={0}, {1}: converge {2:.2f}x community.proxmox; unchanged rerun {3:.2f}x the ping floor '
-                       '(pairs {7}), {4} requests per guest, {5} writes, {6} changed; the requests floor {8:.2f}x.'.format(
+                       '(pairs {7}), {4} requests per guest, {5} writes, {6} changed; the same rerun as a module process '
+                       'per guest (iac_proxmox_import_modules: false) {9:.2f}x (pairs {10}); the requests floor {8:.2f}x.'.format(
                            ratio['size'], 'real task durations' if ratio['time_scale'] == 1 else 'time scale {0}'.format(
                                ratio['time_scale']), ratio['converge_vs_community'], ratio['rerun_vs_floor'],
                            ratio['rerun_requests_per_guest'], ratio['rerun_writes'], ratio['rerun_changed'],
                            ', '.join('{0:.2f}'.format(r) for r in ratio['rerun_vs_floor_pairs']),
-                           ratio['requests_floor_vs_floor']))
+                           ratio['requests_floor_vs_floor'], ratio['module_rerun_vs_floor'],
+                           ', '.join('{0:.2f}'.format(r) for r in ratio['module_rerun_vs_floor_pairs'])))
     with open(os.path.join(RESULTS, 'latest.md'), 'w') as fh:
         fh.write('\n'.join(summary) + '\n')
     if result.get('ratios'):

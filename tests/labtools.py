@@ -131,6 +131,21 @@ def run_playbook(lab, tmp_path, playbook, check=False, diff=False, env=None, arg
     return PlayRun(proc.returncode, proc.stdout, proc.stderr, results, lab.pve.api_requests(mark) if lab else [])
 
 
+WAYS = ('in the worker', 'as a module process')
+
+
+def run_modules(way, play):
+    """The `play` fixture with this collection's modules run `way`: 'in the worker' (the default for the tests'
+    local connection with ansible-playbook's Python) or 'as a module process' (iac_proxmox_import_modules: false,
+    as on a remote host or another interpreter); see plugins/plugin_utils/module_action.py."""
+    if way == WAYS[0]:
+        return play
+
+    def run(tasks, vars=None, **kwargs):  # pylint: disable=redefined-builtin
+        return play(tasks, vars=dict(vars or {}, iac_proxmox_import_modules=False), **kwargs)
+    return run
+
+
 def error_of(call, *args, **kwargs):
     """The PveApiError that call(*args, **kwargs) raises (the test fails if it raises none)."""
     from ansible_collections.iac.proxmox.plugins.module_utils._errors import PveApiError

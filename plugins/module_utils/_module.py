@@ -289,7 +289,15 @@ class PveModule(object):
 
     def call_or_fail(self, func):
         """Call func(self), the module's one call into module_utils; every collection error becomes one clear
-        failure."""
+        failure. The client's connections are closed however the run ends (a module run in the task's worker
+        process, see plugins/plugin_utils/module_action.py, does not end with its process)."""
+        try:
+            self._call_or_fail(func)
+        finally:
+            if self._client is not None:
+                self._client.close()
+
+    def _call_or_fail(self, func):
         try:
             func(self)
         except ValidationError as exc:

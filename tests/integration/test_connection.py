@@ -11,6 +11,14 @@ import time
 import certifi
 import pytest
 
+from labtools import WAYS, run_modules
+
+
+@pytest.fixture(params=WAYS)
+def play(request, play):  # pylint: disable=redefined-outer-name
+    """Each test of this file runs twice: modules in the worker, and each in its own process."""
+    return run_modules(request.param, play)
+
 
 def mapping_task(**conn):
     args = {'id': 'shared-data', 'map': [{'node': 'pve1', 'path': '/srv/shared-data'}]}

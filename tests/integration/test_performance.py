@@ -7,6 +7,7 @@ import sys
 from collections import Counter
 
 GOLDEN = 'debian-12-golden'
+MODULE_PROCESS = {'iac_proxmox_import_modules': False}  # as on a remote host
 FLEET = [{'vmid': 400 + n, 'name': 'fleet-{0}'.format(n)} for n in range(4)]
 
 
@@ -74,17 +75,18 @@ def test_converge_reads_each_thing_once_and_writes_the_config_once(lab, play):
 
 def test_module_utils_compiled_once_then_loaded_from_the_cache(lab, play, tmp_path):
     """The AnsiballZ zip carries module_utils as source; _bytecode keeps their compiled code (one file per
-    module, mode 0600 in a 0700 directory) and a rerun loads it without writing any file again."""
+    module, mode 0600 in a 0700 directory) and a rerun loads it without writing any file again. The cache serves
+    module processes (a module run in the worker imports the installed files)."""
     cache = tmp_path / 'bytecode'
     env = {'IAC_PROXMOX_BYTECODE_CACHE': str(cache)}
-    play([fleet_task()], env=env).assert_ok()
+    play([fleet_task()], env=env, vars=MODULE_PROCESS).assert_ok()
     tagged = [cache / entry for entry in os.listdir(str(cache))]
     assert len(tagged) == 1 and stat.S_IMODE(os.stat(str(tagged[0])).st_mode) == 0o700
     files = {name: os.stat(str(tagged[0] / name)) for name in os.listdir(str(tagged[0]))}
     modules = {name.rsplit('-', 1)[0] for name in files}
     assert {'_vm', '_guestrun', '_client', '_module', '_vmspec', '_diff'} <= modules
     assert all(stat.S_IMODE(info.st_mode) == 0o600 for info in files.values())
-    second = play([fleet_task()], env=env).assert_ok()
+    second = play([fleet_task()], env=env, vars=MODULE_PROCESS).assert_ok()
     assert second.changed == 0 and second.writes == []
     after = {name: os.stat(str(tagged[0] / name)) for name in os.listdir(str(tagged[0]))}
     assert {name: info.st_mtime_ns for name, info in after.items()} == \
@@ -97,5 +99,6 @@ def test_unusable_cache_directory_leaves_modules_working(lab, play, tmp_path):
     tagged = cache / sys.implementation.cache_tag
     tagged.mkdir(parents=True)
     os.chmod(str(tagged), 0o777)
-    play([fleet_task()], env={'IAC_PROXMOX_BYTECODE_CACHE': str(cache)}).assert_ok()
-    assert os.listdir(str(tagged)) == []
+    run = play([fleet_task()], env={'IAC_PROXMOX_BYTECODE_CACHE': str(cache)}, vars=MODULE_PROCESS,
+               args=('-vvv',)).assert_ok()
+    assert 'AnsiballZ_pve_vm.py' in run.stdout and os.listdir(str(tagged)) == []

@@ -10,8 +10,15 @@ import sys
 
 import pytest
 
-from labtools import ROOT
+from labtools import ROOT, WAYS, run_modules
 from test_vm import GOLDEN, SSH_KEY, add_vm
+
+
+@pytest.fixture(params=WAYS)
+def play(request, play):  # pylint: disable=redefined-outer-name
+    """Each test of this file runs twice: modules in the worker, and each in its own process."""
+    return run_modules(request.param, play)
+
 
 CT_TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst'
 MODULES = ('pve_vm', 'pve_lxc', 'pve_virtiofs', 'pve_hostpci', 'pve_dir_mapping', 'pve_pci_mapping',
