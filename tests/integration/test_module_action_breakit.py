@@ -1,0 +1,43 @@
+"""Break-it pass on modules run in the task's worker process (plugins/plugin_utils/module_action.py): cases where
+the worker and a module process (iac_proxmox_import_modules: false) must give the same results, output and side
+effects.
+
+The inventories here give localhost `ansible_python_interpreter: "{{ ansible_playbook_python }}"` (what the docs
+recommend), so the modules run in the worker whatever path pytest's own Python has (in a git worktree whose .venv
+is a symlink, sys.executable is not ansible-playbook's own path)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import certifi
+
+from labtools import PlayRun, WAYS, ansible_env, run_modules
+
+LOCALHOST = 'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n'
+IN_WORKER = 'iac.proxmox: running iac.proxmox.pve_pool in the worker process'
+
+
+def ran_in_worker(run, way):
+    return (IN_WORKER in run.stdout) is (way == WAYS[0])
+
+
+def test_a_library_log_record_stays_out_of_the_ansible_log_as_with_a_module_process(lab, play, tmp_path):
+    # With log_path set (ANSIBLE_LOG_PATH), ansible-core configures the root logger of the controller with a file
+    # handler (logging.basicConfig, level INFO), and the workers inherit it. A module process has no handler, so
+    # what requests/urllib3 log there (urllib3's "Retrying (...) after connection broken by ...: <url>" on a lost
+    # connection) goes nowhere; a module run in the worker writes it into the user's Ansible log.
+    lab.pve.flaky_network(drop_rate=0.3)
+    task = {'name': 'pools', 'iac.proxmox.pve_pool': {'poolid': '{{ item }}-{{ way }}'}, 'loop': ['a', 'b', 'c', 'd']}
+    logs = {}
+    for index, way in enumerate(WAYS):
+        log = tmp_path / 'ansible-{0}.log'.format(index)
+        lab.pve._random.seed(7)  # pylint: disable=protected-access - the same connections dropped in both runs
+        run = run_modules(way, play)([task], vars={'way': index}, env={'ANSIBLE_LOG_PATH': str(log)},
+                                     inventory=LOCALHOST, args=('-vvv',))
+        run.assert_ok()
+        assert ran_in_worker(run, way), run.output
+        logs[way] = [line for line in log.read_text().splitlines() if ' n=ansible' not in line and '| ' in line]
+    assert logs[WAYS[1]] == []
+    assert logs[WAYS[0]] == logs[WAYS[1]], '\n'.join(logs[WAYS[0]])
