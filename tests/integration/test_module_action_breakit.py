@@ -41,3 +41,25 @@ def test_a_library_log_record_stays_out_of_the_ansible_log_as_with_a_module_proc
         logs[way] = [line for line in log.read_text().splitlines() if ' n=ansible' not in line and '| ' in line]
     assert logs[WAYS[1]] == []
     assert logs[WAYS[0]] == logs[WAYS[1]], '\n'.join(logs[WAYS[0]])
+
+
+def test_an_argument_that_cannot_be_serialized_fails_with_the_same_message_either_way(lab, play, tmp_path):
+    # A value the module serialization profile cannot encode (bytes, from a filter plugin of the playbook): ansible-
+    # core fails the task with "Failed to serialize arguments for the '<module>' module: ..."; the worker lets the
+    # encoder's TypeError through, without naming the module.
+    (tmp_path / 'filter_plugins').mkdir()
+    (tmp_path / 'filter_plugins' / 'raw.py').write_text(
+        'class FilterModule(object):\n'
+        '    def filters(self):\n'
+        '        return {"as_bytes": lambda value: str(value).encode()}\n')
+    task = {'name': 'pool', 'iac.proxmox.pve_pool': {'poolid': 'p1', 'comment': "{{ 'x' | as_bytes }}"},
+            'ignore_errors': True}
+    messages = {}
+    for way in WAYS:
+        run = run_modules(way, play)([task], inventory=LOCALHOST)
+        result = run.task('pool')
+        assert result['failed'] is True and run.requests == [], run.output
+        messages[way] = result['msg']
+    assert messages[WAYS[1]].startswith("Task failed: Failed to serialize arguments for the 'iac.proxmox.pve_pool' "
+                                        "module: Object of type 'bytes' is not JSON serializable")
+    assert messages[WAYS[0]] == messages[WAYS[1]]
