@@ -63,3 +63,46 @@ def test_an_argument_that_cannot_be_serialized_fails_with_the_same_message_eithe
     assert messages[WAYS[1]].startswith("Task failed: Failed to serialize arguments for the 'iac.proxmox.pve_pool' "
                                         "module: Object of type 'bytes' is not JSON serializable")
     assert messages[WAYS[0]] == messages[WAYS[1]]
+
+
+def ansible_playbook_with_flags(lab, tmp_path, tasks, flags, env, name, variables=None):
+    """ansible-playbook started as `<its own Python> <flags> ansible-playbook ...` (as a distribution's shebang
+    does, e.g. Fedora's `#!/usr/bin/python3 -sP`): ansible_playbook_python is still that Python's path."""
+    script = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+    with open(script) as handle:
+        python = handle.readline()[2:].split()[0]
+    play = {'name': name, 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks,
+            'module_defaults': {'group/iac.proxmox.pve': lab.connection()}}
+    if variables:
+        play['vars'] = variables
+    path = tmp_path / '{0}.yml'.format(name)
+    path.write_text(json.dumps([play]))
+    inventory = tmp_path / '{0}-inventory.ini'.format(name)
+    inventory.write_text(LOCALHOST)
+    results = tmp_path / '{0}-results.jsonl'.format(name)
+    mark = lab.pve.mark()
+    proc = subprocess.run([python] + list(flags) + [script, '-i', str(inventory), str(path), '-vvv'],
+                          cwd=str(tmp_path), env=ansible_env(tmp_path, results, env), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=600, check=False)
+    found = [json.loads(line) for line in results.read_text().splitlines() if line.strip()] if results.exists() else []
+    return PlayRun(proc.returncode, proc.stdout, proc.stderr, found, lab.pve.api_requests(mark))
+
+
+def test_ansible_playbooks_python_started_with_flags_runs_the_module_as_a_module_process_would(lab, tmp_path):
+    # ansible-playbook's Python started with -E (or -s/-I: Fedora and RHEL package ansible-core with
+    # `#!/usr/bin/python3 -sP`, so ~/.local's `pip install --user proxmoxer` is not on the controller's sys.path)
+    # has the interpreter path the worker check compares, but not the sys.path a module process started on that
+    # path gets: there PYTHONPATH (or the user site) counts. Here PYTHONPATH holds a proxmoxer that raises on
+    # import: a module process fails on it, the worker (which ignores PYTHONPATH) does not, so the same play
+    # converges in one way and fails in the other.
+    shadow = tmp_path / 'shadow'
+    (shadow / 'proxmoxer').mkdir(parents=True)
+    (shadow / 'proxmoxer' / '__init__.py').write_text("raise RuntimeError('proxmoxer from PYTHONPATH')\n")
+    task = {'name': 'pool', 'iac.proxmox.pve_pool': {'poolid': 'flags'}, 'ignore_errors': True}
+    module = ansible_playbook_with_flags(lab, tmp_path, [task], ['-E'], {'PYTHONPATH': str(shadow)}, 'module',
+                                         variables={'iac_proxmox_import_modules': False})
+    assert module.task('pool')['msg'] == 'Task failed: Module failed: proxmoxer from PYTHONPATH', module.output
+    assert module.requests == []
+    worker = ansible_playbook_with_flags(lab, tmp_path, [task], ['-E'], {'PYTHONPATH': str(shadow)}, 'worker')
+    assert worker.task('pool').get('msg') == module.task('pool')['msg'], worker.output
+    assert worker.requests == []
