@@ -106,3 +106,61 @@ def test_ansible_playbooks_python_started_with_flags_runs_the_module_as_a_module
     worker = ansible_playbook_with_flags(lab, tmp_path, [task], ['-E'], {'PYTHONPATH': str(shadow)}, 'worker')
     assert worker.task('pool').get('msg') == module.task('pool')['msg'], worker.output
     assert worker.requests == []
+
+
+def test_a_delegated_fleet_runs_in_the_worker_with_the_same_results_and_requests(lab, play):
+    # The roles' pattern: a play over inventory hosts that are reached over SSH with their own Python, each task
+    # delegated to localhost, with forks, run_once and throttle. The module runs in the worker because the
+    # delegated host (localhost) has the local connection and ansible-playbook's Python.
+    hosts = ''.join('g{0} ansible_host=192.0.2.{0} ansible_python_interpreter=/usr/bin/python3\n'.format(n)
+                    for n in range(1, 5))
+    inventory = LOCALHOST + '[guests]\n' + hosts
+    tasks = [{'name': 'pool', 'iac.proxmox.pve_pool': {'poolid': '{{ inventory_hostname }}-{{ way }}'},
+              'delegate_to': 'localhost'},
+             {'name': 'once', 'iac.proxmox.pve_pool': {'poolid': 'once-{{ way }}', 'comment': 'one'},
+              'delegate_to': 'localhost', 'run_once': True},
+             {'name': 'throttled', 'iac.proxmox.pve_pool': {'poolid': '{{ inventory_hostname }}-{{ way }}',
+                                                           'comment': 'c'},
+              'delegate_to': 'localhost', 'throttle': 1},
+             {'name': 'again', 'iac.proxmox.pve_pool': {'poolid': '{{ inventory_hostname }}-{{ way }}',
+                                                       'comment': 'c'},
+              'delegate_to': 'localhost', 'check_mode': True, 'diff': True}]
+    seen = {}
+    for index, way in enumerate(WAYS):
+        run = run_modules(way, play)(tasks, vars={'way': index}, args=('-vvv', '-f', '4'), hosts='guests',
+                                     inventory=inventory)
+        run.assert_ok()
+        assert run.stdout.count(IN_WORKER) == (13 if way == WAYS[0] else 0), run.output
+        statuses = sorted((r['task'], r['host'], r['status']) for r in run.results)
+        diffs = sorted(json.dumps(r['result'].get('diff'), sort_keys=True).replace('-{0}"'.format(index), '-W"')
+                       for r in run.results if r['task'] == 'again')
+        seen[way] = (statuses, diffs, sorted(run.calls), len(run.writes))
+    assert seen[WAYS[0]] == seen[WAYS[1]]
+    assert seen[WAYS[0]][3] == 4 + 1 + 4
+
+
+def test_a_loop_items_environment_and_secrets_stay_with_that_item(lab, play):
+    # Per-item `environment` (REQUESTS_CA_BUNDLE, HTTPS_PROXY): each item sees its own, the next item and task
+    # none of it, in the worker as in a module process. -vvv shows no token secret (a module process's EXEC line
+    # would show a secret put in `environment:`, so none is here).
+    conn = dict(lab.connection())
+    ca_path = conn.pop('ca_path')
+    items = [{'p': 'a', 'env': {'REQUESTS_CA_BUNDLE': ca_path}},
+             {'p': 'b', 'env': {'REQUESTS_CA_BUNDLE': certifi.where()}},
+             {'p': 'c', 'env': {'REQUESTS_CA_BUNDLE': ca_path, 'HTTPS_PROXY': 'http://127.0.0.1:9',
+                                'https_proxy': 'http://127.0.0.1:9', 'NO_PROXY': '', 'no_proxy': ''}},
+             {'p': 'd', 'env': {'REQUESTS_CA_BUNDLE': ca_path}}]
+    tasks = [{'name': 'pools', 'iac.proxmox.pve_pool': dict(conn, poolid='{{ item.p }}{{ way }}'), 'loop': items,
+              'environment': '{{ item.env }}', 'ignore_errors': True},
+             {'name': 'after', 'iac.proxmox.pve_pool': dict(conn, poolid='z{{ way }}'), 'ignore_errors': True}]
+    outcomes = {}
+    for index, way in enumerate(WAYS):
+        run = run_modules(way, play)(tasks, vars={'way': index}, auth=None, args=('-vvv',), inventory=LOCALHOST,
+                                     env={'REQUESTS_CA_BUNDLE': certifi.where()})
+        assert ran_in_worker(run, way), run.output
+        assert conn['api_token_secret'] not in run.stdout + run.stderr
+        results = run.task('pools')['results'] + [run.task('after')]
+        outcomes[way] = [(r['changed'], bool(r.get('failed')), r.get('msg', '')[:40]) for r in results]
+        assert [path for _method, path in run.write_calls] == ['/pools', '/pools'], run.output
+    assert outcomes[WAYS[0]] == outcomes[WAYS[1]]
+    assert [failed for _changed, failed, _msg in outcomes[WAYS[0]]] == [False, True, True, False, True]
