@@ -113,8 +113,9 @@ def run_playbook(lab, tmp_path, playbook, check=False, diff=False, env=None, arg
         results_file.unlink()
     if inventory is None:
         inventory = tmp_path / 'inventory.ini'
-        inventory.write_text('localhost ansible_connection=local ansible_python_interpreter={0}\n'.format(
-            sys.executable))
+        # As the docs recommend: ansible-playbook's own Python, so the modules run in the task's worker process.
+        inventory.write_text('localhost ansible_connection=local '
+                             'ansible_python_interpreter="{{ ansible_playbook_python }}"\n')
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inventory), str(playbook)]
     if check:
         cmd.append('--check')

@@ -19,6 +19,8 @@ When (all of them, else `ActionBase._execute_module` runs the module as usual: A
   running ansible-playbook (`ansible_playbook_python`, which Ansible gives the implicit localhost and this
   collection's docs recommend); with `auto` or another Python (another virtualenv may hold other library
   versions, or none) the module runs in that Python;
+- that Python was started without -E, -s, -S, -I, -P or -O (a module process on the same path is not, so it
+  would import from another sys.path);
 - the task's `environment` sets nothing only a new interpreter reads (`PYTHON*`, `LD_*`, `DYLD_*`, `OPENSSL_*`);
 - the variable `iac_proxmox_import_modules` (of the host the module runs on) is not false.
 
@@ -26,6 +28,7 @@ How (the same contract as a module process, so results are the same):
 - the task's arguments with Ansible's internal ones (`_update_module_args`), JSON-encoded with the module
   serialization profile and decoded by `AnsibleModule` as in a module process;
 - the task's `environment` is set in `os.environ` for the run (a proxy, a CA bundle), then restored;
+- the root logger has no handler during the run, as in a module process;
 - while the module runs, ansible-core's module_utils behave as on a target host: warnings and deprecations are
   collected into the result (masked by `no_log` there) rather than printed by the worker;
 - the result `AnsibleModule` prints is parsed by `ActionBase._parse_returned_data`; a module that raises (or
@@ -45,11 +48,12 @@ import importlib
 import io
 import json
 import locale
+import logging
 import os
 import sys
 
 from ansible import constants as C
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.release import __version__ as ansible_version
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
@@ -76,6 +80,10 @@ PROFILE = 'legacy'
 # Environment variables a Python reads when it starts (or its dynamic loader does): a task that sets one means a
 # new interpreter, so its module runs as a module process.
 AT_INTERPRETER_START = ('PYTHON', 'LD_', 'DYLD_', 'OPENSSL_')
+# sys.flags of options that change what a Python imports or runs (-E, -s, -S, -I, -P, -O): a module process is
+# started without them, so ansible-playbook's Python started with one (a distribution's `#!/usr/bin/python3 -sP`)
+# would see another sys.path than the module's.
+STARTUP_FLAGS = ('ignore_environment', 'no_user_site', 'no_site', 'isolated', 'safe_path', 'optimize')
 
 
 class ModuleAction(ActionBase):
@@ -132,6 +140,8 @@ class ModuleAction(ActionBase):
         interpreter = os.path.expanduser(str(self._templar.template(interpreter) or ''))
         if not os.path.isabs(interpreter) or os.path.normpath(interpreter) != os.path.normpath(sys.executable):
             return None
+        if any(getattr(sys.flags, flag, 0) for flag in STARTUP_FLAGS):
+            return None  # this Python was started with flags a module process on the same path would not have
         environment = {}
         self._compute_environment_string(environment)
         environment = dict((str(key), str(value)) for key, value in environment.items())
@@ -150,7 +160,10 @@ class ModuleAction(ActionBase):
         display.vvv('iac.proxmox: running {0} in the worker process (local connection, interpreter {1})'.format(
             context.resolved_fqcn, sys.executable), host=self._play_context.remote_addr)
         encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
-        params = json.dumps({'ANSIBLE_MODULE_ARGS': module_args}, cls=encoder).encode('utf-8')
+        try:
+            params = json.dumps({'ANSIBLE_MODULE_ARGS': module_args}, cls=encoder).encode('utf-8')
+        except TypeError as exc:  # ansible-core's own words for a module process (module_common)
+            raise AnsibleError('Failed to serialize arguments for the {0!r} module.'.format(module_name)) from exc
         stdout, stderr = io.StringIO(), io.StringIO()
         rc = 0
         with as_on_a_target(params, environment):
@@ -178,8 +191,12 @@ class ModuleAction(ActionBase):
 def as_on_a_target(params, environment):
     """ansible-core's module_utils set up as in a module process, for the `with` block: the encoded parameters
     where AnsibleModule reads them, no controller context (warnings and deprecations go into the result), no
-    warnings left from an earlier run, the task's environment. The environment, working directory and locale
-    (AnsibleModule sets it from the environment) are restored afterwards, as are the rest."""
+    warnings left from an earlier run, the task's environment, and a root logger without the handlers the
+    controller gave it (ansible-core's log_path: a module process has none, so what requests and urllib3 log
+    goes to the module's stderr, not into the user's Ansible log). The environment, working directory, locale
+    (AnsibleModule sets it from the environment) and root logger are restored afterwards, as are the rest."""
+    root = logging.getLogger()
+    saved_logging = (root.handlers[:], root.level)
     saved_environ = dict(os.environ)
     saved_cwd = os.getcwd()
     saved_locale = locale.setlocale(locale.LC_ALL)
@@ -188,11 +205,15 @@ def as_on_a_target(params, environment):
     module_warnings._global_deprecations.clear()
     try:
         os.environ.update(environment)
+        root.handlers = []
+        root.setLevel(logging.WARNING)
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = params, PROFILE
         module_internal.is_controller = False
         yield
     finally:
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, module_internal.is_controller = saved
+        root.handlers = saved_logging[0]
+        root.setLevel(saved_logging[1])
         module_warnings._global_warnings.clear()
         module_warnings._global_deprecations.clear()
         # Key by key, so the environment is never empty in between (a task timeout may interrupt this).
