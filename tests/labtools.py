@@ -113,9 +113,7 @@ def run_playbook(lab, tmp_path, playbook, check=False, diff=False, env=None, arg
         results_file.unlink()
     if inventory is None:
         inventory = tmp_path / 'inventory.ini'
-        # As the docs recommend: ansible-playbook's own Python, so the modules run in the task's worker process.
-        inventory.write_text('localhost ansible_connection=local '
-                             'ansible_python_interpreter="{{ ansible_playbook_python }}"\n')
+        inventory.write_text(LOCALHOST)
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inventory), str(playbook)]
     if check:
         cmd.append('--check')
@@ -132,7 +130,23 @@ def run_playbook(lab, tmp_path, playbook, check=False, diff=False, env=None, arg
     return PlayRun(proc.returncode, proc.stdout, proc.stderr, results, lab.pve.api_requests(mark) if lab else [])
 
 
+# As the docs recommend: ansible-playbook's own Python, so the modules run in the task's worker process.
+LOCALHOST = 'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n'
 WAYS = ('in the worker', 'as a module process')
+MODULE_PROCESS = {'iac_proxmox_import_modules': False}  # as on a remote host or another interpreter
+
+
+def in_worker_line(module):
+    """What -vvv shows for a module run in the task's worker process."""
+    return 'iac.proxmox: running iac.proxmox.{0} in the worker process'.format(module)
+
+
+def shadow_proxmoxer(tmp_path, statement, name='shadow'):
+    """A directory for PYTHONPATH whose proxmoxer package runs `statement` (a raise) on import."""
+    shadow = tmp_path / name
+    (shadow / 'proxmoxer').mkdir(parents=True)
+    (shadow / 'proxmoxer' / '__init__.py').write_text(statement + '\n')
+    return str(shadow)
 
 
 def run_modules(way, play):
@@ -143,7 +157,7 @@ def run_modules(way, play):
         return play
 
     def run(tasks, vars=None, **kwargs):  # pylint: disable=redefined-builtin
-        return play(tasks, vars=dict(vars or {}, iac_proxmox_import_modules=False), **kwargs)
+        return play(tasks, vars=dict(vars or {}, **MODULE_PROCESS), **kwargs)
     return run
 
 

@@ -292,13 +292,6 @@ class PveModule(object):
         failure. The client's connections are closed however the run ends (a module run in the task's worker
         process, see plugins/plugin_utils/module_action.py, does not end with its process)."""
         try:
-            self._call_or_fail(func)
-        finally:
-            if self._client is not None:
-                self._client.close()
-
-    def _call_or_fail(self, func):
-        try:
             func(self)
         except ValidationError as exc:
             self.fail(str(exc), option=exc.option)
@@ -310,6 +303,9 @@ class PveModule(object):
             self.fail(self.explain(exc), **exc.to_result())
         except PveError as exc:
             self.fail(str(exc))
+        finally:
+            if self._client is not None:
+                self._client.close()
 
     def explain(self, exc):
         """The failure message for an API error, with what it means where PVE's own words are terse, and

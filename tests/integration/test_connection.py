@@ -11,7 +11,7 @@ import time
 import certifi
 import pytest
 
-from labtools import WAYS, run_modules
+from labtools import WAYS, run_modules, shadow_proxmoxer
 
 
 @pytest.fixture(params=WAYS)
@@ -169,10 +169,8 @@ def test_validate_certs_false_warns_and_names_the_secure_ways(lab, play):
 
 
 def test_a_missing_library_fails_with_ansibles_message_naming_it(lab, play, tmp_path):
-    shadow = tmp_path / 'no-proxmoxer'
-    (shadow / 'proxmoxer').mkdir(parents=True)
-    (shadow / 'proxmoxer' / '__init__.py').write_text("raise ImportError('No module named proxmoxer')\n")
-    run = play([mapping_task()], env={'PYTHONPATH': str(shadow)})
+    shadow = shadow_proxmoxer(tmp_path, "raise ImportError('No module named proxmoxer')")
+    run = play([mapping_task()], env={'PYTHONPATH': shadow})
     result = run.task('mapping')
     assert result['failed'] is True
     assert result['msg'].startswith('Failed to import the required Python library (proxmoxer)'), result['msg']

@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from labtools import WAYS, run_modules
+from labtools import MODULE_PROCESS, WAYS, in_worker_line, run_modules, shadow_proxmoxer
 
 GOLDEN = 'debian-12-golden'
 FLEET = [{'vmid': 420 + n, 'name': 'where-{0}'.format(n)} for n in range(3)]
-IN_WORKER = 'iac.proxmox: running iac.proxmox.pve_vm in the worker process'
+IN_WORKER = in_worker_line('pve_vm')
 ANSIBALLZ = 'AnsiballZ_pve_vm.py'
 
 
@@ -50,7 +50,7 @@ def test_both_ways_give_the_same_results_and_send_the_same_requests(lab, play):
     # Check mode with diff on a fleet that does not exist yet, then the converge, then a change of two
     # settings in check and diff mode, then the unchanged rerun: each run once in the worker, once as a module.
     runs = {}
-    for way, variables in (('worker', None), ('module', {'iac_proxmox_import_modules': False})):
+    for way, variables in (('worker', None), ('module', MODULE_PROCESS)):
         task = fleet_task(vmid='{{ item.vmid + (0 if way == "worker" else 10) }}', name='{{ item.name }}-' + way)
         plan = play([task], check=True, diff=True, vars=dict(variables or {}, way=way), args=('-vvv',))
         made = play([task], vars=dict(variables or {}, way=way)).assert_ok()
@@ -131,14 +131,12 @@ def test_iac_proxmox_import_modules_must_be_a_boolean(lab, play):
 def test_a_module_that_raises_fails_the_same_way_in_the_worker_and_as_a_module_process(lab, play, tmp_path):
     # A proxmoxer that raises on import (not ImportError: a broken installation): no result of the module's own,
     # so what the user sees is the AnsiballZ wrapper's report of the exception, whichever way the module ran.
-    shadow = tmp_path / 'broken'
-    (shadow / 'proxmoxer').mkdir(parents=True)
-    (shadow / 'proxmoxer' / '__init__.py').write_text("raise RuntimeError('proxmoxer is broken here')\n")
+    shadow = shadow_proxmoxer(tmp_path, "raise RuntimeError('proxmoxer is broken here')")
     results = {}
     for way in WAYS:
         run = run_modules(way, play)([{'name': 'pool', 'iac.proxmox.pve_pool': {'poolid': 'p1'}}],
-                                     env={'PYTHONPATH': str(shadow)}, args=('-vvv',))
-        assert (IN_WORKER.replace('pve_vm', 'pve_pool') in run.stdout) is (way == WAYS[0]), run.output
+                                     env={'PYTHONPATH': shadow}, args=('-vvv',))
+        assert (in_worker_line('pve_pool') in run.stdout) is (way == WAYS[0]), run.output
         result = dict(run.task('pool'))
         assert result['failed'] is True and result['msg'] == 'Task failed: Module failed: proxmoxer is broken here', result
         assert run.requests == [] and 'module_stderr' not in result
@@ -148,10 +146,8 @@ def test_a_module_that_raises_fails_the_same_way_in_the_worker_and_as_a_module_p
 
 def test_a_task_environment_for_a_new_interpreter_runs_the_module_as_a_module_process(lab, play, tmp_path):
     # PYTHONPATH in the task's environment only means something to a Python that starts: the module runs in one.
-    shadow = tmp_path / 'broken'
-    (shadow / 'proxmoxer').mkdir(parents=True)
-    (shadow / 'proxmoxer' / '__init__.py').write_text("raise RuntimeError('proxmoxer from PYTHONPATH')\n")
-    task = {'name': 'pool', 'iac.proxmox.pve_pool': {'poolid': 'p1'}, 'environment': {'PYTHONPATH': str(shadow)}}
+    shadow = shadow_proxmoxer(tmp_path, "raise RuntimeError('proxmoxer from PYTHONPATH')")
+    task = {'name': 'pool', 'iac.proxmox.pve_pool': {'poolid': 'p1'}, 'environment': {'PYTHONPATH': shadow}}
     run = play([task], args=('-vvv',))
     assert run.task('pool')['msg'] == 'Task failed: Module failed: proxmoxer from PYTHONPATH', run.output
     assert 'AnsiballZ_pve_pool.py' in run.stdout and 'in the worker process' not in run.stdout

@@ -1,10 +1,6 @@
 """Break-it pass on modules run in the task's worker process (plugins/plugin_utils/module_action.py): cases where
 the worker and a module process (iac_proxmox_import_modules: false) must give the same results, output and side
-effects.
-
-The inventories here give localhost `ansible_python_interpreter: "{{ ansible_playbook_python }}"` (what the docs
-recommend), so the modules run in the worker whatever path pytest's own Python has (in a git worktree whose .venv
-is a symlink, sys.executable is not ansible-playbook's own path)."""
+effects."""
 
 import json
 import os
@@ -13,10 +9,10 @@ import sys
 
 import certifi
 
-from labtools import PlayRun, WAYS, ansible_env, run_modules
+from labtools import LOCALHOST, MODULE_PROCESS, WAYS, PlayRun, ansible_env, in_worker_line, run_modules, \
+    shadow_proxmoxer
 
-LOCALHOST = 'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n'
-IN_WORKER = 'iac.proxmox: running iac.proxmox.pve_pool in the worker process'
+IN_WORKER = in_worker_line('pve_pool')
 
 
 def ran_in_worker(run, way):
@@ -36,7 +32,7 @@ def test_a_library_log_record_stays_out_of_the_ansible_log_as_with_a_module_proc
         # The same connections dropped in both runs.
         lab.pve._random.seed(7)  # pylint: disable=protected-access
         run = run_modules(way, play)([task], vars={'way': index}, env={'ANSIBLE_LOG_PATH': str(log)},
-                                     inventory=LOCALHOST, args=('-vvv',))
+                                     args=('-vvv',))
         run.assert_ok()
         assert ran_in_worker(run, way), run.output
         logs[way] = [line for line in log.read_text().splitlines() if ' n=ansible' not in line and '| ' in line]
@@ -57,7 +53,7 @@ def test_an_argument_that_cannot_be_serialized_fails_with_the_same_message_eithe
             'ignore_errors': True}
     messages = {}
     for way in WAYS:
-        run = run_modules(way, play)([task], inventory=LOCALHOST)
+        run = run_modules(way, play)([task])
         result = run.task('pool')
         assert result['failed'] is True and run.requests == [], run.output
         messages[way] = result['msg']
@@ -96,15 +92,13 @@ def test_ansible_playbooks_python_started_with_flags_runs_the_module_as_a_module
     # path gets: there PYTHONPATH (or the user site) counts. Here PYTHONPATH holds a proxmoxer that raises on
     # import: a module process fails on it, the worker (which ignores PYTHONPATH) does not, so the same play
     # converges in one way and fails in the other.
-    shadow = tmp_path / 'shadow'
-    (shadow / 'proxmoxer').mkdir(parents=True)
-    (shadow / 'proxmoxer' / '__init__.py').write_text("raise RuntimeError('proxmoxer from PYTHONPATH')\n")
+    shadow = shadow_proxmoxer(tmp_path, "raise RuntimeError('proxmoxer from PYTHONPATH')")
     task = {'name': 'pool', 'iac.proxmox.pve_pool': {'poolid': 'flags'}, 'ignore_errors': True}
-    module = ansible_playbook_with_flags(lab, tmp_path, [task], ['-E'], {'PYTHONPATH': str(shadow)}, 'module',
-                                         variables={'iac_proxmox_import_modules': False})
+    module = ansible_playbook_with_flags(lab, tmp_path, [task], ['-E'], {'PYTHONPATH': shadow}, 'module',
+                                         variables=MODULE_PROCESS)
     assert module.task('pool')['msg'] == 'Task failed: Module failed: proxmoxer from PYTHONPATH', module.output
     assert module.requests == []
-    worker = ansible_playbook_with_flags(lab, tmp_path, [task], ['-E'], {'PYTHONPATH': str(shadow)}, 'worker')
+    worker = ansible_playbook_with_flags(lab, tmp_path, [task], ['-E'], {'PYTHONPATH': shadow}, 'worker')
     assert worker.task('pool').get('msg') == module.task('pool')['msg'], worker.output
     assert worker.requests == []
 
@@ -154,7 +148,7 @@ def test_a_loop_items_environment_and_secrets_stay_with_that_item(lab, play):
              {'name': 'after', 'iac.proxmox.pve_pool': dict(conn, poolid='z{{ way }}'), 'ignore_errors': True}]
     outcomes = {}
     for index, way in enumerate(WAYS):
-        run = run_modules(way, play)(tasks, vars={'way': index}, auth=None, args=('-vvv',), inventory=LOCALHOST,
+        run = run_modules(way, play)(tasks, vars={'way': index}, auth=None, args=('-vvv',),
                                      env={'REQUESTS_CA_BUNDLE': certifi.where()})
         assert ran_in_worker(run, way), run.output
         assert conn['api_token_secret'] not in run.stdout + run.stderr

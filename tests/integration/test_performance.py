@@ -6,8 +6,9 @@ import stat
 import sys
 from collections import Counter
 
+from labtools import MODULE_PROCESS
+
 GOLDEN = 'debian-12-golden'
-MODULE_PROCESS = {'iac_proxmox_import_modules': False}  # as on a remote host
 FLEET = [{'vmid': 400 + n, 'name': 'fleet-{0}'.format(n)} for n in range(4)]
 
 
